@@ -1,0 +1,37 @@
+"""Plotting helpers shared by all parts: headless by default, atomic saves.
+
+Import `plt` from here (not matplotlib.pyplot directly) so the Agg backend is chosen
+before pyplot loads; call `use_window()` first when the user asked for `--show`.
+"""
+import os
+
+import matplotlib
+
+if not os.environ.get('MPLBACKEND'):
+    matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from common import atomic_write  # noqa: E402
+
+
+def use_window():
+    """Switch to an interactive backend for --show; stay headless if none works."""
+    for backend in ('TkAgg', 'QtAgg'):
+        try:
+            plt.switch_backend(backend)
+            return True
+        except Exception:
+            continue
+    print("note: no window system available; pictures are saved only", flush=True)
+    return False
+
+
+def save_figure(fig, path, dpi=120, close=True):
+    """Save `fig` atomically (temporary file, then rename); JPEG/PNG from the suffix."""
+    ext = os.path.splitext(path)[1].lstrip('.').lower() or 'png'
+    fmt = 'jpeg' if ext == 'jpg' else ext
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi,
+                                               bbox_inches='tight'))
+    if close:
+        plt.close(fig)
+    return path

@@ -1,0 +1,38 @@
+"""Shared test fixtures: the repository root, the KMNIST folder, running a script."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def kmnist_root():
+    """The folder holding KMNIST/raw: $KUZU_DATA, else ../shared/data, else ./data."""
+    candidates = [os.environ.get('KUZU_DATA'), ROOT.parent / 'shared' / 'data', ROOT / 'data']
+    for folder in candidates:
+        if folder and (Path(folder) / 'KMNIST' / 'raw' / 't10k-images-idx3-ubyte').is_file():
+            return Path(folder)
+    pytest.fail("no KMNIST files found: set KUZU_DATA to the folder holding KMNIST/raw")
+
+
+@pytest.fixture(scope='session')
+def data_dir():
+    return kmnist_root()
+
+
+def run_script(script, *args, cwd=None, timeout=900, env=None):
+    """Run one of the entry scripts as a user would; return the CompletedProcess."""
+    full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
+                          cwd=cwd or ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+
+
+@pytest.fixture
+def run():
+    return run_script
