@@ -35,3 +35,10 @@ def save_figure(fig, path, dpi=120, close=True):
     if close:
         plt.close(fig)
     return path
+
+
+def save_animation(anim, path, fps=10, dpi=80):
+    """Save a matplotlib animation as a GIF (Pillow writer), atomically."""
+    from matplotlib.animation import PillowWriter
+    return atomic_write(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps),
+                                                    dpi=dpi))

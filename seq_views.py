@@ -1,0 +1,326 @@
+"""Pictures of recurrent hidden states: pair scatters, 3-D views and rotation, the state
+machine drawn over a scatter and as a clean diagram, and the counter-analysis panels.
+
+Every function returns a matplotlib figure (or writes a GIF); saving and naming is the
+caller's job (seq_plot.py).
+"""
+import numpy as np
+from matplotlib.patches import Circle, FancyArrowPatch, Polygon
+
+from plotting import plt, save_animation
+
+CMAP = 'jet'
+# Views for the still 3-D pictures: (elevation, azimuth) in degrees.
+VIEWS_3D = [(25, -60), (90, -90), (0, -90), (0, 0)]
+VIEW_NAMES = ['perspective', 'top (units 0,1)', 'front (units 0,2)', 'side (units 1,2)']
+
+
+def _state_colours(ax, fig, points_xy, colours, max_state, size=14):
+    sc = ax.scatter(*points_xy, c=colours, cmap=CMAP, vmin=0, vmax=max_state, s=size,
+                    linewidths=0)
+    bar = fig.colorbar(sc, ax=ax, pad=0.02)
+    bar.set_label('state')
+    if max_state <= 20:
+        bar.set_ticks(range(0, max_state + 1))
+    return sc
+
+
+def _limits(values, pad=0.05):
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if lo >= -1.0 and hi <= 1.0:         # tanh units: show the whole square
+        return -1.05, 1.05
+    span = max(hi - lo, 1e-6)
+    return lo - pad * span, hi + pad * span
+
+
+def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefix='h'):
+    """Units j and k of every point, coloured by state (jet, 0..max_state)."""
+    fig, ax = plt.subplots(figsize=(6, 5))
+    _state_colours(ax, fig, (points[:, j], points[:, k]), colours, max_state)
+    if initial is not None:
+        ax.plot(initial[j], initial[k], 'kx', markersize=12, markeredgewidth=2.5,
+                label='initial state')
+        ax.legend(loc='best', fontsize=8)
+    both = points[:, [j, k]] if initial is None else np.vstack([points[:, [j, k]],
+                                                                initial[[j, k]]])
+    ax.set_xlim(*_limits(both[:, 0]))
+    ax.set_ylim(*_limits(both[:, 1]))
+    ax.set_xlabel(f'{prefix}{j}')
+    ax.set_ylabel(f'{prefix}{k}')
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _scatter3d(ax, points, colours, max_state, initial, prefix, size=10):
+    sc = ax.scatter(points[:, 0], points[:, 1], points[:, 2], c=colours, cmap=CMAP,
+                    vmin=0, vmax=max_state, s=size, depthshade=False, linewidths=0)
+    if initial is not None:
+        ax.scatter([initial[0]], [initial[1]], [initial[2]], c='k', marker='x', s=80,
+                   linewidths=2.5)
+    ax.set_xlabel(f'{prefix}0')
+    ax.set_ylabel(f'{prefix}1')
+    ax.set_zlabel(f'{prefix}2')
+    for axis, setter in zip(range(3), (ax.set_xlim, ax.set_ylim, ax.set_zlim)):
+        setter(*_limits(points[:, axis]))
+    return sc
+
+
+def scatter_3d(points, colours, max_state, initial=None, title='', prefix='h',
+               view=VIEWS_3D[0]):
+    """Units 0, 1, 2 in 3-D from one viewpoint."""
+    fig = plt.figure(figsize=(7, 6))
+    ax = fig.add_subplot(projection='3d')
+    sc = _scatter3d(ax, points, colours, max_state, initial, prefix)
+    ax.view_init(*view)
+    fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.1).set_label('state')
+    ax.set_title(title)
+    return fig
+
+
+def views_3d(points, colours, max_state, initial=None, title='', prefix='h'):
+    """The same 3-D scatter from four viewpoints (perspective, and along each axis)."""
+    fig = plt.figure(figsize=(11, 10))
+    for i, (view, name) in enumerate(zip(VIEWS_3D, VIEW_NAMES)):
+        ax = fig.add_subplot(2, 2, i + 1, projection='3d')
+        _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
+        ax.view_init(*view)
+        ax.set_title(name.replace('units', prefix + ''), fontsize=10)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def rotation_gif(path, points, colours, max_state, initial=None, title='', prefix='h',
+                 frames=36, fps=12):
+    """A turn around the vertical axis, saved as a small GIF (Pillow writer)."""
+    from matplotlib.animation import FuncAnimation
+    fig = plt.figure(figsize=(4.5, 4.5))
+    ax = fig.add_subplot(projection='3d')
+    _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
+    ax.set_title(title, fontsize=9)
+
+    def turn(i):
+        ax.view_init(25, -60 + 360.0 * i / frames)
+        return []
+
+    anim = FuncAnimation(fig, turn, frames=frames, blit=False)
+    save_animation(anim, path, fps=fps, dpi=72)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------- state machines
+
+def convex_hull(points):
+    """Corners of the convex hull of 2-D points, counter-clockwise (monotone chain)."""
+    pts = np.unique(np.asarray(points, dtype=float), axis=0)
+    if len(pts) <= 2:
+        return pts
+
+    def half(seq):
+        out = []
+        for p in seq:
+            while len(out) >= 2 and np.cross(out[-1] - out[-2], p - out[-2]) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+
+    return np.array(half(pts) + half(pts[::-1]))
+
+
+def padded_hull(points, pad):
+    """A boundary around points: the hull of small circles of radius `pad` around them."""
+    pts = np.unique(np.round(np.asarray(points, dtype=float), 3), axis=0)
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    ring = pad * np.stack([np.cos(angles), np.sin(angles)], 1)
+    return convex_hull((pts[:, None, :] + ring[None]).reshape(-1, 2))
+
+
+def machine_edges(machine, minor=0.1):
+    """[(from, to, label, dominant)] with symbols of the same (from, to) joined.
+
+    The most frequent successor of each (state, symbol) is dominant; other successors
+    seen at least `minor` times as often are kept (drawn dashed: non-determinism).
+    """
+    edges = {}
+    for s in range(machine.num_states):
+        for a, sym in enumerate(machine.symbols):
+            row = machine.counts[s, a]
+            if row.sum() == 0:
+                continue
+            top = int(row.argmax())
+            for t in np.nonzero(row)[0]:
+                dominant = t == top
+                if not dominant and row[t] < minor * row.sum():
+                    continue
+                key = (s, int(t), bool(dominant))
+                edges.setdefault(key, []).append(sym)
+    return [(s, t, ','.join(syms), dom) for (s, t, dom), syms in edges.items()]
+
+
+def _arrow(ax, a, b, label, rad, radius=0.0, dashed=False, colour='k', fontsize=9,
+           label_at=0.5):
+    """Curved arrow from circle a to circle b (radius in data units), labelled."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = b - a
+    dist = np.hypot(*d)
+    if dist < 1e-9:
+        return
+    u = d / dist
+    turn = np.arctan(2 * rad)            # arc3 leaves a at this angle off the chord
+
+    def rot(v, ang):
+        c, s = np.cos(ang), np.sin(ang)
+        return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
+
+    start = a + radius * rot(u, -turn)
+    end = b - radius * rot(u, turn)
+    ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f'arc3,rad={rad}',
+                                 arrowstyle='-|>', mutation_scale=14, lw=1.3,
+                                 color=colour, linestyle='--' if dashed else '-',
+                                 shrinkA=0, shrinkB=0, zorder=3))
+    e = end - start
+    # A quadratic Bezier's point at `label_at` (control point as matplotlib's arc3).
+    ctrl = (start + end) / 2 + rad * np.array([e[1], -e[0]])
+    s = label_at
+    pos = (1 - s) ** 2 * start + 2 * s * (1 - s) * ctrl + s ** 2 * end
+    ax.text(*pos, label, fontsize=fontsize, ha='center', va='center', zorder=5,
+            bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.9))
+
+
+def _self_loop(ax, centre, radius, label, fontsize=9):
+    c = np.asarray(centre, float)
+    a = c + radius * np.array([np.cos(np.radians(125)), np.sin(np.radians(125))])
+    b = c + radius * np.array([np.cos(np.radians(55)), np.sin(np.radians(55))])
+    ax.add_patch(FancyArrowPatch(a, b, connectionstyle='arc3,rad=-1.6', arrowstyle='-|>',
+                                 mutation_scale=12, lw=1.2, color='k', shrinkA=0,
+                                 shrinkB=0, zorder=3))
+    ax.text(c[0], c[1] + 2.1 * radius, label, fontsize=fontsize, ha='center',
+            va='bottom', zorder=5)
+
+
+def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
+                title='', prefix='h'):
+    """A pair scatter with a boundary around each state's points, the states named,
+    arrows between their centres labelled by symbol, and the start state marked."""
+    fig = pair_scatter(points, colours, max_state, j, k, initial, title, prefix)
+    ax = fig.axes[0]
+    xy = points[:, [j, k]]
+    span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-3)
+    pad = 0.025 * span
+    centres = np.stack([xy[labels == s].mean(0) for s in range(machine.num_states)])
+    for s in range(machine.num_states):
+        mine = xy[labels == s]
+        hull = padded_hull(mine, pad)
+        ax.add_patch(Polygon(hull, closed=True, fill=False, ec='k', lw=1.0, zorder=2))
+        top = hull[hull[:, 1].argmax()]
+        ax.text(top[0], top[1] + 0.3 * pad, f's{s}', fontsize=9, ha='center',
+                va='bottom', fontweight='bold' if s == machine.start else 'normal',
+                zorder=5)
+    for s, t, label, dominant in machine_edges(machine):
+        if s == t:
+            continue                    # self-loops are in the diagram and the table
+        _arrow(ax, centres[s], centres[t], label, rad=0.2, dashed=not dominant,
+               colour='k' if dominant else 'grey', fontsize=8)
+    st = centres[machine.start]
+    ax.annotate('start', xy=st, xytext=(st[0] - 0.12 * span, st[1] + 0.12 * span),
+                fontsize=9, fontweight='bold', zorder=6,
+                arrowprops=dict(arrowstyle='-|>', color='k', lw=1.5))
+    return fig
+
+
+def diagram_layout(machine, order_key=None):
+    """Positions of the states: one column per symbol that leads into a state (a start
+    state entered by nothing gets its own first column), ordered top to bottom by
+    `order_key` (e.g. the mean colour state of its points) then by number."""
+    k = machine.num_states
+    into = machine.counts.sum(0)                    # (symbols, to-states)
+    group = np.where(into.sum(0) > 0, into.argmax(0), -1)
+    key = np.arange(k, dtype=float) if order_key is None else np.asarray(order_key)
+    columns = sorted(set(group.tolist()))
+    tallest = max(int((group == c).sum()) for c in columns)
+    pos = np.zeros((k, 2))
+    for x, c in enumerate(columns):
+        members = sorted(np.nonzero(group == c)[0], key=lambda s: (key[s], s))
+        offset = (tallest - len(members)) / 2.0
+        for row, s in enumerate(members):
+            pos[s] = (2.6 * x, -(offset + row) * 1.3)
+    return pos, [machine.symbols[c] if c >= 0 else 'start' for c in columns]
+
+
+def state_diagram(machine, order_key=None, title=''):
+    """The machine as circles and arrows: states with what they predict, arrows labelled
+    by symbol (dashed = a minority, non-deterministic successor), a start arrow."""
+    from seq_fsm import format_prediction
+    pos, columns = diagram_layout(machine, order_key)
+    radius = 0.42
+    width = np.ptp(pos[:, 0]) + 3.0
+    height = np.ptp(pos[:, 1]) + 2.2
+    fig, ax = plt.subplots(figsize=(min(3 + 1.6 * width, 26), min(1.5 + 1.4 * height, 30)))
+    for s, t, label, dominant in machine_edges(machine):
+        if s == t:
+            _self_loop(ax, pos[s], radius, label)
+            continue
+        same_column = abs(pos[s, 0] - pos[t, 0]) < 1e-6
+        gap = abs(pos[s, 1] - pos[t, 1]) / 1.3
+        # Arrows along a column bend more the further they jump, to pass beside the
+        # circles in between; arrows between columns bend a little so pairs separate.
+        rad = (0.15 + 0.12 * (gap - 1)) if same_column and gap > 1.01 else 0.12
+        _arrow(ax, pos[s], pos[t], label, rad=min(rad, 0.6), radius=radius,
+               dashed=not dominant, colour='k' if dominant else 'grey', label_at=0.6)
+    for s in range(machine.num_states):
+        start = s == machine.start
+        ax.add_patch(Circle(pos[s], radius, fc='#fff3c4' if start else '#dfeeff',
+                            ec='k', lw=2.0 if start else 1.2, zorder=4))
+        ax.text(*pos[s], f's{s}', ha='center', va='center', fontsize=11,
+                fontweight='bold', zorder=6)
+        pred = format_prediction(machine.predict[s], machine.symbols, floor=0.1)
+        ax.text(pos[s, 0], pos[s, 1] - radius - 0.06, pred.replace('  ', '\n'),
+                ha='center', va='top', fontsize=7, color='#333333', zorder=6)
+    st = pos[machine.start]
+    ax.annotate('', xy=st - np.array([radius, 0]), xytext=st - np.array([radius + 0.8, 0]),
+                arrowprops=dict(arrowstyle='-|>', color='k', lw=2))
+    ax.text(st[0] - radius - 0.85, st[1], 'start', ha='right', va='center', fontsize=10)
+    for x, name in enumerate(columns):
+        ax.text(2.6 * x, 1.0, f'after {name}' if name != 'start' else 'start',
+                ha='center', va='bottom', fontsize=10, color='#555555')
+    ax.set_xlim(pos[:, 0].min() - 1.8, pos[:, 0].max() + 1.2)
+    ax.set_ylim(pos[:, 1].min() - 1.2, 1.5)
+    ax.set_aspect('equal')
+    ax.axis('off')
+    ax.set_title(title)
+    return fig
+
+
+# ---------------------------------------------------------------- counter analysis
+
+def explain_figure(units, unit_names, quantities, table, phase, phase_names='ABC',
+                   title='', seed=0):
+    """One panel per quantity: the unit that tracks it best against it, coloured by
+    phase (the symbol just read), with its R^2."""
+    names = list(quantities)
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.5 * rows), squeeze=False)
+    rng = np.random.default_rng(seed)
+    colours = plt.get_cmap('tab10')
+    for ax, name in zip(axes.flat, names):
+        best = int(np.argmax(table[name]))
+        q = quantities[name]
+        jitter = rng.uniform(-0.12, 0.12, len(q)) * max(np.ptp(q), 1) / 8
+        for p in np.unique(phase):
+            sel = phase == p
+            ax.scatter(q[sel] + jitter[sel], units[sel, best], s=6, alpha=0.5,
+                       color=colours(int(p)), label=f'after {phase_names[p]}')
+        ax.set_xlabel(name)
+        ax.set_ylabel(unit_names[best])
+        ax.set_title(f'{unit_names[best]} vs {name}: R$^2$ = {table[name][best]:.2f}',
+                     fontsize=10)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8, markerscale=2)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis('off')
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
