@@ -13,6 +13,7 @@ and raise `UserError("what is wrong; how to fix it")` for bad input. `run_cli` t
 into one line on stderr and exit code 2, and Ctrl-C into a short note and exit code 130,
 never a traceback.
 """
+import argparse
 import os
 import random
 import sys
@@ -138,3 +139,11 @@ def atomic_write_text(path, text):
 def atomic_torch_save(obj, path):
     import torch
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse.ArgumentParser whose errors are one line: raises UserError (via run_cli:
+    `error: ...`, exit code 2) instead of printing the usage block."""
+
+    def error(self, message):
+        raise UserError(f"{message}; see {self.prog} --help")
