@@ -1,0 +1,111 @@
+"""The counting languages: n A's, then k1*n B's (then k2*n C's).
+
+    anbn     A^n B^n            n in 1..length (default 8)
+    anbncn   A^n B^n C^n        n in 1..length (default 8)
+    anb2n    A^n B^2n           n in 1..length (default 4)
+    anb2nc3n A^n B^2n C^3n      n in 1..length (default 4)
+
+How n is drawn decides the true next-symbol probabilities, so we draw it the way the
+probabilities say: after the k-th A another A follows with probability 0.8 and the first B
+with 0.2, while k < length; after the length-th A the first B is certain. That makes
+n = min(Geometric(0.2), length), and 0.8/0.2 are the exact conditional probabilities
+after each of the first length-1 A's (whatever n turns out to be, the reader cannot know
+it yet). Everything after the A's is determined: the B's (and C's) of the right count,
+then the A that opens the next string. A perfect predictor therefore has error 0.
+
+State (for colouring): after the k-th A the count k (1..length); after a B or C the number
+of B's and C's still to come in this string, counting down to 0 at the string's end.
+"""
+import numpy as np
+
+from seq_example import (STRINGS_PER_EXAMPLE, fmt_ints, fmt_vec, mean_squared_error,
+                         split_examples)
+
+P_MORE_A = 0.8
+
+
+class CountingLanguage:
+    """A^n B^(k1 n) [C^(k2 n)]; `multiples` = (k1,) or (k1, k2)."""
+
+    def __init__(self, name, multiples, length, metric):
+        self.name = name
+        self.multiples = tuple(multiples)
+        self.length = int(length)
+        self.metric = metric            # printed label: 'error' (anbn family) or 'loss'
+        self.symbols = 'ABC'[:1 + len(self.multiples)]
+        self.num_symbols = len(self.symbols)
+        self.max_state = max(self.length, sum(self.multiples) * self.length - 1)
+        self._build_templates()
+
+    def _build_templates(self):
+        """The symbols, probability rows and states of the string for each n, flattened."""
+        seqs, probs, states = [], [], []
+        for n in range(1, self.length + 1):
+            seq = [0] * n
+            for phase, k in enumerate(self.multiples, start=1):
+                seq += [phase] * (k * n)
+            rows = np.zeros((len(seq), self.num_symbols), dtype=np.float32)
+            state = np.zeros(len(seq), dtype=np.int64)
+            for k in range(1, n + 1):                 # after the k-th A
+                if k < self.length:
+                    rows[k - 1, 0], rows[k - 1, 1] = P_MORE_A, 1 - P_MORE_A
+                else:
+                    rows[k - 1, 1] = 1.0
+                state[k - 1] = k
+            for t in range(n, len(seq)):              # after a B or C: determined
+                following = seq[t + 1] if t + 1 < len(seq) else 0   # next string's A
+                rows[t, following] = 1.0
+                state[t] = len(seq) - 1 - t
+            seqs.append(np.array(seq, dtype=np.int64))
+            probs.append(rows)
+            states.append(state)
+        self._lengths = np.array([len(s) for s in seqs])
+        self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]])
+        self._seq = np.concatenate(seqs)
+        self._probs = np.concatenate(probs)
+        self._state = np.concatenate(states)
+
+    def draw_n(self, rng, size):
+        return np.minimum(rng.geometric(1 - P_MORE_A, size=size), self.length)
+
+    def sample_many(self, rng, count):
+        """`count` examples of 5 strings each, built with a few numpy operations."""
+        n = self.draw_n(rng, (count, STRINGS_PER_EXAMPLE)).ravel()
+        string_len = self._lengths[n - 1]
+        total = int(string_len.sum())
+        # index into the template bank: start of the string's template + offset in it
+        offset_in_string = np.arange(total) - np.repeat(np.cumsum(string_len) - string_len,
+                                                        string_len)
+        idx = np.repeat(self._starts[n - 1], string_len) + offset_in_string
+        example_len = string_len.reshape(count, STRINGS_PER_EXAMPLE).sum(axis=1)
+        return split_examples(self._seq[idx], self._probs[idx], self._state[idx],
+                              example_len, self.symbols)
+
+    def sample(self, rng):
+        return self.sample_many(rng, 1)[0]
+
+    def error(self, ex, probs):
+        return mean_squared_error(ex.probs, probs)
+
+    def print_outputs(self, epoch, ex, hidden, probs, context=None):
+        """The course's format; `context` (T-1, H) adds the LSTM's cell states per row."""
+        hidden, probs = np.asarray(hidden), np.asarray(probs)
+        print('-----')
+        if self.metric == 'error':                   # anbn family prints these two
+            print('color =', fmt_ints(ex.state))
+        print('symbol=', ex.text)
+        if self.metric == 'error':
+            print('label =', fmt_ints(ex.targets))
+        if context is None:
+            print('hidden activations and output probabilities:')
+        else:
+            print('hidden activations, context (cell) units and output probabilities:')
+        for t in range(len(ex.seq) - 1):
+            row = [self.symbols[ex.seq[t]], fmt_vec(hidden[t])]
+            if context is not None:
+                row.append(fmt_vec(np.asarray(context)[t]))
+            row.append(fmt_vec(probs[t], signed=False))
+            print(' '.join(row))
+        print(f'epoch: {epoch}')
+        label = 'error:' if self.metric == 'error' else ' loss:'
+        print(f'{label} {self.error(ex, probs):.4f}')

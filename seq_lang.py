@@ -1,0 +1,81 @@
+"""The one registry of sequence languages: `--lang` (+ `--embed`, `--length`) -> generator
+and defaults (hidden size, thousands of examples, optimiser, success criterion).
+
+seq_train.py and seq_plot.py both read it, so a language's settings exist once.
+"""
+from dataclasses import dataclass, field
+
+from anb2n import CountingLanguage
+from common import UserError
+from reber import ReberLanguage
+
+MODELS = ('srn', 'lstm', 'gru')
+MAX_LENGTH = 64          # longer strings make examples of thousands of steps
+
+
+@dataclass(frozen=True)
+class LangSpec:
+    name: str
+    multiples: tuple            # counting languages: (k1,) or (k1, k2); () for Reber
+    default_length: int         # counting languages: n in 1..length
+    metric: str                 # 'loss' (anb2n family) or 'error' (anbn family, Reber)
+    threshold: float            # success: metric below this in each of the last checks
+    optim: str
+    lr: float
+    weight_decay: float
+    hid: int                    # default hidden size ...
+    epoch: int                  # ... and thousands of examples
+    per_model: dict = field(default_factory=dict)   # model -> (hid, epoch) overrides
+    mom: float = 0.0            # SGD momentum; the course trained without
+
+    @property
+    def is_reber(self):
+        return not self.multiples
+
+    def defaults(self, model='srn'):
+        hid, epoch = self.per_model.get(model, (self.hid, self.epoch))
+        return dict(hid=hid, epoch=epoch, optim=self.optim, lr=self.lr,
+                    weight_decay=self.weight_decay, mom=self.mom)
+
+    def max_state(self, embed=False, length=None):
+        """Top of the colour scale (0..max_state)."""
+        return self.make(embed=embed, length=length).max_state
+
+    def make(self, embed=False, length=None):
+        if self.is_reber:
+            if length is not None:
+                raise UserError("--length applies to the counting languages only; "
+                                "leave it out for reber")
+            return ReberLanguage(embed=embed)
+        if embed:
+            raise UserError(f"--embed applies to reber only; leave it out for {self.name}")
+        if length is None:
+            length = self.default_length
+        if not 1 <= length <= MAX_LENGTH:
+            raise UserError(f"--length must be in 1..{MAX_LENGTH}, got {length}")
+        return CountingLanguage(self.name, self.multiples, length, self.metric)
+
+
+_SGD = dict(optim='sgd', lr=0.005, weight_decay=1e-4)
+_ADAM = dict(optim='adam', lr=0.001, weight_decay=1e-5)
+
+SPECS = {
+    'anb2n': LangSpec('anb2n', (2,), 4, 'loss', 0.05, hid=2, epoch=100, **_SGD),
+    'anb2nc3n': LangSpec('anb2nc3n', (2, 3), 4, 'loss', 0.02, hid=4, epoch=200,
+                         per_model={'lstm': (3, 100), 'gru': (3, 100)}, **_SGD),
+    'anbn': LangSpec('anbn', (1,), 8, 'error', 0.01, hid=2, epoch=100, **_ADAM),
+    'anbncn': LangSpec('anbncn', (1, 1), 8, 'error', 0.02, hid=3, epoch=200, **_ADAM),
+    'reber': LangSpec('reber', (), 0, 'error', 0.02, hid=2, epoch=50, **_ADAM),
+}
+LANGUAGES = tuple(SPECS)
+
+
+def get_spec(name):
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise UserError(f"unknown language {name!r}; choose one of {', '.join(LANGUAGES)}")
+
+
+def make_language(name, embed=False, length=None):
+    return get_spec(name).make(embed=embed, length=length)
