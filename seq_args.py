@@ -9,19 +9,13 @@
 import argparse
 
 import seq_lang
-from common import UserError, positive_int, str2bool
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """Bad flags become a UserError, so run_cli prints one line and exits 2."""
-
-    def error(self, message):
-        raise UserError(f"{message}; see {self.prog} --help")
+from common import CliParser, positive_int, str2bool
 
 
 def make_parser(description):
-    return _OneLineParser(description=description,
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    """A parser whose bad-flag errors are one line (common.CliParser)."""
+    return CliParser(description=description,
+                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
 def add_language_args(parser):
