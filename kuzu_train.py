@@ -1,0 +1,78 @@
+"""One training epoch and one test pass, printing exactly what the course's script printed.
+
+The data are whole tensors in memory (see kuzu_data.py): a training batch is a slice,
+64 images in file order, no shuffling, as the original DataLoader gave them; the test
+pass runs in large batches because batching does not change its numbers beyond
+rounding. Loss, optimiser and printed numbers follow the original definitions.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+BATCH = 64
+TEST_BATCH = 1000
+LOG_EVERY = 100   # batches between 'Train Epoch' lines
+
+
+def threads_for(net_name):
+    """Threads that train this net fastest (measured on 2 cores, see bench/bench_kuzu.py).
+
+    The small nets spend a step mostly in per-call overhead, where a second thread only
+    adds synchronisation; the conv net has real work per step and uses every core.
+    """
+    return 1 if net_name in ('lin', 'full') else torch.get_num_threads()
+
+
+def prepare(net, images, net_name):
+    """Put the net and its images in the memory layout its kernels run fastest in.
+
+    Convolutions on this CPU are faster with channels-last tensors; the values and the
+    state dict are the same either way.
+    """
+    if net_name == 'conv':
+        net = net.to(memory_format=torch.channels_last)
+        images = [x.contiguous(memory_format=torch.channels_last) for x in images]
+    return net, images
+
+
+def train_epoch(net, optimizer, images, labels, epoch):
+    """One pass over the training set in batches of 64, printing every 100 batches."""
+    net.train()
+    n = len(images)
+    batches = (n + BATCH - 1) // BATCH
+    for batch_idx in range(batches):
+        start = batch_idx * BATCH
+        data, target = images[start:start + BATCH], labels[start:start + BATCH]
+        optimizer.zero_grad()
+        loss = F.nll_loss(net(data), target)
+        loss.backward()
+        optimizer.step()
+        if batch_idx % LOG_EVERY == 0:
+            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
+                epoch, batch_idx * len(data), n, 100. * batch_idx / batches, loss.item()),
+                flush=True)
+
+
+@torch.no_grad()
+def evaluate(net, images, labels):
+    """(summed NLL loss, number correct, 10x10 confusion counts as float64 numpy)."""
+    net.eval()
+    loss_sum, correct = 0.0, 0
+    pairs = torch.zeros(100, dtype=torch.int64)
+    for start in range(0, len(images), TEST_BATCH):
+        data, target = images[start:start + TEST_BATCH], labels[start:start + TEST_BATCH]
+        output = net(data)
+        loss_sum += F.nll_loss(output, target, reduction='sum').item()
+        pred = output.argmax(dim=1)
+        correct += int((pred == target).sum())
+        pairs += torch.bincount(target * 10 + pred, minlength=100)
+    return loss_sum, correct, pairs.view(10, 10).numpy().astype(np.float64)
+
+
+def print_test(loss_sum, correct, confusion, n):
+    """The original's test printout: the matrix's type, the matrix, the summary line."""
+    with np.printoptions(precision=4, suppress=True):
+        print(type(confusion))
+        print(confusion)
+    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
+        loss_sum / n, correct, n, 100. * correct / n), flush=True)
