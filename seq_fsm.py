@@ -28,6 +28,9 @@ DETERMINISTIC_PROB = 0.99
 MAX_STATES = 40
 # Silhouette is estimated on a sample of this many points (it is quadratic in points).
 SILHOUETTE_SAMPLE = 3000
+# States closer than this (in units scaled to their range, i.e. 3% of the picture) are
+# one state: the automatic choice never splits that finely.
+RESOLUTION = 0.03
 
 
 @dataclass
@@ -84,12 +87,27 @@ def _cut(sample, tree, k):
     return np.stack([sample[labels == c].mean(0) for c in np.unique(labels)])
 
 
+def _scaled(points):
+    """Points with each unit scaled by its range (not below a tenth of the widest), so
+    hidden units in (-1, 1) and LSTM cell units of any size weigh alike."""
+    span = np.ptp(points, axis=0)
+    span = np.maximum(span, 0.1 * span.max()) if span.max() > 0 else np.ones_like(span)
+    return (points - points.min(0)) / span
+
+
+def _closest_pair(centers):
+    d = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    d[np.diag_indices(len(centers))] = np.inf
+    return d.min()
+
+
 def choose_num_states(points, max_states=MAX_STATES, seed=0):
     """The number of states with the best silhouette, and the centres of that clustering.
 
-    One Ward tree on a sample of the points gives every candidate k at once; each cut is
-    scored by the silhouette of the sample (distances computed once). Returns
-    (k, {k: silhouette}, centres).
+    One Ward tree on a sample of the (scaled) points gives every candidate k at once; each
+    cut is scored by the silhouette of the sample (distances computed once). Cuts that
+    put two centres closer than RESOLUTION are not considered: states a picture cannot
+    tell apart are one state. Returns (k, {k: silhouette}, centres).
     """
     from scipy.cluster.hierarchy import linkage
     from sklearn.metrics import pairwise_distances, silhouette_score
@@ -99,6 +117,8 @@ def choose_num_states(points, max_states=MAX_STATES, seed=0):
     scores, best = {}, (1, -2.0, sample.mean(0, keepdims=True))
     for k in range(2, min(max_states, len(sample) - 1) + 1):
         centers = _cut(sample, tree, k)
+        if _closest_pair(centers) < RESOLUTION:
+            break
         labels = _nearest(sample, centers)
         found = len(np.unique(labels))
         if found < 2 or found in scores:
@@ -121,7 +141,8 @@ def _polish(points, centers, seed):
 
 def cluster_states(paths, seqs, num_states=None, max_states=MAX_STATES, seed=0):
     """Group every row of every path into states; see the module docstring."""
-    points = np.concatenate(paths).astype(np.float64)
+    raw = np.concatenate(paths).astype(np.float64)
+    points = _scaled(raw)
     distinct = len(np.unique(np.round(points, 4), axis=0))
     if num_states is None:
         k, scores, centers = choose_num_states(points, max_states, seed)
@@ -146,7 +167,7 @@ def cluster_states(paths, seqs, num_states=None, max_states=MAX_STATES, seed=0):
     rename[order] = np.arange(k)
     labels = rename[labels]
     per_path = [rename[lab] for lab in per_path]
-    centers = np.stack([points[labels == s].mean(0) for s in range(k)])
+    centers = np.stack([raw[labels == s].mean(0) for s in range(k)])
     start = _majority([lab[0] for lab in per_path])
     return Clustering(per_path, centers, start, k, how, scores)
 
@@ -179,11 +200,6 @@ def _reach_order(labels, seqs, k):
     sizes = np.bincount(np.concatenate(labels), minlength=k)
     rest = [s for s in np.argsort(-sizes, kind='stable') if s not in order]
     return np.array(order + [int(s) for s in rest])
-
-
-def assign_states(points, centers):
-    """Nearest state of each point (for vectors not used in the clustering)."""
-    return _nearest(points, centers)
 
 
 # ---------------------------------------------------------------- the machine
@@ -280,7 +296,7 @@ def format_prediction(row, symbols, floor=0.05):
     picks = [(p, s) for p, s in zip(row, symbols) if p >= floor]
     if not picks:
         return "-"
-    return "  ".join(f"{s} {p:.2f}" for p, s in sorted(picks, reverse=True))
+    return "  ".join(f"{s} {p:.2f}" for p, s in sorted(picks, key=lambda x: (-x[0], x[1])))
 
 
 def format_machine(machine, clustering):

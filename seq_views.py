@@ -12,7 +12,10 @@ from plotting import plt, save_animation
 CMAP = 'jet'
 # Views for the still 3-D pictures: (elevation, azimuth) in degrees.
 VIEWS_3D = [(25, -60), (90, -90), (0, -90), (0, 0)]
-VIEW_NAMES = ['perspective', 'top (units 0,1)', 'front (units 0,2)', 'side (units 1,2)']
+# State diagram grid, in data units (circles have radius 0.5).
+COL_STEP, ROW_STEP = 3.0, 1.6
+# Which unit each still view looks along (None: the perspective view).
+VIEW_ALONG = [None, 2, 1, 0]
 
 
 def _state_colours(ax, fig, points_xy, colours, max_state, size=14):
@@ -79,25 +82,34 @@ def scatter_3d(points, colours, max_state, initial=None, title='', prefix='h',
 
 
 def views_3d(points, colours, max_state, initial=None, title='', prefix='h'):
-    """The same 3-D scatter from four viewpoints (perspective, and along each axis)."""
+    """The same 3-D scatter in perspective and looking along each unit's axis."""
     fig = plt.figure(figsize=(11, 10))
-    for i, (view, name) in enumerate(zip(VIEWS_3D, VIEW_NAMES)):
+    for i, (view, along) in enumerate(zip(VIEWS_3D, VIEW_ALONG)):
         ax = fig.add_subplot(2, 2, i + 1, projection='3d')
         _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
         ax.view_init(*view)
-        ax.set_title(name.replace('units', prefix + ''), fontsize=10)
+        if along is None:
+            ax.set_title('perspective', fontsize=10)
+            continue
+        ax.set_proj_type('ortho')
+        # The axis we look along is a point: hide its squashed ticks and label.
+        axis = (ax.xaxis, ax.yaxis, ax.zaxis)[along]
+        axis.set_ticks([])
+        axis.set_label_text('')
+        shown = [f'{prefix}{u}' for u in range(3) if u != along]
+        ax.set_title(f'along {prefix}{along}: {shown[0]} vs {shown[1]}', fontsize=10)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
 def rotation_gif(path, points, colours, max_state, initial=None, title='', prefix='h',
-                 frames=36, fps=12):
+                 frames=30, fps=10):
     """A turn around the vertical axis, saved as a small GIF (Pillow writer)."""
     from matplotlib.animation import FuncAnimation
-    fig = plt.figure(figsize=(4.5, 4.5))
+    fig = plt.figure(figsize=(4, 4))
     ax = fig.add_subplot(projection='3d')
-    _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
+    _scatter3d(ax, points, colours, max_state, initial, prefix, size=5)
     ax.set_title(title, fontsize=9)
 
     def turn(i):
@@ -105,7 +117,7 @@ def rotation_gif(path, points, colours, max_state, initial=None, title='', prefi
         return []
 
     anim = FuncAnimation(fig, turn, frames=frames, blit=False)
-    save_animation(anim, path, fps=fps, dpi=72)
+    save_animation(anim, path, fps=fps, dpi=64)
     plt.close(fig)
     return path
 
@@ -245,8 +257,22 @@ def diagram_layout(machine, order_key=None):
         members = sorted(np.nonzero(group == c)[0], key=lambda s: (key[s], s))
         offset = (tallest - len(members)) / 2.0
         for row, s in enumerate(members):
-            pos[s] = (2.6 * x, -(offset + row) * 1.3)
+            pos[s] = (COL_STEP * x, -(offset + row) * ROW_STEP)
     return pos, [machine.symbols[c] if c >= 0 else 'start' for c in columns]
+
+
+def _free_direction(pos, s, reach=1.2):
+    """The compass direction from state s whose point at distance `reach` lies farthest
+    from every other state (where the start arrow has room); left and up win ties."""
+    best, room = np.array([-1.0, 0.0]), -1.0
+    for ang in (180, 90, 135, 225, 270, 45, 0, 315):
+        d = np.array([np.cos(np.radians(ang)), np.sin(np.radians(ang))])
+        tail = pos[s] + reach * d
+        others = np.delete(pos, s, axis=0)
+        gap = np.min(np.hypot(*(others - tail).T)) if len(others) else np.inf
+        if gap > room + 1e-6:
+            best, room = d, gap
+    return best
 
 
 def state_diagram(machine, order_key=None, title=''):
@@ -254,42 +280,47 @@ def state_diagram(machine, order_key=None, title=''):
     by symbol (dashed = a minority, non-deterministic successor), a start arrow."""
     from seq_fsm import format_prediction
     pos, columns = diagram_layout(machine, order_key)
-    radius = 0.42
-    width = np.ptp(pos[:, 0]) + 3.0
-    height = np.ptp(pos[:, 1]) + 2.2
-    fig, ax = plt.subplots(figsize=(min(3 + 1.6 * width, 26), min(1.5 + 1.4 * height, 30)))
+    radius = 0.5
+    lo = pos.min(0) - np.array([1.9, 1.5])
+    hi = pos.max(0) + np.array([1.3, 1.9])
+    # Fixed inches per data unit (so text fits the circles), shrunk for big machines.
+    scale = min(1.0, 22.0 / max(hi - lo))
+    fig, ax = plt.subplots(figsize=tuple(np.maximum((hi - lo) * scale, 4.0)))
+    font = max(5.0, 10 * scale)
     for s, t, label, dominant in machine_edges(machine):
         if s == t:
-            _self_loop(ax, pos[s], radius, label)
+            _self_loop(ax, pos[s], radius, label, fontsize=font)
             continue
         same_column = abs(pos[s, 0] - pos[t, 0]) < 1e-6
-        gap = abs(pos[s, 1] - pos[t, 1]) / 1.3
+        gap = abs(pos[s, 1] - pos[t, 1]) / ROW_STEP
         # Arrows along a column bend more the further they jump, to pass beside the
         # circles in between; arrows between columns bend a little so pairs separate.
         rad = (0.15 + 0.12 * (gap - 1)) if same_column and gap > 1.01 else 0.12
         _arrow(ax, pos[s], pos[t], label, rad=min(rad, 0.6), radius=radius,
-               dashed=not dominant, colour='k' if dominant else 'grey', label_at=0.6)
+               dashed=not dominant, colour='k' if dominant else 'grey', fontsize=font)
     for s in range(machine.num_states):
         start = s == machine.start
         ax.add_patch(Circle(pos[s], radius, fc='#fff3c4' if start else '#dfeeff',
                             ec='k', lw=2.0 if start else 1.2, zorder=4))
-        ax.text(*pos[s], f's{s}', ha='center', va='center', fontsize=11,
-                fontweight='bold', zorder=6)
+        ax.text(pos[s, 0], pos[s, 1] + 0.17, f's{s}', ha='center', va='center',
+                fontsize=1.1 * font, fontweight='bold', zorder=6)
         pred = format_prediction(machine.predict[s], machine.symbols, floor=0.1)
-        ax.text(pos[s, 0], pos[s, 1] - radius - 0.06, pred.replace('  ', '\n'),
-                ha='center', va='top', fontsize=7, color='#333333', zorder=6)
-    st = pos[machine.start]
-    ax.annotate('', xy=st - np.array([radius, 0]), xytext=st - np.array([radius + 0.8, 0]),
-                arrowprops=dict(arrowstyle='-|>', color='k', lw=2))
-    ax.text(st[0] - radius - 0.85, st[1], 'start', ha='right', va='center', fontsize=10)
+        pred = ' '.join(p.replace(' 0.', ' .') for p in pred.split('  ')[:2])
+        ax.text(pos[s, 0], pos[s, 1] - 0.15, pred, ha='center', va='center',
+                fontsize=0.7 * font, color='#333333', zorder=6)
+    d = _free_direction(pos, machine.start)
+    tip = pos[machine.start] + radius * d
+    ax.annotate('start', xy=tip, xytext=tip + 0.8 * d, fontsize=font, zorder=6,
+                ha='center', va='center',
+                arrowprops=dict(arrowstyle='-|>', color='k', lw=2, shrinkA=6, shrinkB=0))
     for x, name in enumerate(columns):
-        ax.text(2.6 * x, 1.0, f'after {name}' if name != 'start' else 'start',
-                ha='center', va='bottom', fontsize=10, color='#555555')
-    ax.set_xlim(pos[:, 0].min() - 1.8, pos[:, 0].max() + 1.2)
-    ax.set_ylim(pos[:, 1].min() - 1.2, 1.5)
+        ax.text(COL_STEP * x, lo[1] + 0.3, f'after {name}' if name != 'start' else 'start',
+                ha='center', va='bottom', fontsize=font, color='#555555')
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
     ax.set_aspect('equal')
     ax.axis('off')
-    ax.set_title(title)
+    ax.set_title(title, fontsize=1.2 * font)
     return fig
 
 

@@ -1,0 +1,68 @@
+"""Run a trained recurrent network over language examples and keep what it did.
+
+The pictures and analyses of seq_plot.py all start from the same record: per example the
+hidden states after each symbol, the LSTM's cell states, and the output probabilities.
+Examples of different lengths run together in one padded batch; padding at the end
+cannot change earlier steps of a recurrent network, so each example is cut back after.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Trace:
+    examples: list          # the language's Example objects
+    hidden: list            # per example (T-1, H): state after reading seq[t]
+    cell: list              # per example (T-1, H) LSTM cell states, or None
+    probs: list             # per example (T-1, S) softmax outputs
+    initial: np.ndarray     # (H,) state before the first symbol
+    initial_cell: np.ndarray  # (H,) or None
+
+    def points(self, cell=False):
+        """All positions stacked: (N, H) hidden (or cell) states."""
+        return np.concatenate(self.cell if cell else self.hidden)
+
+    def colours(self):
+        """The language's state of every position, (N,)."""
+        return np.concatenate([ex.state for ex in self.examples])
+
+    def paths(self, with_cell=False):
+        """Per example the states including the initial one: (T, H) or (T, 2H)."""
+        out = []
+        for i, hid in enumerate(self.hidden):
+            start = self.initial
+            rows = hid
+            if with_cell:
+                start = np.concatenate([self.initial, self.initial_cell])
+                rows = np.concatenate([hid, self.cell[i]], axis=1)
+            out.append(np.vstack([start[None, :], rows]))
+        return out
+
+
+@torch.no_grad()
+def run(model, examples, batch_size=256):
+    """The model's hidden states, cell states (LSTM) and output probabilities."""
+    num_symbols = model.num_input
+    hidden, cells, probs = [], [], []
+    for first in range(0, len(examples), batch_size):
+        chunk = examples[first:first + batch_size]
+        steps = max(len(ex.seq) - 1 for ex in chunk)
+        x = torch.zeros(len(chunk), steps, num_symbols)
+        for b, ex in enumerate(chunk):
+            x[b, np.arange(len(ex.seq) - 1), torch.from_numpy(ex.seq[:-1])] = 1.0
+        hid, out, ctx = model(x, context=True)
+        prob = torch.softmax(out, dim=-1).numpy()
+        hid = hid.numpy()
+        cell = ctx['cell'].numpy() if 'cell' in ctx else None
+        for b, ex in enumerate(chunk):
+            t = len(ex.seq) - 1
+            hidden.append(hid[b, :t].astype(np.float64))
+            probs.append(prob[b, :t].astype(np.float64))
+            if cell is not None:
+                cells.append(cell[b, :t].astype(np.float64))
+    initial = model.initial_hidden().detach().numpy().astype(np.float64)
+    has_cell = model.kind == 'lstm'
+    return Trace(list(examples), hidden, cells if has_cell else None, probs, initial,
+                 np.zeros_like(initial) if has_cell else None)

@@ -1,0 +1,144 @@
+"""State-machine extraction: on a hand-built SRN whose states are known it must find
+those states and transitions, and the machine it prints must run on its own."""
+import re
+
+import numpy as np
+import pytest
+
+import seq_fsm
+import seq_lang
+import seq_trace
+from common import UserError
+from seq_handnet import DELTA, STATES, hand_built_srn, known_state
+
+SYMBOLS = 'AB'
+
+
+@pytest.fixture(scope='module')
+def hand_runs():
+    lang = seq_lang.make_language('anbn', length=3)
+    rng = np.random.default_rng(0)
+    model = hand_built_srn()
+    return (seq_trace.run(model, lang.sample_many(rng, 120)),
+            seq_trace.run(model, lang.sample_many(rng, 40)))
+
+
+@pytest.fixture(scope='module')
+def extracted(hand_runs):
+    fresh, _ = hand_runs
+    seqs = [ex.seq for ex in fresh.examples]
+    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, seed=0)
+    return clustering, seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
+
+
+def state_names(trace, clustering):
+    """Map each extracted state to the hand state of its points; it must be one."""
+    names = {}
+    for path, labels in zip(trace.paths(), clustering.labels):
+        for row, s in zip(path, labels):
+            names.setdefault(int(s), set()).add(known_state(row))
+    return names
+
+
+def test_the_hand_built_net_is_perfect(hand_runs):
+    fresh, _ = hand_runs
+    lang = seq_lang.make_language('anbn', length=3)
+    errors = [lang.error(ex, p) for ex, p in zip(fresh.examples, fresh.probs)]
+    assert max(errors) < 1e-4
+
+
+def test_extraction_recovers_the_states_and_transitions(hand_runs, extracted):
+    fresh, _ = hand_runs
+    clustering, machine = extracted
+    assert machine.num_states == len(STATES)
+    names = state_names(fresh, clustering)
+    assert all(len(v) == 1 for v in names.values()), names      # no state mixes two
+    name = {s: v.pop() for s, v in names.items()}
+    assert sorted(name.values()) == sorted(STATES)
+    assert name[machine.start] == 'S0' and machine.start == 0
+    found = {(name[s], a): name[machine.next_state(s, a)]
+             for s in range(machine.num_states) for a in range(2)
+             if machine.next_state(s, a) is not None}
+    assert found == DELTA
+    assert machine.nondeterministic() == []
+
+
+def test_predictions_per_state(hand_runs, extracted):
+    fresh, _ = hand_runs
+    clustering, machine = extracted
+    name = {s: v.pop() for s, v in state_names(fresh, clustering).items()}
+    for s in range(1, machine.num_states):       # s0 (start) also follows every string
+        expected = {'A1': 0.8, 'A2': 0.8, 'A3': 0.0, 'R1': 0.0, 'R2': 0.0,
+                    'S0': 1.0}[name[s]]
+        assert machine.predict[s, 0] == pytest.approx(expected, abs=0.01)
+
+
+def test_machine_alone_predicts_held_out_examples(hand_runs, extracted):
+    _, held_out = hand_runs
+    _, machine = extracted
+    check = seq_fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
+                                  [ex.probs for ex in held_out.examples], held_out.probs)
+    assert check.accepted == check.examples == 40
+    assert check.deterministic > 0
+    assert check.machine_det == check.net_det == check.deterministic
+    assert check.machine_all == check.net_all == check.positions
+
+
+def test_machine_rejects_a_string_off_the_language(extracted):
+    _, machine = extracted
+    bad = np.array([0, 1, 1, 1, 0])              # ABBB: one B too many
+    _, accepted = seq_fsm.run_machine(machine, bad)
+    assert not accepted
+    good = np.array([0, 0, 1, 1, 0])
+    assert seq_fsm.run_machine(machine, good)[1]
+
+
+def test_fixed_number_of_states(hand_runs):
+    fresh, _ = hand_runs
+    seqs = [ex.seq for ex in fresh.examples]
+    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, num_states=3, seed=0)
+    assert clustering.num_states == 3 and clustering.how == 'fixed by --states'
+    machine = seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
+    assert machine.nondeterministic()             # 3 states cannot hold this machine
+    with pytest.raises(UserError, match='distinct hidden vectors'):
+        seq_fsm.cluster_states(fresh.paths(), seqs, num_states=10 ** 4, seed=0)
+
+
+def test_same_seed_same_machine(hand_runs, extracted):
+    fresh, _ = hand_runs
+    seqs = [ex.seq for ex in fresh.examples]
+    again = seq_fsm.cluster_states(fresh.paths(), seqs, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(again.labels, extracted[0].labels))
+
+
+ROW = re.compile(r'^s(\d+)\s+([A-Z])\s+s(\d+)\s+(\d+)')
+
+
+def parse_transitions(text):
+    return {(int(m.group(1)), m.group(2)): (int(m.group(3)), int(m.group(4)))
+            for m in map(ROW.match, text.splitlines()) if m}
+
+
+def test_printed_table_parses_back_to_the_machine(extracted):
+    clustering, machine = extracted
+    text = seq_fsm.format_machine(machine, clustering)
+    assert text.splitlines()[0].startswith(f'state machine: {machine.num_states} states')
+    rows = parse_transitions(text)
+    expected = {(s, SYMBOLS[a]): (machine.next_state(s, a),
+                                  int(machine.counts[s, a].sum()))
+                for s in range(machine.num_states) for a in range(2)
+                if machine.counts[s, a].sum() > 0}
+    assert rows == expected
+    assert re.search(r'^s0\s+\d+\s+A 1\.00\s+\(start\)$', text, re.M)
+
+
+def test_nondeterminism_is_noted():
+    # two paths: from the start, A leads to different states
+    paths = [np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]),
+             np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])]
+    seqs = [np.array([0, 1, 0]), np.array([0, 1, 0])]
+    probs = [np.full((2, 2), 0.5)] * 2
+    clustering = seq_fsm.cluster_states(paths, seqs, num_states=4, seed=0)
+    machine = seq_fsm.build_machine(clustering, seqs, probs, SYMBOLS)
+    assert machine.nondeterministic() == [(0, 0)]
+    assert 'non-deterministic: s1 1, s2 1' in seq_fsm.format_machine(machine, clustering)
