@@ -1,21 +1,23 @@
 """Training for Part 2: K independently initialised networks as one batched computation.
 
 Running the sigmoid network "a few times until it works" is K restarts trained at once.
-The K networks' parameters are stacked into one [K, D] tensor; the loss is the SUM of
-the networks' own mean losses, so each network's gradient is exactly what it would get
-alone, and Adam works elementwise, so each network also has its own Adam state. A
-network stops updating once it has been at 100% for `streak` epochs in a row (the
-course's stopping rule, applied to each network separately). K = 1 is the plain run.
+The networks' weights are stacked into one [K, D] tensor and every operation works row
+by row: each network's gradient comes from its own mean loss only, and Adam is
+elementwise, so each has its own Adam state. A network stops once it has been at 100%
+for `streak` epochs in a row (the course's stopping rule, per network): it leaves the
+batch with its weights and is not touched again. K = 1 is the plain single run.
 
-Restart i starts from the weights a single run with seed `seed + i` starts from, so
-restart 0 is the single run and any restart can be replayed alone.
+Restart i starts from the weights a single run with seed `seed + i` starts from, and the
+arithmetic is arranged so that a network's numbers do not depend on the batch it is in:
+restart i of `--seed S --restarts K` is bit for bit the single run with `--seed S+i`.
 """
+import signal
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from check import ACTIVATIONS, WEIGHT_NAMES, weight_shapes
+from check import WEIGHT_NAMES, weight_shapes
 
 WEIGHT_DECAY = 1e-5
 STREAK = 2000     # epochs in a row at 100% after which a network stops
@@ -47,37 +49,47 @@ def unflatten(params, hid):
     return views
 
 
-def batched_forward(params, inputs, hid, act):
-    """Hidden [K, N, hid] and output [K, N, 1] activations of K networks (params [K, D])
-    on the same inputs [N, 2]."""
+def lane_safe_sigmoid(z):
+    """1 / (1 + exp(-z)). torch.sigmoid's vectorised and scalar code paths round
+    differently, so its result for one element depends on where the element sits in the
+    tensor, i.e. on K; exp's does not."""
+    return torch.exp(-z).add_(1).reciprocal_()
+
+
+def batched_forward(params, inputs, hid):
+    """Hidden [K, N, hid] and output [K, N, 1] activations of K sigmoid networks
+    (params [K, D]) on the same inputs [N, 2].
+
+    Written with elementwise products and sums rather than batched matrix products,
+    which round differently for different K: this way network i computes exactly the same
+    numbers whether it trains alone or among K (restart 0 IS the single run).
+    """
     w = unflatten(params, hid)
-    f = ACTIVATIONS[act]
-    hidden = f(torch.baddbmm(w['hid_bias'].unsqueeze(1), inputs.expand(len(params), -1, -1),
-                             w['in_hid_weight'].transpose(1, 2)))
-    return hidden, f(torch.baddbmm(w['out_bias'].unsqueeze(1), hidden,
-                                   w['hid_out_weight'].transpose(1, 2)))
+    weight = w['in_hid_weight'].unsqueeze(1)                      # [K, 1, hid, 2]
+    hidden = lane_safe_sigmoid(inputs[:, 0:1] * weight[..., 0] + inputs[:, 1:2] * weight[..., 1]
+                               + w['hid_bias'].unsqueeze(1))      # [K, N, hid]
+    output = lane_safe_sigmoid((hidden * w['hid_out_weight']).sum(-1, keepdim=True)
+                               + w['out_bias'].unsqueeze(1))      # [K, N, 1]
+    return hidden, output
 
 
 def bce_gradient(params, inputs, targets, hid):
-    """Forward pass and the gradient [K, D] of each sigmoid network's mean BCE loss.
+    """Outputs [K, N, 1] and the gradient [K, D] of each network's mean BCE loss.
 
     Written out by hand because autograd's bookkeeping costs more than the arithmetic on
-    9 points. The formulas are autograd's: BCE's derivative divides by o(1-o) clamped at
-    1e-12, then the sigmoid's multiplies by it, so a saturated output gets no gradient,
-    as in a single run with F.binary_cross_entropy.
+    9 points. The operations are autograd's, in its order: BCE's derivative divides by
+    o(1-o) clamped at 1e-12, then the sigmoid's multiplies by it, so a saturated output
+    gets no gradient, as in a single run with F.binary_cross_entropy.
     """
     w = unflatten(params, hid)
-    x = inputs.expand(len(params), -1, -1)
-    hidden = torch.sigmoid(torch.baddbmm(w['hid_bias'].unsqueeze(1), x,
-                                         w['in_hid_weight'].transpose(1, 2)))
-    output = torch.sigmoid(torch.baddbmm(w['out_bias'].unsqueeze(1), hidden,
-                                         w['hid_out_weight'].transpose(1, 2)))
-    slope = (1 - output) * output
-    grad_out = (output - targets) / (slope.clamp_min(1e-12) * targets.shape[-2]) * slope
-    grad_hidden = torch.bmm(grad_out, w['hid_out_weight']) * ((1 - hidden) * hidden)
-    grad = torch.cat([torch.bmm(grad_hidden.transpose(1, 2), x).flatten(1),
-                      grad_hidden.sum(1),
-                      torch.bmm(grad_out.transpose(1, 2), hidden).flatten(1),
+    hidden, output = batched_forward(params, inputs, hid)
+    grad_out = (output - targets) / ((1 - output) * output).clamp_min(1e-12)
+    grad_out = grad_out / targets.shape[-2] * (1 - output) * output      # [K, N, 1]
+    grad_pre = grad_out * w['hid_out_weight'] * (1 - hidden) * hidden   # [K, N, hid]
+    grad = torch.cat([torch.stack([(grad_pre * inputs[:, 0:1]).sum(1),
+                                   (grad_pre * inputs[:, 1:2]).sum(1)], dim=-1).flatten(1),
+                      grad_pre.sum(1),
+                      (grad_out * hidden).sum(1),
                       grad_out.sum(1)], dim=1)
     return output, grad
 
@@ -88,13 +100,12 @@ def bce_losses(output, targets):
                                   reduction='none').mean(dim=(1, 2))
 
 
-class MaskedAdam:
-    """torch.optim.Adam's update (L2 weight decay, no amsgrad) with a per-network mask.
+class BatchedAdam:
+    """torch.optim.Adam's update (L2 weight decay, no amsgrad) for stacked networks.
 
-    A plain optimiser cannot freeze one network: with zero gradient its moments still
-    move its weights. Here a frozen network's weights are simply not updated. Frozen
-    networks never resume, so their (stale) moments are never read again, and the shared
-    step counter is right for every network still training.
+    Its state is per row, so `keep(rows)` drops networks that stopped training: their
+    weights and moments leave the batch and nothing touches them again (a plain
+    optimiser would keep moving a frozen network's weights with its moments).
     """
 
     def __init__(self, params, lr, weight_decay=WEIGHT_DECAY, betas=(0.9, 0.999), eps=1e-8):
@@ -102,17 +113,41 @@ class MaskedAdam:
         self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
         self.exp_avg = torch.zeros_like(params)
         self.exp_avg_sq = torch.zeros_like(params)
-        self.steps = 0
+        self.steps = 0  # the same for every network still in the batch
 
-    def step(self, grad, mask):
-        """One update with `grad` [K, D]; `mask` [K, 1] is 1 for networks still training."""
+    def step(self, grad):
+        """One update of `params` in place, with `grad` [K, D]."""
         self.steps += 1
         grad = grad.add(self.params, alpha=self.weight_decay)
         self.exp_avg.lerp_(grad, 1 - self.beta1)
         self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
         step_size = self.lr / (1 - self.beta1 ** self.steps)
         denom = (self.exp_avg_sq.sqrt() / (1 - self.beta2 ** self.steps) ** 0.5).add_(self.eps)
-        self.params.sub_(self.exp_avg / denom * mask, alpha=step_size)
+        self.params.addcdiv_(self.exp_avg, denom, value=-step_size)
+
+    def keep(self, rows):
+        self.params, self.exp_avg, self.exp_avg_sq = \
+            self.params[rows], self.exp_avg[rows], self.exp_avg_sq[rows]
+
+
+class StopOnCtrlC:
+    """Inside the block Ctrl-C sets `pressed` instead of raising, so training stops
+    between epochs with every network's state whole."""
+
+    def __enter__(self):
+        self.pressed, self.previous = False, None
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._press)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            pass
+        return self
+
+    def _press(self, signum, frame):
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 @dataclass
@@ -152,47 +187,70 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
 
     Every `log_every` epochs prints `ep:%5d loss: %6.4f acc: %5.2f` for the network that
     would be kept if training ended now (with K > 1 the line says which). Ctrl-C stops
-    training and returns the networks as they are, marked `interrupted`.
+    training after the current epoch and returns the networks as they are, marked
+    `interrupted`.
     """
+    threads = torch.get_num_threads()
+    # The tensors are tiny: a second thread only adds waiting (milliseconds per epoch on
+    # a busy machine) and could change how sums are split.
+    torch.set_num_threads(1)
+    try:
+        with StopOnCtrlC() as ctrl_c:
+            return _train(starts, inputs, targets, lr, epochs, weight_decay, streak,
+                          log, log_every, ctrl_c)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_every, ctrl_c):
     hid = starts[0]['hid_bias'].numel()
     num, n_points = len(starts), targets.numel()
-    params = torch.stack([flatten(w) for w in starts]).float()
-    adam = MaskedAdam(params, lr, weight_decay)
-    mask = torch.ones(num, 1)                   # 1 while a network trains, then 0
-    run = torch.zeros(num, dtype=torch.long)    # epochs in a row at 100%
-    stopped = torch.full((num,), epochs, dtype=torch.long)
-    epoch, interrupted = 0, False
-    try:
-        for epoch in range(1, epochs + 1):
-            output, grad = bce_gradient(params, inputs, targets, hid)
-            adam.step(grad, mask)
-            # Accuracy of the output before this step, as in the course's loop; frozen
-            # networks keep their run length (mask 0).
-            correct = ((output >= 0.5) == (targets >= 0.5)).sum(dim=(1, 2))
-            run = torch.where(mask[:, 0] > 0, (run + 1) * (correct == n_points), run)
-            if epoch % log_every == 0:
-                i = int(torch.argmax(correct))  # the first network at the best accuracy
-                suffix = '' if num == 1 else \
-                    (f'  [restart {i}; {int((correct == n_points).sum())}/{num} at 100%, '
-                     f'{int(mask.sum())} training]')
-                log('ep:%5d loss: %6.4f acc: %5.2f%s'
-                    % (epoch, bce_losses(output[i:i + 1], targets).item(),
-                       100.0 * correct[i].item() / n_points, suffix))
-            done = (run >= streak) & (mask[:, 0] > 0)
-            if done.any():
-                stopped[done] = epoch
-                mask[done] = 0.0
-                if not mask.any():
-                    break
-    except KeyboardInterrupt:
-        interrupted = True
-    if epoch < epochs:  # stopped early (all done, or Ctrl-C): the rest ran until now
-        stopped = torch.where(mask[:, 0] > 0, epoch, stopped)
-    return _results(params, inputs, targets, hid, run, stopped, interrupted)
+    final = torch.stack([flatten(w) for w in starts]).float()   # [K, D], filled as they stop
+    stopped = torch.zeros(num, dtype=torch.long)
+    final_run = torch.zeros(num, dtype=torch.long)
+    last_correct = torch.zeros(num, dtype=torch.long)           # for the log line
+    frozen_loss = torch.zeros(num)
+    # The networks still training: their indices, weights (in the optimiser), run lengths.
+    alive = torch.arange(num)
+    adam = BatchedAdam(final.clone(), lr, weight_decay)
+    run = torch.zeros(num, dtype=torch.long)                    # epochs in a row at 100%
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        output, grad = bce_gradient(adam.params, inputs, targets, hid)
+        adam.step(grad)
+        # Accuracy of the output before this step, as in the course's loop.
+        correct = ((output >= 0.5) == (targets >= 0.5)).sum(dim=(1, 2))
+        run = (run + 1) * (correct == n_points)
+        if epoch % log_every == 0:
+            last_correct[alive] = correct
+            i = int(torch.argmax(last_correct))  # the first network at the best accuracy
+            here = torch.nonzero(alive == i)
+            loss = bce_losses(output[here[0]], targets).item() if len(here) else frozen_loss[i]
+            suffix = '' if num == 1 else \
+                (f'  [restart {i}; {int((last_correct == n_points).sum())}/{num} at 100%, '
+                 f'{len(alive)} training]')
+            log('ep:%5d loss: %6.4f acc: %5.2f%s'
+                % (epoch, loss, 100.0 * last_correct[i].item() / n_points, suffix))
+        done = run >= streak
+        if done.any():
+            gone = alive[done]
+            final[gone], stopped[gone], final_run[gone] = adam.params[done], epoch, run[done]
+            last_correct[gone] = n_points
+            frozen_loss[gone] = bce_losses(batched_forward(adam.params[done], inputs, hid)[1],
+                                           targets)
+            keep = ~done
+            alive, run = alive[keep], run[keep]
+            adam.keep(keep)
+            if not len(alive):
+                break
+        if ctrl_c.pressed:
+            break
+    final[alive], stopped[alive], final_run[alive] = adam.params, epoch, run
+    return _results(final, inputs, targets, hid, final_run, stopped, ctrl_c.pressed)
 
 
 def _results(params, inputs, targets, hid, run, stopped, interrupted):
-    hidden, output = batched_forward(params, inputs, hid, 'sig')
+    _, output = batched_forward(params, inputs, hid)
     losses = bce_losses(output, targets)
     correct = ((output >= 0.5) == (targets >= 0.5)).sum(dim=(1, 2))
     restarts = []
