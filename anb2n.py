@@ -68,8 +68,9 @@ class CountingLanguage:
     def draw_n(self, rng, size):
         return np.minimum(rng.geometric(1 - P_MORE_A, size=size), self.length)
 
-    def sample_many(self, rng, count):
-        """`count` examples of 5 strings each, built with a few numpy operations."""
+    def sample_arrays(self, rng, count):
+        """`count` examples of 5 strings each as flat arrays (seq, probs, state) and the
+        number of symbols of each example; a few numpy operations in all."""
         n = self.draw_n(rng, (count, STRINGS_PER_EXAMPLE)).ravel()
         string_len = self._lengths[n - 1]
         total = int(string_len.sum())
@@ -78,8 +79,10 @@ class CountingLanguage:
                                                         string_len)
         idx = np.repeat(self._starts[n - 1], string_len) + offset_in_string
         example_len = string_len.reshape(count, STRINGS_PER_EXAMPLE).sum(axis=1)
-        return split_examples(self._seq[idx], self._probs[idx], self._state[idx],
-                              example_len, self.symbols)
+        return self._seq[idx], self._probs[idx], self._state[idx], example_len
+
+    def sample_many(self, rng, count):
+        return split_examples(*self.sample_arrays(rng, count), self.symbols)
 
     def sample(self, rng):
         return self.sample_many(rng, 1)[0]

@@ -55,8 +55,9 @@ class ReberLanguage:
         # embedded: the nodes after the inner E, where the closing T/P must be remembered
         self.final_states = np.array([9, 17]) if self.embed else np.array([], dtype=np.int64)
 
-    def sample_many(self, rng, count):
-        """Walk `count` examples (5 strings each) through the graph side by side."""
+    def sample_arrays(self, rng, count):
+        """Walk `count` examples (5 strings each) through the graph side by side; return
+        flat arrays (seq, probs, state) and the number of symbols of each example."""
         node = np.zeros(count, dtype=np.int64)
         strings_done = np.zeros(count, dtype=np.int64)
         active = np.ones(count, dtype=bool)
@@ -77,8 +78,10 @@ class ReberLanguage:
         mask = np.array(steps_active).T                      # (count, steps)
         seq = np.array(steps_sym).T[mask]
         state = np.array(steps_node).T[mask]
-        return split_examples(seq, self.node_probs[state], state, mask.sum(axis=1),
-                              self.symbols)
+        return seq, self.node_probs[state], state, mask.sum(axis=1)
+
+    def sample_many(self, rng, count):
+        return split_examples(*self.sample_arrays(rng, count), self.symbols)
 
     def sample(self, rng):
         return self.sample_many(rng, 1)[0]

@@ -1,0 +1,196 @@
+"""Benchmark: seq_train.py's trainer against a plain reference loop, in the same run.
+
+The reference is written here the way the course's scripts train: per example, build the
+one-hot input tensor, run the network with a Python loop over time steps under autograd,
+log_softmax + nll_loss, backward, optimizer.step(); print an example every 1000 steps.
+Ours is seq_trainer.Trainer (hand-written batched BPTT in numpy), timed with its printing.
+
+    python3 bench/bench_seq.py                 # SRN anb2n, LSTM anb2nc3n, restarts 16 vs 1
+    python3 bench/bench_seq.py --full          # also time the two default spec commands
+
+Rounds alternate reference and ours so load from other processes hits both alike; the
+ratio uses the fastest round of each.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import seq_lang  # noqa: E402
+from seq_trainer import Trainer  # noqa: E402
+
+
+# --- the reference: course-style modules and loop --------------------------------------
+class RefSRN(nn.Module):
+    def __init__(self, num_input, num_hid, num_out):
+        super().__init__()
+        self.H0 = nn.Parameter(torch.randn(num_hid) * 0.1)
+        self.W = nn.Parameter(torch.randn(num_input, num_hid) * 0.1)
+        self.U = nn.Parameter(torch.randn(num_hid, num_hid) * 0.1)
+        self.hid_bias = nn.Parameter(torch.randn(num_hid) * 0.1)
+        self.V = nn.Parameter(torch.randn(num_hid, num_out) * 0.1)
+        self.out_bias = nn.Parameter(torch.randn(num_out) * 0.1)
+
+    def forward(self, x):
+        h = torch.tanh(self.H0).unsqueeze(0)
+        hidden = []
+        for t in range(x.size(1)):
+            h = torch.tanh(x[:, t, :] @ self.W + h @ self.U + self.hid_bias)
+            hidden.append(h)
+        hidden = torch.stack(hidden, dim=1)
+        return hidden, hidden @ self.V + self.out_bias
+
+
+class RefLSTM(nn.Module):
+    def __init__(self, num_input, num_hid, num_out):
+        super().__init__()
+        self.num_hid = num_hid
+        bound = num_hid ** -0.5
+        self.W = nn.Parameter(torch.empty(num_input, 4 * num_hid).uniform_(-bound, bound))
+        self.U = nn.Parameter(torch.empty(num_hid, 4 * num_hid).uniform_(-bound, bound))
+        self.hid_bias = nn.Parameter(torch.empty(4 * num_hid).uniform_(-bound, bound))
+        self.V = nn.Parameter(torch.empty(num_hid, num_out).uniform_(-bound, bound))
+        self.out_bias = nn.Parameter(torch.empty(num_out).uniform_(-bound, bound))
+
+    def forward(self, x):
+        n = self.num_hid
+        h = torch.zeros(1, n)
+        c = torch.zeros(1, n)
+        hidden = []
+        for t in range(x.size(1)):
+            gates = x[:, t, :] @ self.W + h @ self.U + self.hid_bias
+            i = torch.sigmoid(gates[:, :n])
+            f = torch.sigmoid(gates[:, n:2 * n])
+            g = torch.tanh(gates[:, 2 * n:3 * n])
+            o = torch.sigmoid(gates[:, 3 * n:])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            hidden.append(h)
+        hidden = torch.stack(hidden, dim=1)
+        return hidden, hidden @ self.V + self.out_bias
+
+
+def reference_train(lang, model, settings, examples, rng, out):
+    S = lang.num_symbols
+    net = (RefSRN if model == 'srn' else RefLSTM)(S, settings['hid'], S)
+    if settings['optim'] == 'sgd':
+        opt = torch.optim.SGD(net.parameters(), lr=settings['lr'], momentum=settings['mom'],
+                              weight_decay=settings['weight_decay'])
+    else:
+        opt = torch.optim.Adam(net.parameters(), lr=settings['lr'],
+                               weight_decay=settings['weight_decay'])
+    for step in range(1, examples + 1):
+        ex = lang.sample(rng)
+        x = torch.zeros(1, len(ex.seq) - 1, S)
+        x[0, torch.arange(len(ex.seq) - 1), torch.from_numpy(ex.seq[:-1])] = 1.0
+        target = torch.from_numpy(ex.seq[1:])
+        net.zero_grad()
+        hidden, output = net(x)
+        log_prob = F.log_softmax(output, dim=2)
+        loss = F.nll_loss(log_prob.squeeze(0), target)
+        loss.backward()
+        opt.step()
+        if step % 1000 == 0:
+            probs = torch.exp(log_prob).detach()[0].numpy()
+            print(f'epoch: {step} loss: {loss.item():.4f} {probs[:2]}', file=out)
+
+
+def ours_train(lang_name, model, settings, examples, seed, restarts, out):
+    spec = seq_lang.get_spec(lang_name)
+    lang = spec.make()
+    args = SimpleNamespace(lang=lang_name, embed=False, length=None, model=model,
+                           init=None, seed=seed, restarts=restarts, out_path='unused',
+                           **settings)
+    trainer = Trainer(spec, lang, args)
+    trainer.save_all = lambda interrupted=False: []           # time training, not disk
+
+    def report(tr, exs, hidden, probs):
+        if tr.K == 1:
+            stdout, sys.stdout = sys.stdout, out
+            try:
+                lang.print_outputs(tr.step, exs[0], hidden[0], probs[0])
+            finally:
+                sys.stdout = stdout
+    trainer.train(examples, report)
+
+
+def best_seconds(fn, rounds):
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def compare(lang_name, model, ref_examples, our_examples, rounds, out):
+    settings = seq_lang.get_spec(lang_name).defaults(model)
+    lang = seq_lang.make_language(lang_name)
+    ref_times, our_times = [], []
+    for r in range(rounds):                 # alternate, so background load hits both
+        ref_times.append(best_seconds(lambda: reference_train(
+            lang, model, settings, ref_examples, np.random.default_rng(r), out), 1))
+        our_times.append(best_seconds(lambda: ours_train(
+            lang_name, model, settings, our_examples, r, 1, out), 1))
+    ref_ms = 1000 * min(ref_times) / ref_examples
+    our_ms = 1000 * min(our_times) / our_examples
+    print(f"{lang_name} {model.upper()}{settings['hid']}: reference {ref_ms:.3f} ms/example, "
+          f"ours {our_ms:.3f} ms/example, speed-up {ref_ms / our_ms:.1f}x; "
+          f"100,000 examples: reference {ref_ms * 100:.0f} s, ours {our_ms * 100:.1f} s",
+          flush=True)
+    return ref_ms, our_ms
+
+
+def compare_restarts(restarts, examples, rounds, out):
+    settings = seq_lang.get_spec('anb2n').defaults('srn')
+    one, many = [], []
+    for r in range(rounds):
+        one.append(best_seconds(lambda: ours_train('anb2n', 'srn', settings, examples, r, 1,
+                                                   out), 1))
+        many.append(best_seconds(lambda: ours_train('anb2n', 'srn', settings, examples, r,
+                                                    restarts, out), 1))
+    print(f"anb2n SRN2, {examples:,} examples per run: 1 run {min(one):.2f} s, "
+          f"{restarts} runs at once {min(many):.2f} s = {min(many) / min(one):.2f}x the time "
+          f"of one", flush=True)
+
+
+def time_command(args):
+    with tempfile.TemporaryDirectory() as folder:
+        cmd = [sys.executable, os.path.join(ROOT, 'seq_train.py'), *args, '--out_path', folder]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    last = done.stdout.strip().splitlines()[-2:] if done.stdout else [done.stderr.strip()]
+    print(f"seq_train.py {' '.join(args)}: {seconds:.1f} s wall (start-up included); "
+          f"{' | '.join(last)}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--full', action='store_true',
+                        help='also time the default spec commands end to end')
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with open(os.devnull, 'w') as out:
+        compare('anb2n', 'srn', 300, 3000, args.rounds, out)
+        compare('anb2nc3n', 'lstm', 100, 1000, args.rounds, out)
+        compare_restarts(16, 2000, args.rounds, out)
+    if args.full:
+        time_command(['--lang', 'anb2n'])
+        time_command(['--lang', 'anb2nc3n', '--model', 'lstm', '--hid', '3'])
+
+
+if __name__ == '__main__':
+    main()

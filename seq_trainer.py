@@ -1,0 +1,157 @@
+"""The training loop behind seq_train.py: K independent runs trained side by side.
+
+Run i uses seed `seed + i` for its initial weights (a torch.Generator), its training
+examples and its check examples (numpy Generators), so run i of `--restarts K` is exactly
+the single run `--seed seed+i`. Every step is one optimiser step per run on that run's own
+example (seq_bptt.py does the arithmetic). Every 1000 steps each run is checked on a fresh
+example; every 10,000 steps (and at the end) each run's weights are saved.
+"""
+import signal
+import time
+
+import numpy as np
+import torch
+
+import seq_checkpoint
+from seq_bptt import BatchedNet, FlatOptimizer
+from seq_models import make_model
+
+CHECK_EVERY = 1000
+SAVE_EVERY = 10000
+VERDICT_CHECKS = 10          # "consistently": every one of the last 10 checks
+
+
+def pack_block(runs):
+    """[(flat symbols, lengths)] per run -> padded (steps, Lmax, K) (-1 = none), lengths."""
+    lengths = np.stack([run_lengths for _, run_lengths in runs], axis=1)
+    block = np.full((lengths.shape[0], lengths.max(), len(runs)), -1, dtype=np.int64)
+    inside = np.arange(block.shape[1])[None, :, None] < lengths[:, None, :]
+    for k, (flat, _) in enumerate(runs):
+        block[:, :, k][inside[:, :, k]] = flat          # step-major order, as generated
+    return block, lengths
+
+
+class StopRequested(Exception):
+    """Ctrl-C arrived; the loop stopped at a step boundary."""
+
+
+class Trainer:
+
+    def __init__(self, spec, lang, args):
+        self.spec, self.lang, self.args = spec, lang, args
+        self.K = args.restarts
+        self.seeds = [args.seed + i for i in range(self.K)]
+        S = lang.num_symbols
+        models = [make_model(args.model, S, args.hid, S, init=args.init,
+                             generator=torch.Generator().manual_seed(s)) for s in self.seeds]
+        self.net = BatchedNet(args.model, S, args.hid, self.K)
+        self.theta = np.stack([self.net.layout.from_model(m) for m in models])
+        self.opt = FlatOptimizer(args.optim, self.theta.shape, args.lr, args.mom,
+                                 args.weight_decay)
+        self.data_rngs = [np.random.default_rng(s) for s in self.seeds]
+        self.check_rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
+        self.checks = [[] for _ in range(self.K)]        # metric at each check, per run
+        self.final_checks = [[] for _ in range(self.K)]  # embedded Reber: the final: error
+        self.step = 0
+        self.saved = []                                  # paths written, in order
+        self._stop = False
+
+    # --- the loop -----------------------------------------------------------------
+    def train(self, steps, report):
+        """Train to `steps` examples per run; `report(trainer, examples, hidden, probs)`
+        is called after each check."""
+        previous = signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            while self.step < steps:
+                block_size = min(CHECK_EVERY - self.step % CHECK_EVERY, steps - self.step)
+                samples = [self.lang.sample_arrays(rng, block_size) for rng in self.data_rngs]
+                block, lengths = pack_block([(seq, n) for seq, _, _, n in samples])
+                longest = lengths.max(axis=1).tolist()
+                for s in range(block_size):
+                    if self._stop:
+                        raise StopRequested()
+                    seqs = block[s, :longest[s]]
+                    self.net.loss_and_grad(self.theta, seqs[:-1], seqs[1:], want_loss=False)
+                    self.opt.step(self.theta, self.net.grad)
+                    self.step += 1
+                if self.step % CHECK_EVERY == 0:
+                    report(self, *self.check())
+                if self.step % SAVE_EVERY == 0 or self.step == steps:
+                    self.save_all()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _request_stop(self, signum, frame):
+        if self._stop:                                   # second Ctrl-C: stop right now
+            raise KeyboardInterrupt
+        self._stop = True
+
+    # --- checks --------------------------------------------------------------------
+    def check(self):
+        """Each run predicts a fresh example of its own; record the error."""
+        examples = [self.lang.sample(rng) for rng in self.check_rngs]
+        hidden, probs = self.forward(examples)
+        for k, ex in enumerate(examples):
+            self.checks[k].append(self.lang.error(ex, probs[k]))
+            if getattr(self.lang, 'embed', False):
+                self.final_checks[k].append(self.lang.final_error(ex, probs[k]))
+        return examples, hidden, probs
+
+    def forward(self, examples):
+        """Hidden states and output probabilities of run k on examples[k] (lists)."""
+        T = max(len(ex.seq) for ex in examples) - 1
+        inputs = np.full((T, self.K), -1, dtype=np.int64)
+        for k, ex in enumerate(examples):
+            inputs[:len(ex.seq) - 1, k] = ex.seq[:-1]
+        hidden, probs = self.net.forward(self.theta, inputs)
+        lengths = [len(ex.seq) - 1 for ex in examples]
+        return ([hidden[k, :n] for k, n in enumerate(lengths)],
+                [probs[k, :n] for k, n in enumerate(lengths)])
+
+    def verdict(self, k):
+        """(met, checks used, mean of them) of run k against the language's criterion."""
+        recent = self.checks[k][-VERDICT_CHECKS:]
+        if not recent:
+            return False, 0, float('nan')
+        return (max(recent) < self.spec.threshold, len(recent), float(np.mean(recent)))
+
+    # --- checkpoints -----------------------------------------------------------------
+    def run_index(self, k):
+        return None if self.K == 1 else k
+
+    def model_of(self, k):
+        S = self.lang.num_symbols
+        model = make_model(self.args.model, S, self.args.hid, S)
+        return self.net.layout.to_model(self.theta[k], model)
+
+    def meta(self, k, interrupted=False):
+        a = self.args
+        met, used, mean = self.verdict(k)
+        return dict(lang=a.lang, embed=bool(a.embed), length=getattr(self.lang, 'length', None),
+                    model=a.model, hid=a.hid, num_input=self.lang.num_symbols,
+                    num_out=self.lang.num_symbols, step=self.step,
+                    thousands=self.step / 1000, seed=self.seeds[k], run=self.run_index(k),
+                    restarts=self.K, metric=self.spec.metric, threshold=self.spec.threshold,
+                    checks=[float(v) for v in self.checks[k]], success=bool(met),
+                    interrupted=interrupted,
+                    args={key: value for key, value in vars(a).items()
+                          if isinstance(value, (int, float, str, bool, type(None)))})
+
+    def save_all(self, interrupted=False):
+        paths = []
+        for k in range(self.K):
+            path = seq_checkpoint.checkpoint_path(self.args.out_path, self.args.lang,
+                                                  self.args.model, self.args.hid,
+                                                  self.step / 1000, self.args.embed,
+                                                  self.run_index(k))
+            seq_checkpoint.save(path, self.model_of(k), self.meta(k, interrupted))
+            paths.append(path)
+        self.saved.extend(paths)
+        return paths
+
+
+def timed(fn, *args, **kwargs):
+    """Run fn and return (result, seconds)."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
