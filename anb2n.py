@@ -13,8 +13,9 @@ after each of the first length-1 A's (whatever n turns out to be, the reader can
 it yet). Everything after the A's is determined: the B's (and C's) of the right count,
 then the A that opens the next string. A perfect predictor therefore has error 0.
 
-State (for colouring): after the k-th A the count k (1..length); after a B or C the number
-of B's and C's still to come in this string, counting down to 0 at the string's end.
+State (for colouring): after the k-th A the count k (1..length); after a B the number of
+B's still to come, after a C the number of C's still to come (each counting down to 0).
+So the symbol just read and its state determine the next symbol's distribution.
 """
 import numpy as np
 
@@ -34,7 +35,7 @@ class CountingLanguage:
         self.metric = metric            # printed label: 'error' (anbn family) or 'loss'
         self.symbols = 'ABC'[:1 + len(self.multiples)]
         self.num_symbols = len(self.symbols)
-        self.max_state = max(self.length, sum(self.multiples) * self.length - 1)
+        self.max_state = max(self.length, max(self.multiples) * self.length - 1)
         self._build_templates()
 
     def _build_templates(self):
@@ -55,7 +56,7 @@ class CountingLanguage:
             for t in range(n, len(seq)):              # after a B or C: determined
                 following = seq[t + 1] if t + 1 < len(seq) else 0   # next string's A
                 rows[t, following] = 1.0
-                state[t] = len(seq) - 1 - t
+                state[t] = seq[t + 1:].count(seq[t])   # same letters still to come
             seqs.append(np.array(seq, dtype=np.int64))
             probs.append(rows)
             states.append(state)
