@@ -31,7 +31,7 @@ def _grid(box):
     xs = torch.linspace(box[0], box[1], GRID_STEPS)
     ys = torch.linspace(box[2], box[3], GRID_STEPS)
     gy, gx = torch.meshgrid(ys, xs, indexing='ij')
-    return xs, ys, torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    return xs.numpy(), ys.numpy(), torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
 
 
 def _axes(title, box):
@@ -46,14 +46,14 @@ def _axes(title, box):
 
 
 def _shade(ax, xs, ys, values):
-    on = (values >= 0.5).float().reshape(len(ys), len(xs))
+    on = (values >= 0.5).float().reshape(len(ys), len(xs)).numpy()
     ax.pcolormesh(xs, ys, on, cmap=SHADE, vmin=0, vmax=1, shading='auto')
 
 
 def _points(ax, inputs, targets):
     for value, colour in TARGET_COLOURS.items():
         chosen = targets[:, 0] == value
-        ax.scatter(inputs[chosen, 0], inputs[chosen, 1], s=70, c=colour,
+        ax.scatter(inputs[chosen, 0].numpy(), inputs[chosen, 1].numpy(), s=70, c=colour,
                    edgecolors='black', linewidths=0.8, zorder=3)
 
 
@@ -62,11 +62,11 @@ def _line(ax, wx, wy, bias, box, **style):
     if wx == 0 and wy == 0:
         return
     if abs(wy) >= abs(wx):
-        xs = torch.tensor([box[0], box[1]])
-        ax.plot(xs, -(wx * xs + bias) / wy, **style)
+        xs = [box[0], box[1]]
+        ax.plot(xs, [-(wx * x + bias) / wy for x in xs], **style)
     else:
-        ys = torch.tensor([box[2], box[3]])
-        ax.plot(-(wy * ys + bias) / wx, ys, **style)
+        ys = [box[2], box[3]]
+        ax.plot([-(wy * y + bias) / wx for y in ys], ys, **style)
 
 
 HIDDEN_LINE = dict(color='black', linestyle='--', linewidth=1.5)
