@@ -3,9 +3,12 @@
 The course asks students to group the points of a hidden-unit scatter into states by hand
 and draw arrows labelled by symbol between them. Here that is done on plain arrays:
 
-- `cluster_states` groups hidden vectors into states (k-means; the number of states is the
-  one with the best silhouette unless fixed); the state holding the initial vector is the
-  start state, and states are numbered in the order the machine reaches them.
+- `cluster_states` groups hidden vectors into states: a Ward tree over a sample of the
+  points proposes a clustering for every number of states k, k-means (scikit-learn)
+  polishes it on all points, and the k kept is the one whose machine, run on its own,
+  best reproduces the network's next-symbol choices (fewest states on a tie), unless
+  k is fixed. The state holding the initial vector is the start state s0; the others
+  are numbered in the order the machine reaches them.
 - `build_machine` counts transitions (from state, on symbol, to state) and averages what
   the network predicts in each state.
 - `check_machine` runs the machine on its own over held-out examples (no network) and
@@ -26,11 +29,13 @@ ALLOWED_PROB = 0.1
 DETERMINISTIC_PROB = 0.99
 # Upper end of the automatic search for the number of states.
 MAX_STATES = 40
-# Silhouette is estimated on a sample of this many points (it is quadratic in points).
-SILHOUETTE_SAMPLE = 3000
+# The Ward tree is built on a sample of this many points (it is quadratic in points).
+TREE_SAMPLE = 3000
 # States closer than this (in units scaled to their range, i.e. 3% of the picture) are
 # one state: the automatic choice never splits that finely.
 RESOLUTION = 0.03
+# Agreement within this of the best counts as a tie (then fewer states win).
+AGREEMENT_SLACK = 0.002
 
 
 @dataclass
@@ -40,7 +45,7 @@ class Clustering:
     start: int          # state of the initial vector (0 after renumbering)
     num_states: int
     how: str            # how k was chosen, for the printout
-    scores: dict        # k -> silhouette (empty when k was fixed)
+    scores: dict        # k -> agreement with the network (empty when k was fixed)
 
 
 @dataclass
@@ -60,31 +65,141 @@ class Machine:
         row = self.counts[state, symbol]
         return int(row.argmax()) if row.sum() > 0 else None
 
+    def table(self):
+        """(k, S) most frequent successor of each state on each symbol, -1 if never seen."""
+        return np.where(self.counts.sum(2) > 0, self.counts.argmax(2), -1)
+
     def nondeterministic(self):
         """(from, symbol) pairs seen going to more than one state."""
         return [(s, a) for s in range(self.num_states) for a in range(len(self.symbols))
                 if np.count_nonzero(self.counts[s, a]) > 1]
 
 
+# ---------------------------------------------------------------- the machine
+
+def _machine(labels, start, seqs, net_probs, symbols, k):
+    """Transition counts and mean predictions from per-path state labels.
+
+    net_probs[i][t] is the network's distribution over seq[t+1], made in the state of
+    path row t+1.
+    """
+    num_symbols = len(symbols)
+    counts = np.zeros((k, num_symbols, k), dtype=np.int64)
+    sums = np.zeros((k, num_symbols))
+    made = np.zeros(k)
+    visits = np.zeros(k, dtype=np.int64)
+    for lab, seq, probs in zip(labels, seqs, net_probs):
+        np.add.at(counts, (lab[:-1], seq[:len(lab) - 1], lab[1:]), 1)
+        np.add.at(sums, lab[1:], probs)
+        np.add.at(made, lab[1:], 1)
+        np.add.at(visits, lab, 1)
+    predict = np.divide(sums, made[:, None], out=np.zeros_like(sums),
+                        where=made[:, None] > 0)
+    return Machine(symbols, counts, predict, visits, start)
+
+
+def build_machine(clustering, seqs, net_probs, symbols):
+    return _machine(clustering.labels, clustering.start, seqs, net_probs, symbols,
+                    clustering.num_states)
+
+
+def run_machines(machine, seqs):
+    """Walk the machine on its own over many examples at once.
+
+    Returns (predictions, accepted): per example a (T-1, S) array of what the machine
+    predicts after each symbol (zeros once it is stuck), and whether it accepts the
+    example: every symbol read has a transition and was allowed (probability at least
+    ALLOWED_PROB) by the prediction before it.
+    """
+    lengths = np.array([len(s) for s in seqs])
+    steps = lengths.max()
+    sym = np.full((len(seqs), steps), -1)
+    for i, seq in enumerate(seqs):
+        sym[i, :len(seq)] = seq
+    table = machine.table()
+    state = np.full(len(seqs), machine.start)
+    alive = np.ones(len(seqs), dtype=bool)         # not stuck on a missing transition
+    rejected = np.zeros(len(seqs), dtype=bool)     # read a symbol it did not allow
+    preds = np.zeros((len(seqs), steps - 1, machine.predict.shape[1]))
+    rows = np.arange(len(seqs))
+    for t in range(steps - 1):
+        nxt = table[state, np.maximum(sym[:, t], 0)]
+        alive &= ~((t < lengths - 1) & (nxt < 0))
+        here = alive & (t < lengths - 1)          # position t exists, walk goes on
+        state = np.where(here, nxt, state)
+        preds[here, t] = machine.predict[state[here]]
+        allowed = preds[rows, t, np.maximum(sym[:, t + 1], 0)] >= ALLOWED_PROB
+        rejected |= here & ~allowed
+    return [preds[i, :n - 1] for i, n in enumerate(lengths)], alive & ~rejected
+
+
+def run_machine(machine, seq):
+    """run_machines for one example: ((T-1, S) predictions, accepted)."""
+    preds, accepted = run_machines(machine, [seq])
+    return preds[0], bool(accepted[0])
+
+
+def agreement(machine, seqs, net_probs):
+    """Share of positions where the machine alone picks the network's top symbol."""
+    preds, _ = run_machines(machine, seqs)
+    same = sum(int(((p.max(1) > 0) & (p.argmax(1) == q.argmax(1))).sum())
+               for p, q in zip(preds, net_probs))
+    return same / sum(len(q) for q in net_probs)
+
+
+def minimise(machine):
+    """Merge states that behave alike (Moore's partition refinement).
+
+    Two states are equivalent when they predict the same most likely next symbol and,
+    on every symbol, their most frequent successors are equivalent (or both missing).
+    (The top symbol, not the set above ALLOWED_PROB: a network's 0.09 versus 0.11 is
+    noise, not a different state.) Returns
+    (the merged machine, groups): groups[i] lists the original states of merged state
+    i, lowest first; the group holding the start comes first, then by lowest member.
+    Counts, visits and predictions (visit-weighted) are pooled.
+    """
+    table = machine.table()
+    k = machine.num_states
+    top = machine.predict.argmax(1)
+    signature = [(top[s],) + tuple(table[s] >= 0) for s in range(k)]
+    block = _renumber(signature)
+    while True:
+        refined = _renumber([(block[s],) + tuple(block[t] if t >= 0 else -1
+                                                 for t in table[s]) for s in range(k)])
+        if refined.max() == block.max():
+            break
+        block = refined
+    groups = sorted([list(np.nonzero(block == b)[0]) for b in range(block.max() + 1)],
+                    key=lambda g: (machine.start not in g, g[0]))
+    of = np.empty(k, dtype=int)
+    for i, g in enumerate(groups):
+        of[g] = i
+    m = len(groups)
+    counts = np.zeros((m, len(machine.symbols), m), dtype=np.int64)
+    for s in range(k):
+        for t in range(k):
+            counts[of[s], :, of[t]] += machine.counts[s, :, t]
+    visits = np.bincount(of, weights=machine.visits, minlength=m).astype(np.int64)
+    weighted = np.zeros((m, len(machine.symbols)))
+    np.add.at(weighted, of, machine.predict * machine.visits[:, None])
+    predict = weighted / np.maximum(visits, 1)[:, None]
+    return (Machine(machine.symbols, counts, predict, visits, int(of[machine.start])),
+            [[int(s) for s in g] for g in groups])
+
+
+def _renumber(keys):
+    """Equal keys -> equal small ints, numbered in order of first appearance."""
+    ids = {}
+    return np.array([ids.setdefault(key, len(ids)) for key in keys])
+
+
 # ---------------------------------------------------------------- clustering
 
-def _sample(points, seed, size=SILHOUETTE_SAMPLE):
+def _sample(points, seed, size=TREE_SAMPLE):
     rng = np.random.default_rng(seed)
     if len(points) <= size:
         return points
     return points[np.sort(rng.choice(len(points), size=size, replace=False))]
-
-
-def _nearest(points, centers):
-    d = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
-    return d.argmin(1)
-
-
-def _cut(sample, tree, k):
-    """Centres of the k clusters of a Ward tree cut (fewer if the tree has ties)."""
-    from scipy.cluster.hierarchy import fcluster
-    labels = fcluster(tree, k, criterion='maxclust')
-    return np.stack([sample[labels == c].mean(0) for c in np.unique(labels)])
 
 
 def _scaled(points):
@@ -95,73 +210,82 @@ def _scaled(points):
     return (points - points.min(0)) / span
 
 
+def _cut(sample, tree, k):
+    """Centres of the k clusters of a Ward tree cut (fewer if the tree has ties)."""
+    from scipy.cluster.hierarchy import fcluster
+    labels = fcluster(tree, k, criterion='maxclust')
+    return np.stack([sample[labels == c].mean(0) for c in np.unique(labels)])
+
+
 def _closest_pair(centers):
     d = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
     d[np.diag_indices(len(centers))] = np.inf
     return d.min()
 
 
-def choose_num_states(points, max_states=MAX_STATES, seed=0):
-    """The number of states with the best silhouette, and the centres of that clustering.
-
-    One Ward tree on a sample of the (scaled) points gives every candidate k at once; each
-    cut is scored by the silhouette of the sample (distances computed once). Cuts that
-    put two centres closer than RESOLUTION are not considered: states a picture cannot
-    tell apart are one state. Returns (k, {k: silhouette}, centres).
-    """
-    from scipy.cluster.hierarchy import linkage
-    from sklearn.metrics import pairwise_distances, silhouette_score
-    sample = _sample(points, seed)
-    tree = linkage(sample, 'ward')
-    dist = pairwise_distances(sample)
-    scores, best = {}, (1, -2.0, sample.mean(0, keepdims=True))
-    for k in range(2, min(max_states, len(sample) - 1) + 1):
-        centers = _cut(sample, tree, k)
-        if _closest_pair(centers) < RESOLUTION:
-            break
-        labels = _nearest(sample, centers)
-        found = len(np.unique(labels))
-        if found < 2 or found in scores:
-            continue
-        scores[found] = float(silhouette_score(dist, labels, metric='precomputed'))
-        # Prefer fewer states on (near) ties: a split of a tight cluster adds nothing.
-        if scores[found] > best[1] + 1e-3:
-            best = (found, scores[found], centers)
-    return best[0], scores, best[2]
-
-
 def _polish(points, centers, seed):
-    """One k-means run started from the given centres, on all points."""
+    """One k-means run started from the given centres, on all points; ids 0..k-1."""
     from sklearn.cluster import KMeans
     if len(centers) < 2:
         return np.zeros(len(points), dtype=int)
     km = KMeans(n_clusters=len(centers), init=centers, n_init=1, random_state=seed)
-    return km.fit_predict(points)
+    labels = km.fit_predict(points)
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
-def cluster_states(paths, seqs, num_states=None, max_states=MAX_STATES, seed=0):
+def _split(labels, paths):
+    return np.split(labels, np.cumsum([len(p) for p in paths])[:-1])
+
+
+def _majority(values):
+    values, counts = np.unique(np.asarray(values), return_counts=True)
+    return int(values[counts.argmax()])
+
+
+def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATES,
+                   seed=0):
     """Group every row of every path into states; see the module docstring."""
     raw = np.concatenate(paths).astype(np.float64)
     points = _scaled(raw)
-    distinct = len(np.unique(np.round(points, 4), axis=0))
-    if num_states is None:
-        k, scores, centers = choose_num_states(points, max_states, seed)
-        how = (f"best silhouette {scores[k]:.2f} over 2..{max(scores)}" if scores
-               else "all points coincide")
-    else:
+    num_symbols = net_probs[0].shape[1]
+    symbols = 'x' * num_symbols                 # names do not matter while choosing
+    from scipy.cluster.hierarchy import linkage
+    sample = _sample(points, seed)
+    tree = linkage(sample, 'ward')
+    if num_states is not None:
+        distinct = len(np.unique(np.round(points, 4), axis=0))
         if num_states > distinct:
             from common import UserError
             raise UserError(f"--states {num_states} is more than the {distinct} "
                             f"distinct hidden vectors seen; choose a smaller number")
-        from scipy.cluster.hierarchy import linkage
-        sample = _sample(points, seed)
-        centers = (_cut(sample, linkage(sample, 'ward'), num_states) if num_states > 1
+        centers = (_cut(sample, tree, num_states) if num_states > 1
                    else points.mean(0, keepdims=True))
-        scores, how = {}, "fixed by --states"
-    labels = _polish(points, centers, seed)
-    k = len(np.unique(labels))
-    labels = np.unique(labels, return_inverse=True)[1].reshape(-1)   # ids 0..k-1
-    per_path = np.split(labels, np.cumsum([len(p) for p in paths])[:-1])
+        labels, scores, how = _polish(points, centers, seed), {}, "fixed by --states"
+    else:
+        scores, found = {}, {}
+        for k in range(2, min(max_states, len(sample) - 1) + 1):
+            centers = _cut(sample, tree, k)
+            if _closest_pair(centers) < RESOLUTION:
+                break
+            labels = _polish(points, centers, seed)
+            n = int(labels.max()) + 1
+            if n in scores:
+                continue
+            per_path = _split(labels, paths)
+            start = _majority([lab[0] for lab in per_path])
+            machine = _machine(per_path, start, seqs, net_probs, symbols, n)
+            scores[n], found[n] = agreement(machine, seqs, net_probs), labels
+        if not scores:
+            labels, how = np.zeros(len(points), dtype=int), "all points coincide"
+        else:
+            best = max(scores.values())
+            k = min(n for n, s in scores.items() if s >= best - AGREEMENT_SLACK)
+            labels = found[k]
+            how = (f"the fewest states whose machine alone picks the network's top "
+                   f"symbol most often: {100 * scores[k]:.1f}% of positions; tried "
+                   f"{min(scores)}..{max(scores)}")
+    k = int(labels.max()) + 1
+    per_path = _split(labels, paths)
     order = _reach_order(per_path, seqs, k)
     rename = np.empty(k, dtype=int)
     rename[order] = np.arange(k)
@@ -170,11 +294,6 @@ def cluster_states(paths, seqs, num_states=None, max_states=MAX_STATES, seed=0):
     centers = np.stack([raw[labels == s].mean(0) for s in range(k)])
     start = _majority([lab[0] for lab in per_path])
     return Clustering(per_path, centers, start, k, how, scores)
-
-
-def _majority(values):
-    values, counts = np.unique(np.asarray(values), return_counts=True)
-    return int(values[counts.argmax()])
 
 
 def _reach_order(labels, seqs, k):
@@ -202,49 +321,7 @@ def _reach_order(labels, seqs, k):
     return np.array(order + [int(s) for s in rest])
 
 
-# ---------------------------------------------------------------- the machine
-
-def build_machine(clustering, seqs, net_probs, symbols):
-    """Transition counts and mean predictions from clustered paths.
-
-    net_probs[i][t] is the network's distribution over seq[t+1], made in the state of
-    path row t+1.
-    """
-    k, num_symbols = clustering.num_states, len(symbols)
-    counts = np.zeros((k, num_symbols, k), dtype=np.int64)
-    sums = np.zeros((k, num_symbols))
-    made = np.zeros(k)
-    visits = np.zeros(k, dtype=np.int64)
-    for lab, seq, probs in zip(clustering.labels, seqs, net_probs):
-        np.add.at(counts, (lab[:-1], seq[:len(lab) - 1], lab[1:]), 1)
-        np.add.at(sums, lab[1:], probs)
-        np.add.at(made, lab[1:], 1)
-        np.add.at(visits, lab, 1)
-    predict = np.divide(sums, made[:, None], out=np.zeros_like(sums),
-                        where=made[:, None] > 0)
-    return Machine(symbols, counts, predict, visits, clustering.start)
-
-
-def run_machine(machine, seq):
-    """Walk the machine over one example on its own.
-
-    Returns (predictions (T-1, S) made after each symbol, accepted): accepted when every
-    symbol read has a transition and was allowed by the prediction before it.
-    """
-    state, accepted = machine.start, True
-    preds = np.zeros((len(seq) - 1, machine.predict.shape[1]))
-    for t in range(len(seq) - 1):
-        if t > 0 and preds[t - 1, seq[t]] < ALLOWED_PROB:
-            accepted = False
-        nxt = machine.next_state(state, seq[t])
-        if nxt is None:
-            return preds, False          # stuck: leaves the rest unpredicted (zeros)
-        state = nxt
-        preds[t] = machine.predict[state]
-    if preds[-1, seq[-1]] < ALLOWED_PROB:
-        accepted = False
-    return preds, accepted
-
+# ---------------------------------------------------------------- checking
 
 @dataclass
 class Check:
@@ -271,16 +348,15 @@ def _score(preds, seq, true_probs):
 
 def check_machine(machine, seqs, true_probs, net_probs):
     """Compare machine and network on held-out examples; see `Check`."""
-    c = Check(len(seqs), 0, 0, 0, 0, 0, 0, 0)
-    for seq, truth, probs in zip(seqs, true_probs, net_probs):
-        preds, ok = run_machine(machine, seq)
-        c.accepted += ok
+    preds, accepted = run_machines(machine, seqs)
+    c = Check(len(seqs), int(accepted.sum()), 0, 0, 0, 0, 0, 0)
+    for seq, truth, probs, mine in zip(seqs, true_probs, net_probs, preds):
         c.positions += len(seq) - 1
         n_all, n_det, det = _score(probs, seq, truth)
         c.net_all += n_all
         c.net_det += n_det
         c.deterministic += det
-        m_all, m_det, _ = _score(preds, seq, truth)
+        m_all, m_det, _ = _score(mine, seq, truth)
         c.machine_all += m_all
         c.machine_det += m_det
     return c
@@ -299,7 +375,7 @@ def format_prediction(row, symbols, floor=0.05):
     return "  ".join(f"{s} {p:.2f}" for p, s in sorted(picks, key=lambda x: (-x[0], x[1])))
 
 
-def format_machine(machine, clustering):
+def format_machine(machine, heading, names=None):
     """The state table and transition table, one row per line (easy to paste or parse):
 
         state  points  predicts
@@ -309,12 +385,11 @@ def format_machine(machine, clustering):
         s2    B   s5     180   non-deterministic: s5 180, s6 20
     """
     sym = machine.symbols
-    lines = [f"state machine: {machine.num_states} states ({clustering.how}), "
-             f"start state s{machine.start}",
-             "state  points  predicts"]
+    names = names or [f"s{s}" for s in range(machine.num_states)]
+    lines = heading.splitlines() + ["state  points  predicts"]
     for s in range(machine.num_states):
         note = "   (start)" if s == machine.start else ""
-        lines.append(f"s{s:<4d} {machine.visits[s]:7d}  "
+        lines.append(f"{names[s]:5s} {machine.visits[s]:7d}  "
                      f"{format_prediction(machine.predict[s], sym)}{note}")
     lines.append("from  on  to   count")
     for s in range(machine.num_states):
@@ -323,13 +398,19 @@ def format_machine(machine, clustering):
             if row.sum() == 0:
                 continue
             nxt = int(row.argmax())
-            line = f"s{s:<4d} {sym[a]:<3s} s{nxt:<4d}{row.sum():6d}"
+            line = f"{names[s]:5s} {sym[a]:<3s} {names[nxt]:5s}{row.sum():6d}"
             if np.count_nonzero(row) > 1:
-                parts = [f"s{t} {row[t]}" for t in np.argsort(-row, kind='stable')
+                parts = [f"{names[t]} {row[t]}" for t in np.argsort(-row, kind='stable')
                          if row[t] > 0]
                 line += "   non-deterministic: " + ", ".join(parts)
             lines.append(line)
     return "\n".join(lines)
+
+
+def format_groups(groups):
+    """'s3 = s3 s14 s19' lines for the merged states of a minimised machine."""
+    return "\n".join(f"  s{g[0]:<4d}= " + " ".join(f"s{s}" for s in g)
+                     for g in groups if len(g) > 1)
 
 
 def format_check(check):

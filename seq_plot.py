@@ -142,7 +142,8 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     with_cell = args.model == 'lstm'
     paths = fresh.paths(with_cell)
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = seq_fsm.cluster_states(paths, seqs, args.states, seed=args.seed)
+    clustering = seq_fsm.cluster_states(paths, seqs, fresh.probs, args.states,
+                                        seed=args.seed)
     machine = seq_fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
     check = seq_fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
                                   [ex.probs for ex in held_out.examples], held_out.probs)
@@ -150,7 +151,19 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     print()
     print(f"finite state machine in the {space} of {len(paths)} fresh examples "
           f"({sum(len(p) for p in paths)} points):")
-    print(seq_fsm.format_machine(machine, clustering))
+    print(seq_fsm.format_machine(machine, f"state machine: {machine.num_states} states, "
+                                 f"start state s{machine.start}\n"
+                                 f"(number of states: {clustering.how})"))
+    minimal, groups = seq_fsm.minimise(machine)
+    names = [f"s{g[0]}" for g in groups]
+    if minimal.num_states < machine.num_states:
+        print()
+        print(f"merging states that behave alike (the same most likely next symbol, "
+              f"equivalent successors) leaves {minimal.num_states} states:")
+        print(seq_fsm.format_groups(groups))
+        print(seq_fsm.format_machine(minimal, f"minimal machine: {minimal.num_states} "
+                                     f"states, start state {names[minimal.start]}", names))
+    print()
     print(seq_fsm.format_check(check))
 
     labels = np.concatenate(clustering.labels)
@@ -160,26 +173,32 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(seq_views.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
                                    fresh.initial, label), f"{j}{k}_fsm.jpg")
-    mean_state = np.array([colours[labels == s].mean()
-                           for s in range(machine.num_states)])
-    save(seq_views.state_diagram(machine, mean_state, f"state machine of {label}"),
-         "fsm.jpg")
+    # The diagram shows the minimal machine; rows follow the mean colour of the points.
+    mean_state = np.array([colours[np.isin(labels, g)].mean() for g in groups])
+    members = [" ".join(f"s{s}" for s in g[1:]) for g in groups]
+    if minimal.num_states < machine.num_states:
+        members = [f"+ {m}" if m else "" for m in members]
+        title = (f"{label}: {machine.num_states} states in the {space}, "
+                 f"{minimal.num_states} after merging alike ones")
+    else:
+        title = f"{label}: {machine.num_states} states in the {space}"
+    save(seq_views.state_diagram(minimal, mean_state, title, names, members), "fsm.jpg")
 
 
 def explain_units(fresh, args, label, save):
     """R^2 of each unit against each counting quantity; the picture of the best fits."""
-    phase, quantities = seq_explain.stack_quantities([ex.text for ex in fresh.examples])
+    phase, step, quantities = seq_explain.quantities_of([ex.text for ex in fresh.examples])
     units = fresh.points()
     names = [f"h{i}" for i in range(units.shape[1])]
     if fresh.cell is not None:
         units = np.concatenate([units, fresh.points(cell=True)], axis=1)
         names += [f"c{i}" for i in range(fresh.cell[0].shape[1])]
-    table = seq_explain.r2_table(units, quantities)
+    table = seq_explain.fit_table(units, quantities, step)
     print()
     print(f"counter analysis over {len(fresh.examples)} fresh examples "
           f"({len(units)} positions):")
-    print(seq_explain.format_explain(table, names))
-    save(seq_views.explain_figure(units, names, quantities, table, phase,
+    print(seq_explain.format_explain(table, quantities, names))
+    save(seq_views.explain_figure(units, names, quantities, table, phase, step,
                                   title=f"what the units track: {label}",
                                   seed=args.seed), "explain.jpg")
 

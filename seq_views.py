@@ -10,10 +10,12 @@ from matplotlib.patches import Circle, FancyArrowPatch, Polygon
 from plotting import plt, save_animation
 
 CMAP = 'jet'
+# Arrow colours of the symbols (A, B, C, ...), dark enough to read over the jet points.
+SYMBOL_COLOURS = ['#000000', '#8b008b', '#006400', '#8b4513', '#00008b', '#b8860b', '#2f4f4f']
 # Views for the still 3-D pictures: (elevation, azimuth) in degrees.
 VIEWS_3D = [(25, -60), (90, -90), (0, -90), (0, 0)]
 # State diagram grid, in data units (circles have radius 0.5).
-COL_STEP, ROW_STEP = 3.0, 1.6
+COL_STEP, ROW_STEP, SUB_STEP = 3.0, 1.6, 1.4
 # Which unit each still view looks along (None: the perspective view).
 VIEW_ALONG = [None, 2, 1, 0]
 
@@ -36,9 +38,10 @@ def _limits(values, pad=0.05):
     return lo - pad * span, hi + pad * span
 
 
-def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefix='h'):
+def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefix='h',
+                 figsize=(6, 5)):
     """Units j and k of every point, coloured by state (jet, 0..max_state)."""
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = plt.subplots(figsize=figsize)
     _state_colours(ax, fig, (points[:, j], points[:, k]), colours, max_state)
     if initial is not None:
         ax.plot(initial[j], initial[k], 'kx', markersize=12, markeredgewidth=2.5,
@@ -172,7 +175,7 @@ def machine_edges(machine, minor=0.1):
 
 
 def _arrow(ax, a, b, label, rad, radius=0.0, dashed=False, colour='k', fontsize=9,
-           label_at=0.5):
+           label_at=0.5, lw=1.3, head=14):
     """Curved arrow from circle a to circle b (radius in data units), labelled."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = b - a
@@ -189,7 +192,7 @@ def _arrow(ax, a, b, label, rad, radius=0.0, dashed=False, colour='k', fontsize=
     start = a + radius * rot(u, -turn)
     end = b - radius * rot(u, turn)
     ax.add_patch(FancyArrowPatch(start, end, connectionstyle=f'arc3,rad={rad}',
-                                 arrowstyle='-|>', mutation_scale=14, lw=1.3,
+                                 arrowstyle='-|>', mutation_scale=head, lw=lw,
                                  color=colour, linestyle='--' if dashed else '-',
                                  shrinkA=0, shrinkB=0, zorder=3))
     e = end - start
@@ -197,7 +200,7 @@ def _arrow(ax, a, b, label, rad, radius=0.0, dashed=False, colour='k', fontsize=
     ctrl = (start + end) / 2 + rad * np.array([e[1], -e[0]])
     s = label_at
     pos = (1 - s) ** 2 * start + 2 * s * (1 - s) * ctrl + s ** 2 * end
-    ax.text(*pos, label, fontsize=fontsize, ha='center', va='center', zorder=5,
+    ax.text(*pos, label, fontsize=fontsize, ha='center', va='center', zorder=5, color=colour,
             bbox=dict(boxstyle='round,pad=0.15', fc='white', ec='none', alpha=0.9))
 
 
@@ -215,50 +218,71 @@ def _self_loop(ax, centre, radius, label, fontsize=9):
 def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
                 title='', prefix='h'):
     """A pair scatter with a boundary around each state's points, the states named,
-    arrows between their centres labelled by symbol, and the start state marked."""
-    fig = pair_scatter(points, colours, max_state, j, k, initial, title, prefix)
+    arrows between their centres labelled (and coloured) by symbol, the start marked."""
+    fig = pair_scatter(points, colours, max_state, j, k, initial, title, prefix,
+                       figsize=(9, 7.5))
     ax = fig.axes[0]
     xy = points[:, [j, k]]
     span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-3)
-    pad = 0.025 * span
+    pad = 0.02 * span
     centres = np.stack([xy[labels == s].mean(0) for s in range(machine.num_states)])
     for s in range(machine.num_states):
-        mine = xy[labels == s]
-        hull = padded_hull(mine, pad)
-        ax.add_patch(Polygon(hull, closed=True, fill=False, ec='k', lw=1.0, zorder=2))
+        hull = padded_hull(xy[labels == s], pad)
+        ax.add_patch(Polygon(hull, closed=True, fill=False, ec='k', lw=0.8, zorder=2))
         top = hull[hull[:, 1].argmax()]
-        ax.text(top[0], top[1] + 0.3 * pad, f's{s}', fontsize=9, ha='center',
+        ax.text(top[0], top[1] + 0.2 * pad, f's{s}', fontsize=8, ha='center',
                 va='bottom', fontweight='bold' if s == machine.start else 'normal',
-                zorder=5)
+                zorder=6, bbox=dict(boxstyle='round,pad=0.1', fc='white', ec='none',
+                                    alpha=0.6))
     for s, t, label, dominant in machine_edges(machine):
         if s == t:
             continue                    # self-loops are in the diagram and the table
-        _arrow(ax, centres[s], centres[t], label, rad=0.2, dashed=not dominant,
-               colour='k' if dominant else 'grey', fontsize=8)
+        colour = SYMBOL_COLOURS[machine.symbols.index(label[0]) % len(SYMBOL_COLOURS)]
+        _arrow(ax, centres[s], centres[t], label, rad=0.15, dashed=not dominant,
+               colour=colour if dominant else 'grey', fontsize=7, lw=0.9, head=9)
     st = centres[machine.start]
-    ax.annotate('start', xy=st, xytext=(st[0] - 0.12 * span, st[1] + 0.12 * span),
+    ax.annotate('start', xy=st, xytext=(st[0] - 0.1 * span, st[1] + 0.1 * span),
                 fontsize=9, fontweight='bold', zorder=6,
                 arrowprops=dict(arrowstyle='-|>', color='k', lw=1.5))
     return fig
 
 
 def diagram_layout(machine, order_key=None):
-    """Positions of the states: one column per symbol that leads into a state (a start
-    state entered by nothing gets its own first column), ordered top to bottom by
-    `order_key` (e.g. the mean colour state of its points) then by number."""
+    """Positions of the states, and the column titles.
+
+    One column per symbol that leads into a state (a start state entered by nothing
+    gets its own first column). Rows follow `order_key` rounded (the mean colour state
+    of a state's points: the count of A's, or the B's still to come, so equal counts sit
+    level across columns); states sharing a row of a column sit side by side. Without
+    a key, states are stacked in number order.
+    """
     k = machine.num_states
     into = machine.counts.sum(0)                    # (symbols, to-states)
     group = np.where(into.sum(0) > 0, into.argmax(0), -1)
-    key = np.arange(k, dtype=float) if order_key is None else np.asarray(order_key)
-    columns = sorted(set(group.tolist()))
-    tallest = max(int((group == c).sum()) for c in columns)
+    if order_key is None:
+        row = np.zeros(k, dtype=int)
+        for c in set(group.tolist()):
+            members = np.nonzero(group == c)[0]
+            row[members] = np.arange(len(members))
+    else:
+        row = np.rint(np.asarray(order_key, dtype=float)).astype(int)
+    row -= row.min()
     pos = np.zeros((k, 2))
-    for x, c in enumerate(columns):
-        members = sorted(np.nonzero(group == c)[0], key=lambda s: (key[s], s))
-        offset = (tallest - len(members)) / 2.0
-        for row, s in enumerate(members):
-            pos[s] = (COL_STEP * x, -(offset + row) * ROW_STEP)
-    return pos, [machine.symbols[c] if c >= 0 else 'start' for c in columns]
+    left = 0.0
+    columns = sorted(set(group.tolist()))
+    centres = []
+    for c in columns:
+        members = [s for s in range(k) if group[s] == c]
+        width = max(int(np.sum(row[members] == r)) for r in set(row[members].tolist()))
+        slots = {}
+        for s in sorted(members, key=lambda s: (row[s], s)):
+            i = slots.setdefault(row[s], 0)
+            slots[row[s]] += 1
+            pos[s] = (left + i * SUB_STEP, -row[s] * ROW_STEP)
+        centres.append(left + (width - 1) * SUB_STEP / 2)
+        left += (width - 1) * SUB_STEP + COL_STEP
+    titles = [machine.symbols[c] if c >= 0 else 'start' for c in columns]
+    return pos, list(zip(centres, titles))
 
 
 def _free_direction(pos, s, reach=1.2):
@@ -275,46 +299,54 @@ def _free_direction(pos, s, reach=1.2):
     return best
 
 
-def state_diagram(machine, order_key=None, title=''):
+def state_diagram(machine, order_key=None, title='', names=None, members=None):
     """The machine as circles and arrows: states with what they predict, arrows labelled
-    by symbol (dashed = a minority, non-deterministic successor), a start arrow."""
+    by symbol (dashed = a minority, non-deterministic successor), a start arrow.
+    `names` label the states (default s0, s1, ...); `members` adds a small line under a
+    name (e.g. the states merged into it)."""
     from seq_fsm import format_prediction
+    names = names or [f's{s}' for s in range(machine.num_states)]
     pos, columns = diagram_layout(machine, order_key)
     radius = 0.5
     lo = pos.min(0) - np.array([1.9, 1.5])
-    hi = pos.max(0) + np.array([1.3, 1.9])
+    hi = pos.max(0) + np.array([1.6, 1.9])
     # Fixed inches per data unit (so text fits the circles), shrunk for big machines.
-    scale = min(1.0, 22.0 / max(hi - lo))
+    scale = min(0.9, 22.0 / max(hi - lo))
     fig, ax = plt.subplots(figsize=tuple(np.maximum((hi - lo) * scale, 4.0)))
     font = max(5.0, 10 * scale)
     for s, t, label, dominant in machine_edges(machine):
         if s == t:
             _self_loop(ax, pos[s], radius, label, fontsize=font)
             continue
-        same_column = abs(pos[s, 0] - pos[t, 0]) < 1e-6
-        gap = abs(pos[s, 1] - pos[t, 1]) / ROW_STEP
-        # Arrows along a column bend more the further they jump, to pass beside the
-        # circles in between; arrows between columns bend a little so pairs separate.
-        rad = (0.15 + 0.12 * (gap - 1)) if same_column and gap > 1.01 else 0.12
-        _arrow(ax, pos[s], pos[t], label, rad=min(rad, 0.6), radius=radius,
-               dashed=not dominant, colour='k' if dominant else 'grey', fontsize=font)
+        d = pos[t] - pos[s]
+        # Vertical jumps over other states bend out further; the rest bend a little so
+        # arrows both ways between two states stay apart.
+        jump = abs(d[1]) / ROW_STEP if abs(d[0]) < 1e-6 else 0
+        rad = min(0.15 + 0.1 * (jump - 1), 0.5) if jump > 1.01 else 0.15
+        _arrow(ax, pos[s], pos[t], label, rad=rad, radius=radius, dashed=not dominant,
+               colour=SYMBOL_COLOURS[machine.symbols.index(label[0]) % len(SYMBOL_COLOURS)]
+               if dominant else 'grey', fontsize=font)
     for s in range(machine.num_states):
         start = s == machine.start
         ax.add_patch(Circle(pos[s], radius, fc='#fff3c4' if start else '#dfeeff',
                             ec='k', lw=2.0 if start else 1.2, zorder=4))
-        ax.text(pos[s, 0], pos[s, 1] + 0.17, f's{s}', ha='center', va='center',
-                fontsize=1.1 * font, fontweight='bold', zorder=6)
+        ax.text(pos[s, 0], pos[s, 1] + 0.2, names[s], ha='center', va='center',
+                fontsize=1.05 * font, fontweight='bold', zorder=6)
         pred = format_prediction(machine.predict[s], machine.symbols, floor=0.1)
-        pred = ' '.join(p.replace(' 0.', ' .') for p in pred.split('  ')[:2])
-        ax.text(pos[s, 0], pos[s, 1] - 0.15, pred, ha='center', va='center',
+        pred = ' '.join(p.replace(' 0.', ' .').replace(' 1.00', '') for p in
+                        pred.split('  ')[:2])
+        ax.text(pos[s, 0], pos[s, 1] - 0.08, pred, ha='center', va='center',
                 fontsize=0.7 * font, color='#333333', zorder=6)
+        if members and members[s]:
+            ax.text(pos[s, 0], pos[s, 1] - 0.3, members[s], ha='center', va='center',
+                    fontsize=0.55 * font, color='#555555', zorder=6)
     d = _free_direction(pos, machine.start)
     tip = pos[machine.start] + radius * d
     ax.annotate('start', xy=tip, xytext=tip + 0.8 * d, fontsize=font, zorder=6,
                 ha='center', va='center',
                 arrowprops=dict(arrowstyle='-|>', color='k', lw=2, shrinkA=6, shrinkB=0))
-    for x, name in enumerate(columns):
-        ax.text(COL_STEP * x, lo[1] + 0.3, f'after {name}' if name != 'start' else 'start',
+    for x, name in columns:
+        ax.text(x, lo[1] + 0.3, f'after {name}' if name != 'start' else 'start',
                 ha='center', va='bottom', fontsize=font, color='#555555')
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
@@ -326,31 +358,43 @@ def state_diagram(machine, order_key=None, title=''):
 
 # ---------------------------------------------------------------- counter analysis
 
-def explain_figure(units, unit_names, quantities, table, phase, phase_names='ABC',
-                   title='', seed=0):
-    """One panel per quantity: the unit that tracks it best against it, coloured by
-    phase (the symbol just read), with its R^2."""
-    names = list(quantities)
-    cols = min(3, len(names))
-    rows = int(np.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.5 * rows), squeeze=False)
+def explain_figure(units, unit_names, quantities, table, phase, step, title='', seed=0):
+    """One panel per quantity: the unit that tracks it best against it, over the
+    positions the fit uses, coloured by phase (the symbol just read), with its R^2 and
+    fitted line(s); an alternating unit gets a line for odd and one for even steps."""
+    from seq_explain import PHASES, best_unit
+    cols = min(3, len(quantities))
+    rows = int(np.ceil(len(quantities) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.6 * rows), squeeze=False)
     rng = np.random.default_rng(seed)
     colours = plt.get_cmap('tab10')
-    for ax, name in zip(axes.flat, names):
-        best = int(np.argmax(table[name]))
-        q = quantities[name]
-        jitter = rng.uniform(-0.12, 0.12, len(q)) * max(np.ptp(q), 1) / 8
-        for p in np.unique(phase):
-            sel = phase == p
-            ax.scatter(q[sel] + jitter[sel], units[sel, best], s=6, alpha=0.5,
-                       color=colours(int(p)), label=f'after {phase_names[p]}')
-        ax.set_xlabel(name)
-        ax.set_ylabel(unit_names[best])
-        ax.set_title(f'{unit_names[best]} vs {name}: R$^2$ = {table[name][best]:.2f}',
+    for ax, q in zip(axes.flat, quantities):
+        fits = table[q.name]
+        best = best_unit(fits)
+        x, y = q.values[q.subset], units[q.subset, best]
+        ph, odd = phase[q.subset], step[q.subset] % 2
+        # Positions share a few integer values: spread them sideways to show how many.
+        jitter = rng.uniform(-0.15, 0.15, len(x)) * max(np.ptp(x) / 8, 0.1)
+        for p in np.unique(ph):
+            sel = ph == p
+            ax.scatter(x[sel] + jitter[sel], y[sel], s=5, alpha=0.35, linewidths=0,
+                       color=colours(int(p)), label=f'after {PHASES[p]}')
+        groups = [odd == 0, odd == 1] if fits[best].alternating else [np.ones_like(odd, bool)]
+        for g, sel in enumerate(groups):
+            if sel.sum() > 1 and np.ptp(x[sel]) > 0:
+                slope, icept = np.polyfit(x[sel], y[sel], 1)
+                xs = np.array([x[sel].min(), x[sel].max()])
+                ax.plot(xs, icept + slope * xs, 'k-' if g == 0 else 'k--', lw=1.2,
+                        label=('even steps' if g == 0 else 'odd steps')
+                        if fits[best].alternating else 'straight line')
+        note = ', alternating' if fits[best].alternating else ''
+        ax.set_title(f'{unit_names[best]} vs {q.name}: R$^2$ = {fits[best].r2:.2f}{note}',
                      fontsize=10)
+        ax.set_xlabel(f'{q.name} ({q.where})', fontsize=8)
+        ax.set_ylabel(unit_names[best])
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8, markerscale=2)
-    for ax in list(axes.flat)[len(names):]:
+        ax.legend(fontsize=7, markerscale=2, loc='best')
+    for ax in list(axes.flat)[len(quantities):]:
         ax.axis('off')
     fig.suptitle(title)
     fig.tight_layout()

@@ -9,29 +9,41 @@ from seq_handnet import COUNTER, hand_built_srn
 
 
 def test_counting_quantities_of_anb2n_text():
-    phase, q = seq_explain.counting_quantities('AABBBBABBA')
+    phase, step, q = seq_explain.counting_quantities('AABBBBABBA')
     # positions after reading A A B B B B A B B (the final A is never read)
     assert phase.tolist() == [0, 0, 1, 1, 1, 1, 0, 1, 1]
+    assert step.tolist() == [0, 1, 0, 1, 2, 3, 0, 0, 1]
     assert q["A's seen"].tolist() == [1, 2, 2, 2, 2, 2, 1, 1, 1]
     assert q["B's to come"].tolist() == [2, 4, 3, 2, 1, 0, 2, 1, 0]
-    assert q['phase A'].tolist() == [1, 1, 0, 0, 0, 0, 1, 0, 0]
     assert "C's to come" not in q
 
 
 def test_counting_quantities_of_anb2nc3n_text():
-    phase, q = seq_explain.counting_quantities('ABBCCCA')
+    phase, _, q = seq_explain.counting_quantities('ABBCCCA')
     assert phase.tolist() == [0, 1, 1, 2, 2, 2]
     assert q["B's to come"].tolist() == [2, 1, 0, 0, 0, 0]
     assert q["C's to come"].tolist() == [3, 3, 3, 2, 1, 0]
-    assert q['phase C'].tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_fitted_positions_of_each_quantity():
+    phase, _, qs = seq_explain.quantities_of(['ABBCCCA', 'AABBBBCCCCCCA'])
+    by_name = {q.name: q for q in qs}
+    assert list(by_name) == ["A's seen", "B's to come", "C's to come", 'n',
+                             'phase A', 'phase B', 'phase C']
+    assert np.array_equal(by_name["C's to come"].subset, phase == 2)
+    assert np.array_equal(by_name['n'].subset, phase > 0)
+    assert by_name['phase C'].values.tolist() == (phase == 2).tolist()
+    # with two phases, "phase B" would repeat "phase A"
+    names = [q.name for q in seq_explain.quantities_of(['AABBBBA'])[2]]
+    assert names == ["A's seen", "B's to come", 'n', 'phase A']
 
 
 def test_quantities_match_the_language_states():
-    # the language colours positions by the count of A's, then the symbols still to come
+    # the language colours positions by the count of A's, then the same letters to come
     lang = seq_lang.make_language('anb2nc3n')
     for ex in lang.sample_many(np.random.default_rng(1), 20):
-        phase, q = seq_explain.counting_quantities(ex.text)
-        expected = np.where(phase == 0, q["A's seen"], q["B's to come"] + q["C's to come"])
+        phase, _, q = seq_explain.counting_quantities(ex.text)
+        expected = np.choose(phase, [q["A's seen"], q["B's to come"], q["C's to come"]])
         assert np.array_equal(expected, ex.state)
 
 
@@ -45,18 +57,37 @@ def test_r_squared_of_lines_and_constants():
     assert np.all(seq_explain.r_squared(units, np.zeros(10)) == 0.0)
 
 
+def test_an_alternating_counter_is_recognised():
+    # B's to come 7..0; the unit jumps between two branches, each counting down
+    x = np.arange(7, -1, -1.0)
+    step = np.arange(8)
+    zigzag = np.where(step % 2 == 0, 0.5 + 0.05 * x, -0.5 - 0.05 * x)
+    plain = 0.1 * x
+    units = np.stack([zigzag, plain], axis=1)
+    q = seq_explain.Quantity("B's to come", x, np.ones(8, dtype=bool), 'after each B')
+    fits = seq_explain.fit_table(units, [q], step)["B's to come"]
+    assert fits[0].alternating and fits[0].r2 == pytest.approx(1.0)
+    assert seq_explain.r_squared(units[:, :1], x)[0] < 0.2
+    assert not fits[1].alternating and fits[1].r2 == pytest.approx(1.0)
+    # two values per branch: a line through two points proves nothing
+    short = seq_explain.Quantity('n', x[:4], np.ones(4, dtype=bool), '')
+    assert not seq_explain.fit_table(units[:4], [short], step[:4])['n'][0].alternating
+
+
 def test_the_unit_built_to_count_is_named():
     lang = seq_lang.make_language('anbn', length=3)
     trace = seq_trace.run(hand_built_srn(), lang.sample_many(np.random.default_rng(0), 60))
-    phase, q = seq_explain.stack_quantities([ex.text for ex in trace.examples])
+    _, step, qs = seq_explain.quantities_of([ex.text for ex in trace.examples])
     units = trace.points()
     names = [f'h{i}' for i in range(units.shape[1])]
-    table = seq_explain.r2_table(units, q)
-    assert table["B's to come"][COUNTER] > 0.95     # tanh bends the count a little
-    assert np.argmax(table["B's to come"]) == COUNTER
+    table = seq_explain.fit_table(units, qs, step)
+    counts = table["B's to come"]
+    assert counts[COUNTER].r2 > 0.95 and not counts[COUNTER].alternating
+    assert seq_explain.best_unit(counts) == COUNTER
+    assert seq_explain.best_unit(table["A's seen"]) == COUNTER
     found = seq_explain.carriers(table, names)
     assert found["B's to come"][0][0] == f'h{COUNTER}'
-    text = seq_explain.format_explain(table, names)
+    text = seq_explain.format_explain(table, qs, names)
     assert f"B's to come  h{COUNTER} (" in text
     row = next(line for line in text.splitlines() if line.startswith(f'h{COUNTER} '))
     assert float(row.split()[2]) > 0.95      # columns: A's seen, B's to come, ...

@@ -27,7 +27,7 @@ def hand_runs():
 def extracted(hand_runs):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, seed=0)
+    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
     return clustering, seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
 
 
@@ -96,18 +96,20 @@ def test_machine_rejects_a_string_off_the_language(extracted):
 def test_fixed_number_of_states(hand_runs):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, num_states=3, seed=0)
+    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=3,
+                                        seed=0)
     assert clustering.num_states == 3 and clustering.how == 'fixed by --states'
     machine = seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
     assert machine.nondeterministic()             # 3 states cannot hold this machine
     with pytest.raises(UserError, match='distinct hidden vectors'):
-        seq_fsm.cluster_states(fresh.paths(), seqs, num_states=10 ** 4, seed=0)
+        seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=10 ** 4,
+                               seed=0)
 
 
 def test_same_seed_same_machine(hand_runs, extracted):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    again = seq_fsm.cluster_states(fresh.paths(), seqs, seed=0)
+    again = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip(again.labels, extracted[0].labels))
 
 
@@ -120,9 +122,9 @@ def parse_transitions(text):
 
 
 def test_printed_table_parses_back_to_the_machine(extracted):
-    clustering, machine = extracted
-    text = seq_fsm.format_machine(machine, clustering)
-    assert text.splitlines()[0].startswith(f'state machine: {machine.num_states} states')
+    _, machine = extracted
+    text = seq_fsm.format_machine(machine, 'the heading\nin two lines')
+    assert text.splitlines()[:3] == ['the heading', 'in two lines', 'state  points  predicts']
     rows = parse_transitions(text)
     expected = {(s, SYMBOLS[a]): (machine.next_state(s, a),
                                   int(machine.counts[s, a].sum()))
@@ -138,7 +140,31 @@ def test_nondeterminism_is_noted():
              np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])]
     seqs = [np.array([0, 1, 0]), np.array([0, 1, 0])]
     probs = [np.full((2, 2), 0.5)] * 2
-    clustering = seq_fsm.cluster_states(paths, seqs, num_states=4, seed=0)
+    clustering = seq_fsm.cluster_states(paths, seqs, probs, num_states=4, seed=0)
     machine = seq_fsm.build_machine(clustering, seqs, probs, SYMBOLS)
     assert machine.nondeterministic() == [(0, 0)]
-    assert 'non-deterministic: s1 1, s2 1' in seq_fsm.format_machine(machine, clustering)
+    assert 'non-deterministic: s1 1, s2 1' in seq_fsm.format_machine(machine, "heading")
+
+
+def test_minimise_merges_states_that_behave_alike(extracted):
+    _, machine = extracted
+    minimal, groups = seq_fsm.minimise(machine)     # already minimal: nothing merges
+    assert minimal.num_states == machine.num_states
+    assert groups == [[s] for s in range(machine.num_states)]
+    # Split every state in two copies that behave the same: 12 states, minimal 6.
+    k, S = machine.num_states, 2
+    counts = np.zeros((2 * k, S, 2 * k), dtype=np.int64)
+    for s in range(k):
+        for a in range(S):
+            for t in range(k):
+                c = machine.counts[s, a, t]
+                # copy 0 goes to copy 1 of the successor and the other way round
+                counts[s, a, k + t] = counts[k + s, a, t] = c
+    doubled = seq_fsm.Machine(SYMBOLS, counts, np.vstack([machine.predict] * 2),
+                              np.concatenate([machine.visits] * 2), machine.start)
+    minimal, groups = seq_fsm.minimise(doubled)
+    assert minimal.num_states == k
+    assert sorted(groups) == [[s, k + s] for s in range(k)]
+    assert groups[0] == [machine.start, k + machine.start]
+    assert minimal.counts.sum() == machine.counts.sum() * 2
+    assert 's0   = s0 s6' in seq_fsm.format_groups(groups)
