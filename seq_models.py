@@ -14,7 +14,7 @@ import torch.nn as nn
 
 # SRN weights start as N(0, std^2) (`--init`); measured with seq_train.py --restarts,
 # see README. LSTM/GRU use PyTorch's uniform +-1/sqrt(hid) unless --init is given.
-SRN_INIT_STD = 0.1
+SRN_INIT_STD = 0.3
 
 
 class _Recurrent(nn.Module):

@@ -12,13 +12,12 @@ defaults (see README). Ctrl-C saves the current step and stops.
 import argparse
 import os
 
-import torch
-
 import seq_args
-import seq_checkpoint
 import seq_lang
 from common import UserError, ensure_dir, nonneg_float, positive_int, run_cli, set_seed
-from seq_trainer import StopRequested, Trainer, timed
+
+# torch (slow to import) is loaded in main() after the flags are checked, so a typo fails
+# at once.
 
 
 def positive_float(text):
@@ -40,7 +39,7 @@ def parse_args(argv=None):
     group.add_argument('--weight_decay', type=nonneg_float, default=None,
                        help='weight decay, added to the gradient as torch.optim does')
     group.add_argument('--init', type=positive_float, default=None,
-                       help='std of the normal initial weights (SRN default 0.1; LSTM/GRU '
+                       help='std of the normal initial weights (SRN default 0.3; LSTM/GRU '
                             'use uniform +-1/sqrt(hid) unless given)')
     group.add_argument('--epoch', type=positive_int, default=None,
                        help='thousands of training examples')
@@ -78,6 +77,7 @@ def criterion_text(spec, used):
 
 
 def print_verdicts(trainer, args):
+    import seq_checkpoint
     spec, name = trainer.spec, f"{args.lang}{' (embedded)' if args.embed else ''}"
     if trainer.K == 1:
         met, used, _ = trainer.verdict(0)
@@ -104,6 +104,8 @@ def print_verdicts(trainer, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    import torch
+    from seq_trainer import StopRequested, Trainer, timed
     set_seed(args.seed)
     torch.set_num_threads(1)
     spec = seq_lang.get_spec(args.lang)
@@ -124,9 +126,10 @@ def main(argv=None):
         raise KeyboardInterrupt
     print_verdicts(trainer, args)
     steps = trainer.step * trainer.K
+    where = (f"last checkpoint {os.path.basename(trainer.saved[-1])}" if trainer.K == 1
+             else "checkpoints of every run")
     print(f"trained {steps:,} examples in {seconds:.1f} s "
-          f"({1000 * seconds / steps:.3f} ms per example); last checkpoint "
-          f"{os.path.basename(trainer.saved[-1])} in {args.out_path}")
+          f"({1000 * seconds / steps:.3f} ms per example); {where} in {args.out_path}")
 
 
 if __name__ == '__main__':

@@ -1,0 +1,241 @@
+"""seq_train.py: the fast path computes what autograd + torch.optim compute, runs learn,
+checkpoints are named and filled as documented, flags and Ctrl-C behave."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import seq_checkpoint
+import seq_lang
+import seq_train
+from common import UserError, run_cli
+from conftest import ROOT
+from seq_bptt import BatchedNet, FlatOptimizer
+from seq_models import make_model
+from seq_trainer import Trainer
+
+CASES = [('srn', 'anb2n', 2), ('lstm', 'anb2nc3n', 3), ('gru', 'reber', 3)]
+
+
+def padded(examples):
+    """Inputs/targets (T, K) of K examples, -1 past each one's end."""
+    T = max(len(ex.seq) for ex in examples) - 1
+    inputs = np.full((T, len(examples)), -1)
+    targets = np.full((T, len(examples)), -1)
+    for k, ex in enumerate(examples):
+        inputs[:len(ex.seq) - 1, k] = ex.seq[:-1]
+        targets[:len(ex.seq) - 1, k] = ex.seq[1:]
+    return inputs, targets
+
+
+def autograd_loss(model, ex):
+    _, output = model(ex.inputs().double())
+    return F.nll_loss(F.log_softmax(output[0], dim=-1), torch.from_numpy(ex.targets))
+
+
+@pytest.mark.parametrize('kind,lang_name,hid', CASES)
+def test_fast_gradients_equal_autograd_for_each_of_k_runs(kind, lang_name, hid):
+    lang = seq_lang.make_language(lang_name)
+    S, K = lang.num_symbols, 3
+    examples = lang.sample_many(np.random.default_rng(0), K)      # different lengths
+    models = [make_model(kind, S, hid, S, init=0.5,
+                         generator=torch.Generator().manual_seed(k)).double() for k in range(K)]
+    net = BatchedNet(kind, S, hid, K)
+    theta = np.stack([net.layout.from_model(m) for m in models])
+    loss = net.loss_and_grad(theta, *padded(examples))
+    for k, (model, ex) in enumerate(zip(models, examples)):
+        reference = autograd_loss(model, ex)
+        reference.backward()
+        grads = net.layout.pack({n: p.grad.numpy() for n, p in model.named_parameters()})
+        assert loss[k] == pytest.approx(reference.item(), abs=1e-12)
+        np.testing.assert_allclose(net.grad[k], grads, atol=1e-12)
+    hidden, probs = net.forward(theta, padded(examples)[0])
+    with torch.no_grad():
+        h_ref, out_ref = models[1](examples[1].inputs().double())
+    n = len(examples[1].seq) - 1
+    np.testing.assert_allclose(hidden[1, :n], h_ref[0].numpy(), atol=1e-12)
+    np.testing.assert_allclose(probs[1, :n], out_ref[0].softmax(-1).numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize('optim,mom', [('sgd', 0.0), ('sgd', 0.9), ('adam', 0.0)])
+def test_parameters_after_steps_equal_torch_optim(optim, mom):
+    """Five examples, one optimiser step each: same weights as autograd + torch.optim."""
+    kind, lang_name, hid = 'lstm', 'anb2nc3n', 3
+    lang = seq_lang.make_language(lang_name)
+    S = lang.num_symbols
+    model = make_model(kind, S, hid, S, generator=torch.Generator().manual_seed(3)).double()
+    net = BatchedNet(kind, S, hid, 1)
+    theta = net.layout.from_model(model)[None].copy()
+    lr, wd = (0.05, 1e-3) if optim == 'sgd' else (0.01, 1e-3)
+    ours = FlatOptimizer(optim, theta.shape, lr, mom, wd)
+    if optim == 'sgd':
+        theirs = torch.optim.SGD(model.parameters(), lr=lr, momentum=mom, weight_decay=wd)
+    else:
+        theirs = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+    for ex in lang.sample_many(np.random.default_rng(1), 5):
+        net.loss_and_grad(theta, *padded([ex]))
+        ours.step(theta, net.grad)
+        theirs.zero_grad()
+        autograd_loss(model, ex).backward()
+        theirs.step()
+    np.testing.assert_allclose(theta[0], net.layout.from_model(model), atol=1e-10)
+
+
+def trainer_args(tmp_path, **changes):
+    args = dict(lang='anb2n', embed=False, length=None, model='srn', hid=2, optim='sgd',
+                lr=0.05, mom=0.0, weight_decay=1e-4, init=None, epoch=1, seed=0, restarts=1,
+                out_path=str(tmp_path))
+    args.update(changes)
+    return SimpleNamespace(**args)
+
+
+def train_in_process(args, steps):
+    spec = seq_lang.get_spec(args.lang)
+    trainer = Trainer(spec, spec.make(args.embed, args.length), args)
+    trainer.train(steps, lambda *a: None)
+    return trainer
+
+
+def test_restart_i_is_exactly_the_single_run_with_seed_plus_i(tmp_path):
+    batch = train_in_process(trainer_args(tmp_path / 'k', seed=4, restarts=3), 1500)
+    single = train_in_process(trainer_args(tmp_path / 's', seed=6), 1500)
+    np.testing.assert_allclose(batch.theta[2], single.theta[0], atol=1e-12)
+    assert batch.checks[2] == pytest.approx(single.checks[0], abs=1e-12)
+    assert not np.allclose(batch.theta[0], batch.theta[1])
+
+
+# --- the command line ---------------------------------------------------------------
+
+def output_of(run, *args):
+    done = run('seq_train.py', *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_checkpoints_names_contents_and_format(run, tmp_path):
+    out = output_of(run, '--lang', 'anb2n', '--epoch', '12', '--seed', '3',
+                    '--out_path', tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ['anb2n_srn2_10.pth', 'anb2n_srn2_12.pth']
+    lines = out.splitlines()
+    assert lines[0].startswith('training SRN with 2 hidden units on anb2n')
+    blocks = out.split('-----\n')[1:]
+    assert len(blocks) == 12
+    for number, block in enumerate(blocks, start=1):
+        rows = block.splitlines()
+        assert re.fullmatch(r'symbol= [AB]+', rows[0])
+        assert rows[1] == 'hidden activations and output probabilities:'
+        text = rows[0].split()[1]
+        body = rows[2:2 + len(text) - 1]
+        for sym, row in zip(text, body):
+            assert re.fullmatch(rf'{sym} \[ *-?\d\.\d\d +-?\d\.\d\d\] \[\d\.\d\d \d\.\d\d\]', row)
+        assert rows[1 + len(text)] == f'epoch: {number * 1000}'
+        assert re.fullmatch(r' loss: \d\.\d{4}', rows[2 + len(text)])
+    assert re.search(r'^anb2n: loss below 0\.05 in the last 10 checks: (yes|no)$', out, re.M)
+    model, meta = seq_checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
+                                      model='srn', hid=2, embed=False)
+    assert (meta['step'], meta['seed'], meta['length'], meta['num_input']) == (12000, 3, 4, 2)
+    assert len(meta['checks']) == 12 and meta['args']['lr'] == 0.005
+    assert meta['interrupted'] is False
+    assert set(dict(model.named_parameters())) == {'H0', 'W', 'U', 'hid_bias', 'V', 'out_bias'}
+    printed = [float(v) for v in re.findall(r' loss: (\d\.\d{4})', out)]
+    assert printed == pytest.approx(meta['checks'], abs=6e-5)
+
+
+def test_same_seed_same_output(run, tmp_path):
+    first = output_of(run, '--lang', 'reber', '--epoch', '1', '--out_path', tmp_path / 'a')
+    second = output_of(run, '--lang', 'reber', '--epoch', '1', '--out_path', tmp_path / 'b')
+    strip = lambda s: [l for l in s.splitlines() if not l.startswith('trained')]  # noqa: E731
+    assert strip(first) == strip(second)
+    assert 'true probabilities:' in first and re.search(r'^error: \d\.\d{4}$', first, re.M)
+
+
+def test_checkpoint_mismatch_and_missing_are_refused(run, tmp_path):
+    output_of(run, '--lang', 'reber', '--embed', 'True', '--epoch', '1', '--out_path', tmp_path)
+    path = tmp_path / 'reber_embed_srn2_1.pth'
+    assert path.is_file()
+    with pytest.raises(UserError, match="model='srn'"):
+        seq_checkpoint.load(path, model='lstm')
+    with pytest.raises(UserError, match='embed=True'):
+        seq_checkpoint.load(path, embed=False)
+    with pytest.raises(UserError, match=r'epochs saved for reber_embed_srn2: 1 '):
+        seq_checkpoint.load_epoch(tmp_path, 'reber', 'srn', 2, 100, embed=True)
+    with pytest.raises(UserError, match='train it first'):
+        seq_checkpoint.load_epoch(tmp_path, 'reber', 'lstm', 2, 100)
+    (tmp_path / 'broken_srn2_1.pth').write_bytes(b'not a checkpoint')
+    with pytest.raises(UserError, match='not a readable'):
+        seq_checkpoint.load(tmp_path / 'broken_srn2_1.pth')
+
+
+def test_embed_is_a_real_boolean_and_defaults_come_from_the_registry():
+    args = seq_train.parse_args(['--lang', 'reber', '--embed', 'False'])
+    assert args.embed is False and args.hid == 2 and args.epoch == 50 and args.optim == 'adam'
+    assert seq_train.parse_args(['--lang', 'reber', '--embed', 'True']).embed is True
+    args = seq_train.parse_args(['--lang', 'anb2nc3n', '--model', 'lstm'])
+    assert (args.hid, args.epoch, args.optim, args.lr, args.weight_decay, args.mom) == \
+        (3, 100, 'sgd', 0.005, 1e-4, 0.0)
+    assert seq_train.parse_args(['--lang', 'anb2n', '--hid', '5', '--lr', '0.1']).hid == 5
+
+
+@pytest.mark.parametrize('flags,message', [
+    (['--lang', 'abc'], 'invalid choice'),
+    (['--hid', '0'], 'at least 1'),
+    (['--lr', '-1'], 'lr'),
+    (['--embed', 'maybe'], 'boolean'),
+    (['--lang', 'anb2n', '--embed', 'True'], 'reber only'),
+    (['--lang', 'reber', '--length', '3'], 'counting languages only'),
+    (['--seed', '-2'], 'seed'),
+])
+def test_bad_flags_fail_with_one_line(capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(seq_train.main, flags)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count('\n') == 1 and err.startswith('error: ') and message in err
+
+
+def test_bad_flag_from_the_command_line(run):
+    done = run('seq_train.py', '--model', 'rnn')
+    assert done.returncode == 2 and done.stdout == ''
+    assert done.stderr.count('\n') == 1 and done.stderr.startswith('error: ')
+    assert 'invalid choice' in done.stderr and 'Traceback' not in done.stderr
+
+
+def test_unwritable_out_path_fails_with_one_line(capsys, tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(seq_train.main, ['--epoch', '1', '--out_path', str(blocker)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith('error: cannot create folder')
+    assert err.count('\n') == 1
+
+
+def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    proc = subprocess.Popen([sys.executable, str(ROOT / 'seq_train.py'), '--lang', 'anb2n',
+                             '--epoch', '100', '--out_path', str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = ''
+    deadline = time.time() + 120
+    while 'epoch: 2000' not in seen and time.time() < deadline:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    match = re.search(r'interrupted at step (\d+): saved (\S+)', out)
+    assert match, out
+    step, path = int(match.group(1)), match.group(2)
+    assert step >= 2000 and os.path.isfile(path)
+    assert os.path.basename(path) == \
+        f"anb2n_srn2_{seq_checkpoint.format_thousands(step / 1000)}.pth"
+    _, meta = seq_checkpoint.load(path, lang='anb2n')
+    assert meta['step'] == step and meta['interrupted'] is True
+    assert 'Traceback' not in err and err.strip().startswith('interrupted')
