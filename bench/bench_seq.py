@@ -7,6 +7,8 @@ Ours is seq_trainer.Trainer (hand-written batched BPTT in numpy), timed with its
 
     python3 bench/bench_seq.py                 # SRN anb2n, LSTM anb2nc3n, restarts 16 vs 1
     python3 bench/bench_seq.py --full          # also time the two default spec commands
+    python3 bench/bench_seq.py --success 20    # share of seeds meeting the criterion,
+                                               # reference vs ours (slow: about 10 s a seed)
 
 Rounds alternate reference and ours so load from other processes hits both alike; the
 ratio uses the fastest round of each.
@@ -28,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import seq_lang  # noqa: E402
-from seq_trainer import Trainer  # noqa: E402
+from seq_models import make_model  # noqa: E402
+from seq_trainer import CHECK_EVERY, VERDICT_CHECKS, Trainer  # noqa: E402
 
 
 # --- the reference: course-style modules and loop --------------------------------------
@@ -176,13 +179,74 @@ def time_command(args):
           f"{' | '.join(last)}", flush=True)
 
 
+# --- success rate before (reference loop) and after (ours) ----------------------------
+SUCCESS_RUN = dict(lang='anb2n', model='srn', optim='adam', lr=0.01)   # a short schedule
+
+
+def reference_success(seed, steps):
+    """The reference loop with run `seed`'s initial weights, examples and checks (float32,
+    autograd, torch.optim, as the course trains); True if it meets the criterion."""
+    spec = seq_lang.get_spec(SUCCESS_RUN['lang'])
+    lang = spec.make()
+    settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
+    S = lang.num_symbols
+    net = RefSRN(S, settings['hid'], S)
+    start = make_model('srn', S, settings['hid'], S, generator=torch.Generator().manual_seed(seed))
+    net.load_state_dict(start.state_dict())
+    opt = torch.optim.Adam(net.parameters(), lr=settings['lr'],
+                           weight_decay=settings['weight_decay'])
+    data, checks_rng, checks = np.random.default_rng(seed), np.random.default_rng([seed, 1]), []
+    for block in range(steps // CHECK_EVERY):
+        for ex in lang.sample_many(data, CHECK_EVERY):
+            x = ex.inputs()
+            net.zero_grad()
+            _, output = net(x)
+            loss = F.nll_loss(F.log_softmax(output, dim=2)[0], torch.from_numpy(ex.targets))
+            loss.backward()
+            opt.step()
+        ex = lang.sample(checks_rng)
+        with torch.no_grad():
+            _, output = net(ex.inputs())
+        checks.append(lang.error(ex, output[0].softmax(-1).numpy()))
+    return max(checks[-VERDICT_CHECKS:]) < spec.threshold
+
+
+def compare_success(seeds, steps):
+    spec = seq_lang.get_spec(SUCCESS_RUN['lang'])
+    settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
+    args = SimpleNamespace(lang=SUCCESS_RUN['lang'], embed=False, length=None, model='srn',
+                           init=None, seed=0, restarts=seeds, out_path='unused', **settings)
+    trainer = Trainer(spec, spec.make(), args)
+    trainer.save_all = lambda interrupted=False: []
+    start = time.perf_counter()
+    trainer.train(steps, lambda *a: None)
+    ours_seconds = time.perf_counter() - start
+    ours = [trainer.verdict(k)[0] for k in range(seeds)]
+    start = time.perf_counter()
+    reference = [reference_success(seed, steps) for seed in range(seeds)]
+    ref_seconds = time.perf_counter() - start
+    agree = sum(a == b for a, b in zip(ours, reference))
+    print(f"success on anb2n SRN2 ({settings['optim']} lr {settings['lr']}, "
+          f"{steps:,} examples, seeds 0..{seeds - 1}): reference {sum(reference)}/{seeds} "
+          f"in {ref_seconds:.0f} s, ours {sum(ours)}/{seeds} in {ours_seconds:.1f} s; "
+          f"same verdict for {agree} of {seeds} seeds", flush=True)
+    print(f"  reference succeeded: {[s for s in range(seeds) if reference[s]]}; "
+          f"ours: {[s for s in range(seeds) if ours[s]]}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--full', action='store_true',
                         help='also time the default spec commands end to end')
+    parser.add_argument('--success', type=int, default=0, metavar='SEEDS',
+                        help='compare the share of seeds meeting the criterion')
+    parser.add_argument('--success_steps', type=int, default=10000)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.success:
+        compare_success(args.success, args.success_steps)
+        return
     with open(os.devnull, 'w') as out:
         compare('anb2n', 'srn', 300, 3000, args.rounds, out)
         compare('anb2nc3n', 'lstm', 100, 1000, args.rounds, out)

@@ -239,3 +239,50 @@ def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
     _, meta = seq_checkpoint.load(path, lang='anb2n')
     assert meta['step'] == step and meta['interrupted'] is True
     assert 'Traceback' not in err and err.strip().startswith('interrupted')
+
+
+# --- short real trainings -------------------------------------------------------------
+
+def untrained_error(args, count=20):
+    """Mean error of run 0's initial network (as the trainer builds it) on fresh examples."""
+    spec = seq_lang.get_spec(args.lang)
+    lang = spec.make(args.embed, args.length)
+    S = lang.num_symbols
+    model = make_model(args.model, S, args.hid, S, init=args.init,
+                       generator=torch.Generator().manual_seed(args.seed))
+    errors = []
+    for ex in lang.sample_many(np.random.default_rng(99), count):
+        with torch.no_grad():
+            _, output = model(ex.inputs())
+        errors.append(lang.error(ex, output[0].softmax(-1).numpy()))
+    return float(np.mean(errors))
+
+
+def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
+    """A short schedule (Adam, 10k examples) where seeds 0 and 3 of 0..3 succeed."""
+    out = output_of(run, '--lang', 'anb2n', '--optim', 'adam', '--lr', '0.01', '--epoch', '10',
+                    '--restarts', '4', '--out_path', tmp_path)
+    assert re.search(r'^epoch: 10000 loss:( \d\.\d{4}){4}$', out, re.M)
+    assert len(re.findall(r'^run +\d \(seed \d\): loss below 0\.05 in the last 10 checks: '
+                          r'(?:yes|no )', out, re.M)) == 4
+    winners = re.search(r'^anb2n: (\d) of 4 runs met the criterion', out, re.M)
+    assert winners and int(winners.group(1)) >= 1
+    best = int(re.search(r'^best: run (\d) ', out, re.M).group(1))
+    names = sorted(os.listdir(tmp_path))
+    assert names == ['anb2n_srn2_10.pth'] + [f'anb2n_srn2_r{i}_10.pth' for i in range(4)]
+    _, meta = seq_checkpoint.load(tmp_path / 'anb2n_srn2_10.pth', lang='anb2n')
+    assert meta['run'] == best and meta['success'] is True
+    assert max(meta['checks'][-10:]) < 0.05
+
+
+def test_lstm_learns_anb2nc3n(tmp_path):
+    args = trainer_args(tmp_path, lang='anb2nc3n', model='lstm', hid=3, optim='adam', lr=0.01,
+                        seed=1)
+    trainer = train_in_process(args, 2000)
+    assert trainer.checks[0][-1] < 0.2 * untrained_error(args)
+
+
+def test_reber_srn_error_falls(tmp_path):
+    args = trainer_args(tmp_path, lang='reber', optim='adam', lr=0.01, seed=2)
+    trainer = train_in_process(args, 2000)
+    assert trainer.checks[0][-1] < 0.3 * untrained_error(args)
