@@ -56,42 +56,53 @@ def lane_safe_sigmoid(z):
     return torch.exp(-z).add_(1).reciprocal_()
 
 
+class Networks:
+    """K sigmoid networks stacked in `params` [K, D], on the inputs [N, 2].
+
+    The arithmetic uses elementwise products and sums rather than batched matrix
+    products, which round differently for different K: this way network i computes
+    exactly the same numbers whether it trains alone or among K (restart 0 IS the single
+    run). The weight views are made once; they follow in-place updates of `params`.
+    """
+
+    def __init__(self, params, hid, inputs):
+        self.params = params
+        w = unflatten(params, hid)
+        self.w_x = w['in_hid_weight'][..., 0].unsqueeze(1)   # [K, 1, hid]
+        self.w_y = w['in_hid_weight'][..., 1].unsqueeze(1)
+        self.b_hid = w['hid_bias'].unsqueeze(1)              # [K, 1, hid]
+        self.w_out = w['hid_out_weight']                     # [K, 1, hid]
+        self.b_out = w['out_bias'].unsqueeze(1)              # [K, 1, 1]
+        self.x, self.y = inputs[:, 0:1], inputs[:, 1:2]      # [N, 1]
+
+    def forward(self):
+        """Hidden [K, N, hid] and output [K, N, 1] activations."""
+        hidden = lane_safe_sigmoid(self.x * self.w_x + self.y * self.w_y + self.b_hid)
+        output = lane_safe_sigmoid((hidden * self.w_out).sum(-1, keepdim=True) + self.b_out)
+        return hidden, output
+
+    def gradient(self, targets):
+        """Outputs [K, N, 1] and the gradient [K, D] of each network's mean BCE loss.
+
+        Written out by hand because autograd's bookkeeping costs more than the arithmetic
+        on 9 points. The operations are autograd's, in its order: BCE's derivative divides
+        by o(1-o) clamped at 1e-12, then the sigmoid's multiplies by it, so a saturated
+        output gets no gradient, as in a single run with F.binary_cross_entropy.
+        """
+        hidden, output = self.forward()
+        off = 1 - output
+        grad_out = (output - targets) / (off * output).clamp_min(1e-12) / targets.shape[-2]
+        grad_out = grad_out * off * output                                  # [K, N, 1]
+        grad_pre = grad_out * self.w_out * (1 - hidden) * hidden            # [K, N, hid]
+        grad = torch.cat([torch.stack([(grad_pre * self.x).sum(1), (grad_pre * self.y).sum(1)],
+                                      dim=-1).flatten(1),
+                          grad_pre.sum(1), (grad_out * hidden).sum(1), grad_out.sum(1)], dim=1)
+        return output, grad
+
+
 def batched_forward(params, inputs, hid):
-    """Hidden [K, N, hid] and output [K, N, 1] activations of K sigmoid networks
-    (params [K, D]) on the same inputs [N, 2].
-
-    Written with elementwise products and sums rather than batched matrix products,
-    which round differently for different K: this way network i computes exactly the same
-    numbers whether it trains alone or among K (restart 0 IS the single run).
-    """
-    w = unflatten(params, hid)
-    weight = w['in_hid_weight'].unsqueeze(1)                      # [K, 1, hid, 2]
-    hidden = lane_safe_sigmoid(inputs[:, 0:1] * weight[..., 0] + inputs[:, 1:2] * weight[..., 1]
-                               + w['hid_bias'].unsqueeze(1))      # [K, N, hid]
-    output = lane_safe_sigmoid((hidden * w['hid_out_weight']).sum(-1, keepdim=True)
-                               + w['out_bias'].unsqueeze(1))      # [K, N, 1]
-    return hidden, output
-
-
-def bce_gradient(params, inputs, targets, hid):
-    """Outputs [K, N, 1] and the gradient [K, D] of each network's mean BCE loss.
-
-    Written out by hand because autograd's bookkeeping costs more than the arithmetic on
-    9 points. The operations are autograd's, in its order: BCE's derivative divides by
-    o(1-o) clamped at 1e-12, then the sigmoid's multiplies by it, so a saturated output
-    gets no gradient, as in a single run with F.binary_cross_entropy.
-    """
-    w = unflatten(params, hid)
-    hidden, output = batched_forward(params, inputs, hid)
-    grad_out = (output - targets) / ((1 - output) * output).clamp_min(1e-12)
-    grad_out = grad_out / targets.shape[-2] * (1 - output) * output      # [K, N, 1]
-    grad_pre = grad_out * w['hid_out_weight'] * (1 - hidden) * hidden   # [K, N, hid]
-    grad = torch.cat([torch.stack([(grad_pre * inputs[:, 0:1]).sum(1),
-                                   (grad_pre * inputs[:, 1:2]).sum(1)], dim=-1).flatten(1),
-                      grad_pre.sum(1),
-                      (grad_out * hidden).sum(1),
-                      grad_out.sum(1)], dim=1)
-    return output, grad
+    """Hidden and output activations of the K networks in `params` [K, D]."""
+    return Networks(params, hid, inputs).forward()
 
 
 def bce_losses(output, targets):
@@ -213,13 +224,15 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
     # The networks still training: their indices, weights (in the optimiser), run lengths.
     alive = torch.arange(num)
     adam = BatchedAdam(final.clone(), lr, weight_decay)
+    nets = Networks(adam.params, hid, inputs)
     run = torch.zeros(num, dtype=torch.long)                    # epochs in a row at 100%
+    positive = targets >= 0.5
     epoch = 0
     for epoch in range(1, epochs + 1):
-        output, grad = bce_gradient(adam.params, inputs, targets, hid)
+        output, grad = nets.gradient(targets)
         adam.step(grad)
         # Accuracy of the output before this step, as in the course's loop.
-        correct = ((output >= 0.5) == (targets >= 0.5)).sum(dim=(1, 2))
+        correct = ((output >= 0.5) == positive).sum(dim=(1, 2))
         run = (run + 1) * (correct == n_points)
         if epoch % log_every == 0:
             last_correct[alive] = correct
@@ -241,6 +254,7 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
             keep = ~done
             alive, run = alive[keep], run[keep]
             adam.keep(keep)
+            nets = Networks(adam.params, hid, inputs)
             if not len(alive):
                 break
         if ctrl_c.pressed:
