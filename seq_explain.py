@@ -105,13 +105,16 @@ def quantities_of(texts):
     if "C's to come" in values:
         out.append(Quantity("C's to come", values["C's to come"], phase == 2,
                             'after each C'))
-    out.append(Quantity('n', values['n'], phase > 0,
-                        'after the A\'s: the count to remember'))
+        # While it counts the B's down it must also keep n for the C's.
+        out.append(Quantity('n', values['n'], phase == 1,
+                            "after each B: the n the C's will need"))
     phases = int(phase.max()) + 1
     # With two phases "phase A" and "phase B" are one quantity; keep one.
     for p in range(1 if phases == 2 else phases):
-        out.append(Quantity(f'phase {PHASES[p]}', (phase == p).astype(float), everywhere,
-                            f'1 after an {PHASES[p]}, else 0; all positions'))
+        sym = PHASES[p]
+        out.append(Quantity(f'phase {sym}', (phase == p).astype(float), everywhere,
+                            f"1 after {'an' if sym == 'A' else 'a'} {sym}, else 0; "
+                            f"all positions"))
     return phase, step, out
 
 

@@ -247,14 +247,16 @@ def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
     return fig
 
 
-def diagram_layout(machine, order_key=None):
+def diagram_layout(machine, order_key=None, side_key=None):
     """Positions of the states, and the column titles.
 
     One column per symbol that leads into a state (a start state entered by nothing
     gets its own first column). Rows follow `order_key` rounded (the mean colour state
     of a state's points: the count of A's, or the B's still to come, so equal counts sit
-    level across columns); states sharing a row of a column sit side by side. Without
-    a key, states are stacked in number order.
+    level across columns). States sharing a row of a column sit side by side, in
+    sub-columns by `side_key` rounded when given (e.g. the n of the strings a state
+    serves, so each n keeps its own lane) or else in number order. Without an
+    order_key, states are stacked in number order.
     """
     k = machine.num_states
     into = machine.counts.sum(0)                    # (symbols, to-states)
@@ -267,18 +269,29 @@ def diagram_layout(machine, order_key=None):
     else:
         row = np.rint(np.asarray(order_key, dtype=float)).astype(int)
     row -= row.min()
+    side = None if side_key is None else np.rint(np.asarray(side_key, float)).astype(int)
     pos = np.zeros((k, 2))
     left = 0.0
     columns = sorted(set(group.tolist()))
     centres = []
     for c in columns:
-        members = [s for s in range(k) if group[s] == c]
-        width = max(int(np.sum(row[members] == r)) for r in set(row[members].tolist()))
-        slots = {}
-        for s in sorted(members, key=lambda s: (row[s], s)):
-            i = slots.setdefault(row[s], 0)
-            slots[row[s]] += 1
-            pos[s] = (left + i * SUB_STEP, -row[s] * ROW_STEP)
+        members = sorted((s for s in range(k) if group[s] == c), key=lambda s: (row[s], s))
+        # One lane per side value met in a row whose states differ in it; the other
+        # states join their value's lane or lane 0 (and step aside when it is taken).
+        lanes = set()
+        for r in {row[s] for s in members} if side is not None else ():
+            values = {side[s] for s in members if row[s] == r}
+            if len(values) > 1:
+                lanes |= values
+        lanes = sorted(lanes)
+        taken = set()
+        for s in members:
+            lane = lanes.index(side[s]) if side is not None and side[s] in lanes else 0
+            while (row[s], lane) in taken:      # two states in one lane and row
+                lane += 1
+            taken.add((row[s], lane))
+            pos[s] = (left + lane * SUB_STEP, -row[s] * ROW_STEP)
+        width = 1 + max(lane for _, lane in taken)
         centres.append(left + (width - 1) * SUB_STEP / 2)
         left += (width - 1) * SUB_STEP + COL_STEP
     titles = [machine.symbols[c] if c >= 0 else 'start' for c in columns]
@@ -299,14 +312,15 @@ def _free_direction(pos, s, reach=1.2):
     return best
 
 
-def state_diagram(machine, order_key=None, title='', names=None, members=None):
+def state_diagram(machine, order_key=None, title='', names=None, members=None,
+                  side_key=None):
     """The machine as circles and arrows: states with what they predict, arrows labelled
     by symbol (dashed = a minority, non-deterministic successor), a start arrow.
     `names` label the states (default s0, s1, ...); `members` adds a small line under a
     name (e.g. the states merged into it)."""
     from seq_fsm import format_prediction
     names = names or [f's{s}' for s in range(machine.num_states)]
-    pos, columns = diagram_layout(machine, order_key)
+    pos, columns = diagram_layout(machine, order_key, side_key)
     radius = 0.5
     lo = pos.min(0) - np.array([1.9, 1.5])
     hi = pos.max(0) + np.array([1.6, 1.9])

@@ -31,11 +31,11 @@ def test_fitted_positions_of_each_quantity():
     assert list(by_name) == ["A's seen", "B's to come", "C's to come", 'n',
                              'phase A', 'phase B', 'phase C']
     assert np.array_equal(by_name["C's to come"].subset, phase == 2)
-    assert np.array_equal(by_name['n'].subset, phase > 0)
+    assert np.array_equal(by_name['n'].subset, phase == 1)    # kept for the C's
     assert by_name['phase C'].values.tolist() == (phase == 2).tolist()
-    # with two phases, "phase B" would repeat "phase A"
+    # with two phases, "phase B" would repeat "phase A", and no n must be kept
     names = [q.name for q in seq_explain.quantities_of(['AABBBBA'])[2]]
-    assert names == ["A's seen", "B's to come", 'n', 'phase A']
+    assert names == ["A's seen", "B's to come", 'phase A']
 
 
 def test_quantities_match_the_language_states():

@@ -78,7 +78,7 @@ def test_machine_alone_predicts_held_out_examples(hand_runs, extracted):
     _, machine = extracted
     check = seq_fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
                                   [ex.probs for ex in held_out.examples], held_out.probs)
-    assert check.accepted == check.examples == 40
+    assert check.accepted == check.net_accepted == check.examples == 40
     assert check.deterministic > 0
     assert check.machine_det == check.net_det == check.deterministic
     assert check.machine_all == check.net_all == check.positions
