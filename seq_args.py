@@ -6,24 +6,21 @@
     seq_args.add_common_args(parser)     # --seed --out_path
     args = seq_args.resolve_defaults(parser.parse_args(argv))
 """
-import argparse
-
 import seq_lang
 from common import CliParser, positive_int, str2bool
 
 
 def make_parser(description):
     """A parser whose bad-flag errors are one line (common.CliParser)."""
-    return CliParser(description=description,
-                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return CliParser(description=description)
 
 
 def add_language_args(parser):
     group = parser.add_argument_group('language')
     group.add_argument('--lang', choices=seq_lang.LANGUAGES, default='anb2n',
-                       help='the language')
+                       help='the language (default %(default)s)')
     group.add_argument('--embed', type=str2bool, default=False,
-                       help='reber: the embedded Reber grammar (True/False)')
+                       help='reber: the embedded Reber grammar (True/False, default False)')
     group.add_argument('--length', type=positive_int, default=None,
                        help='counting languages: n in 1..length '
                             '(default 8 for anbn/anbncn, 4 for anb2n/anb2nc3n)')
@@ -33,7 +30,7 @@ def add_language_args(parser):
 def add_model_args(parser):
     group = parser.add_argument_group('model')
     group.add_argument('--model', choices=seq_lang.MODELS, default='srn',
-                       help='the recurrent network')
+                       help='the recurrent network (default %(default)s)')
     group.add_argument('--hid', type=positive_int, default=None,
                        help='hidden units (default: per language, see README)')
     return group
@@ -42,8 +39,8 @@ def add_model_args(parser):
 def add_common_args(parser):
     group = parser.add_argument_group('run')
     group.add_argument('--seed', type=int, default=0,
-                       help='random seed: the same seed gives the same printed numbers')
-    group.add_argument('--out_path', default='net', help='folder of the checkpoints')
+                       help='random seed (default 0): the same seed gives the same printed numbers')
+    group.add_argument('--out_path', default='net', help='folder of the checkpoints (default %(default)s)')
     return group
 
 
