@@ -7,14 +7,13 @@ epoch, the test confusion matrix and accuracy in the course's format; after the 
 epoch the three most confused character pairs. Writes into --plot_dir (default plot/):
 kuzu_{net}_params.txt, kuzu_{net}_confusion.csv and kuzu_{net}_confusion.jpg.
 """
-import argparse
 import math
 import os
 import sys
 
 import torch
 
-from common import (UserError, atomic_torch_save, atomic_write_text, ensure_dir,
+from common import (CliParser, atomic_torch_save, atomic_write_text, ensure_dir,
                     nonneg_float, positive_int, run_cli, set_seed)
 from kuzu import FULL_HIDDEN, NETS, make_net, parameter_report
 from kuzu_data import load_kmnist, sample_images
@@ -22,15 +21,8 @@ from kuzu_report import confused_lines, plot_confusion, write_confusion_csv
 from kuzu_train import evaluate, prepare, print_test, threads_for, train_epoch
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one `error:` line (via run_cli), not usage + error."""
-
-    def error(self, message):
-        raise UserError(f"{message}; see python3 kuzu_main.py --help")
-
-
 def parse_args(argv=None):
-    parser = _Parser(description=__doc__.split('\n')[0])
+    parser = CliParser(description=__doc__.split('\n')[0])
     # The course's original flags.
     parser.add_argument('--net', type=str, default='full', choices=sorted(NETS),
                         help='lin, full or conv (default full)')
@@ -97,15 +89,15 @@ def main(argv=None):
         for epoch in range(1, args.epochs + 1):
             train_epoch(net, optimizer, train_x, train_y, epoch)
             loss_sum, correct, confusion = evaluate(net, test_x, test_y)
-            print_test(loss_sum, correct, confusion, len(test_y))
             state = ({k: v.detach().clone() for k, v in net.state_dict().items()}
                      if args.save else None)
             finished = (epoch, correct, confusion, state)
+            print_test(loss_sum, correct, confusion, len(test_y))
     except KeyboardInterrupt:
         if finished is None:
             raise
         interrupted = True
-        print(f'\ninterrupted in epoch {finished[0] + 1}; writing the results of epoch '
+        print(f'\ninterrupted in epoch {finished[0] + 1}: the outputs hold epoch '
               f'{finished[0]} of {args.epochs}', file=sys.stderr, flush=True)
 
     epoch, correct, confusion, state = finished

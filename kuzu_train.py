@@ -5,6 +5,8 @@ The data are whole tensors in memory (see kuzu_data.py): a training batch is a s
 pass runs in large batches because batching does not change its numbers beyond
 rounding. Loss, optimiser and printed numbers follow the original definitions.
 """
+import sys
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -70,9 +72,13 @@ def evaluate(net, images, labels):
 
 
 def print_test(loss_sum, correct, confusion, n):
-    """The original's test printout: the matrix's type, the matrix, the summary line."""
+    """The original's test printout: the matrix's type, the matrix, the summary line.
+
+    Written in one piece, so a Ctrl-C cannot cut the block between its lines.
+    """
     with np.printoptions(precision=4, suppress=True):
-        print(type(confusion))
-        print(confusion)
-    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
-        loss_sum / n, correct, n, 100. * correct / n), flush=True)
+        matrix = str(confusion)
+    summary = 'Test set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)'.format(
+        loss_sum / n, correct, n, 100. * correct / n)
+    sys.stdout.write(f'{type(confusion)}\n{matrix}\n\n{summary}\n\n')
+    sys.stdout.flush()

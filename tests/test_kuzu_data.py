@@ -1,0 +1,73 @@
+"""KMNIST loading: the same numbers as the course's pipeline, clear errors for bad files."""
+import shutil
+
+import pytest
+import torch
+
+from kuzu_data import FILES, load_split
+
+# Make any download attempt fail at once, with or without internet, so the tests never
+# fetch 20 MB and never depend on the network.
+NO_NETWORK = {'http_proxy': 'http://127.0.0.1:9', 'https_proxy': 'http://127.0.0.1:9',
+              'HTTP_PROXY': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9'}
+
+
+@pytest.mark.parametrize('split', ['train', 'test'])
+def test_tensors_equal_torchvision_totensor_normalize(data_dir, split):
+    from torchvision import datasets, transforms
+    course = datasets.KMNIST(str(data_dir), train=split == 'train', download=False,
+                             transform=transforms.Compose([transforms.ToTensor(),
+                                                           transforms.Normalize((0.5,), (0.5,))]))
+    images, labels = load_split(data_dir, split)
+    assert images.shape == (len(course), 1, 28, 28) and images.dtype == torch.float32
+    assert labels.dtype == torch.int64
+    for i in [0, 1, 2, 999, len(course) // 2, len(course) - 1]:
+        image, label = course[i]
+        assert torch.equal(images[i], image), f'image {i} differs from ToTensor+Normalize'
+        assert int(labels[i]) == label
+
+
+def test_test_set_has_1000_images_per_class(data_dir):
+    _, labels = load_split(data_dir, 'test')
+    assert torch.bincount(labels).tolist() == [1000] * 10
+
+
+def copy_data(data_dir, tmp_path):
+    root = tmp_path / 'data'
+    shutil.copytree(data_dir / 'KMNIST' / 'raw', root / 'KMNIST' / 'raw')
+    return root
+
+
+def assert_one_line_error(done, *words):
+    assert done.returncode == 2, done.stderr
+    assert 'Traceback' not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
+    for word in words:
+        assert word in lines[0], f'{word!r} missing from: {lines[0]}'
+
+
+def test_truncated_image_file_is_named(run, data_dir, tmp_path):
+    root = copy_data(data_dir, tmp_path)
+    images = root / 'KMNIST' / 'raw' / 'train-images-idx3-ubyte'
+    images.write_bytes(images.read_bytes()[:100_000])
+    done = run('kuzu_main.py', '--data', root, '--plot_dir', tmp_path / 'plot', '--epochs', 1)
+    assert_one_line_error(done, 'train-images-idx3-ubyte', 'truncated')
+    assert not (tmp_path / 'plot' / 'kuzu_full_confusion.csv').exists()
+
+
+def test_label_file_of_wrong_kind_is_named(run, data_dir, tmp_path):
+    root = copy_data(data_dir, tmp_path)
+    raw = root / 'KMNIST' / 'raw'
+    # An image file where the labels belong: the magic number gives it away.
+    shutil.copy(raw / 't10k-images-idx3-ubyte', raw / 't10k-labels-idx1-ubyte')
+    done = run('kuzu_main.py', '--data', root, '--plot_dir', tmp_path / 'plot', '--epochs', 1)
+    assert_one_line_error(done, 't10k-labels-idx1-ubyte')
+
+
+def test_missing_data_says_where_the_files_go(run, tmp_path):
+    root = tmp_path / 'nowhere'
+    done = run('kuzu_main.py', '--data', root, '--plot_dir', tmp_path / 'plot', env=NO_NETWORK)
+    assert_one_line_error(done, str(root / 'KMNIST' / 'raw'), '--data',
+                          *[name for pair in FILES.values() for name in pair])
+    assert not root.exists(), 'a failed download should leave no empty folders behind'

@@ -1,0 +1,58 @@
+"""The three nets: their shapes, outputs and the parameter report a report relies on."""
+import math
+import re
+
+import pytest
+import torch
+
+from kuzu import NetConv, NetFull, NetLin, make_net, parameter_report
+
+
+def nets():
+    return [NetLin(), NetFull(), NetFull(hid=30), NetConv()]
+
+
+@pytest.mark.parametrize('net', nets(), ids=['lin', 'full', 'full30', 'conv'])
+def test_output_is_log_probabilities_over_10_classes(net):
+    net.eval()
+    out = net(torch.randn(5, 1, 28, 28))
+    assert out.shape == (5, 10)
+    assert torch.allclose(out.exp().sum(dim=1), torch.ones(5), atol=1e-5)
+
+
+def parse_report(text):
+    """{layer: (terms, subtotal)} and the total line's (terms, total)."""
+    layers, total = {}, None
+    for line in text.strip().splitlines()[1:]:
+        m = re.fullmatch(r'(\S+): ([\d*+ ]+) = (\d+)(\s+\(.*\))?', line)
+        assert m, f'unexpected report line: {line!r}'
+        terms = [t.strip() for t in m.group(2).split('+')]
+        if m.group(1) == 'total':
+            total = (terms, int(m.group(3)))
+        else:
+            layers[m.group(1)] = (terms, int(m.group(3)))
+    return layers, total
+
+
+@pytest.mark.parametrize('net', nets(), ids=['lin', 'full', 'full30', 'conv'])
+def test_parameter_report_adds_up_to_the_nets_parameters(net):
+    layers, (total_terms, total) = parse_report(parameter_report(net))
+    assert total == sum(p.numel() for p in net.parameters())
+    for name, (terms, subtotal) in layers.items():
+        assert sum(math.prod(int(f) for f in t.split('*')) for t in terms) == subtotal, name
+        module = dict(net.named_modules())[name]
+        assert subtotal == sum(p.numel() for p in module.parameters(recurse=False))
+    assert [int(t) for t in total_terms] == [s for _, s in layers.values()]
+
+
+def test_parameter_report_writes_weights_inputs_first():
+    report = parameter_report(NetConv())
+    assert 'conv1: 1*16*3*3 + 16 = 160' in report
+    assert 'fc: 1568*128 + 128 = 200832' in report
+    assert 'fc: 784*10 + 10 = 7850' in parameter_report(NetLin())
+    assert 'hid: 784*50 + 50 = 39250' in parameter_report(NetFull(hid=50))
+
+
+def test_netfull_default_hidden_size_is_a_multiple_of_10():
+    hid = make_net('full').hid.out_features
+    assert hid % 10 == 0 and make_net('full', 70).hid.out_features == 70
