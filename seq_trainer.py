@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 import seq_checkpoint
+from common import UserError
 from seq_bptt import BatchedNet, FlatOptimizer
 from seq_models import make_model
 
@@ -62,24 +63,29 @@ class Trainer:
         is called after each check."""
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
-            while self.step < steps:
-                block_size = min(CHECK_EVERY - self.step % CHECK_EVERY, steps - self.step)
-                samples = [self.lang.sample_arrays(rng, block_size) for rng in self.data_rngs]
-                block, lengths = pack_block([(seq, n) for seq, _, _, n in samples])
-                longest = lengths.max(axis=1).tolist()
-                for s in range(block_size):
-                    if self._stop:
-                        raise StopRequested()
-                    seqs = block[s, :longest[s]]
-                    self.net.loss_and_grad(self.theta, seqs[:-1], seqs[1:], want_loss=False)
-                    self.opt.step(self.theta, self.net.grad)
-                    self.step += 1
-                if self.step % CHECK_EVERY == 0:
-                    report(self, *self.check())
-                if self.step % SAVE_EVERY == 0 or self.step == steps:
-                    self.save_all()
+            # a diverging run (too large --lr) overflows quietly; check() reports it
+            with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+                self._train(steps, report)
         finally:
             signal.signal(signal.SIGINT, previous)
+
+    def _train(self, steps, report):
+        while self.step < steps:
+            block_size = min(CHECK_EVERY - self.step % CHECK_EVERY, steps - self.step)
+            samples = [self.lang.sample_arrays(rng, block_size) for rng in self.data_rngs]
+            block, lengths = pack_block([(seq, n) for seq, _, _, n in samples])
+            longest = lengths.max(axis=1).tolist()
+            for s in range(block_size):
+                if self._stop:
+                    raise StopRequested()
+                seqs = block[s, :longest[s]]
+                self.net.loss_and_grad(self.theta, seqs[:-1], seqs[1:], want_loss=False)
+                self.opt.step(self.theta, self.net.grad)
+                self.step += 1
+            if self.step % CHECK_EVERY == 0:
+                report(self, *self.check())
+            if self.step % SAVE_EVERY == 0 or self.step == steps:
+                self.save_all()
 
     def _request_stop(self, signum, frame):
         if self._stop:                                   # second Ctrl-C: stop right now
@@ -95,6 +101,9 @@ class Trainer:
             self.checks[k].append(self.lang.error(ex, probs[k]))
             if getattr(self.lang, 'embed', False):
                 self.final_checks[k].append(self.lang.final_error(ex, probs[k]))
+        if not np.isfinite([c[-1] for c in self.checks]).any():
+            raise UserError(f"training diverged by step {self.step}: the outputs are no longer "
+                            f"numbers; lower --lr (now {self.args.lr})")
         return examples, hidden, probs
 
     def forward(self, examples):
@@ -111,8 +120,8 @@ class Trainer:
     def verdict(self, k):
         """(met, checks used, mean of them) of run k against the language's criterion."""
         recent = self.checks[k][-VERDICT_CHECKS:]
-        if not recent:
-            return False, 0, float('nan')
+        if not recent or not np.isfinite(recent).all():
+            return False, len(recent), float('inf')       # diverged runs never win
         return (max(recent) < self.spec.threshold, len(recent), float(np.mean(recent)))
 
     # --- checkpoints -----------------------------------------------------------------

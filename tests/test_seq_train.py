@@ -286,3 +286,12 @@ def test_reber_srn_error_falls(tmp_path):
     args = trainer_args(tmp_path, lang='reber', optim='adam', lr=0.01, seed=2)
     trainer = train_in_process(args, 2000)
     assert trainer.checks[0][-1] < 0.3 * untrained_error(args)
+
+
+def test_divergence_is_one_clear_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(seq_train.main, ['--optim', 'adam', '--lr', '1e6', '--epoch', '1',
+                                 '--out_path', str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count('\n') == 1
+    assert 'diverged by step 1000' in err and 'lower --lr' in err
