@@ -14,7 +14,8 @@ def print_weights(title, net):
 def print_accuracy(title, net, inputs, targets):
     with torch.no_grad():
         acc = accuracy(net(inputs), targets)
-    print(title, acc)  # print's separator gives the course's two spaces after the colon
+    # print's separator gives the course's two spaces after the colon; 7/9 -> 77.78
+    print(title, round(acc, 2))
     return acc
 
 

@@ -39,14 +39,14 @@ def batched(seeds, lr, epochs, streak):
 def test_restarts_follow_a_plain_single_run():
     """Same updates as autograd + torch.optim.Adam (weight decay included): to float
     rounding over the early epochs, and the same stopping epoch per network."""
-    result = batched(range(4), lr=0.001, epochs=400, streak=2000)
+    result = batched(range(2), lr=0.001, epochs=300, streak=2000)
     for seed, restart in enumerate(result.restarts):
-        weights, _ = plain_single_run(seed, lr=0.001, epochs=400, streak=2000)
+        weights, _ = plain_single_run(seed, lr=0.001, epochs=300, streak=2000)
         for name, value in weights.items():
             assert torch.allclose(restart.weights[name], value, atol=1e-5), (seed, name)
     # A faster rate and a short streak: networks stop at different epochs, and a stopped
     # network stays put while the others train on.
-    result = batched(range(6), lr=0.02, epochs=800, streak=100)
+    result = batched(range(4), lr=0.02, epochs=800, streak=100)
     stops = [r.stopped for r in result.restarts]
     assert len(set(stops)) > 2 and max(stops) == 800
     for seed, restart in enumerate(result.restarts):
