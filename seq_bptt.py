@@ -259,6 +259,7 @@ class LSTMKernel(_Kernel):
         # dZ_t = W_t * PP_t and W_t = BB[t+1, 0] * FF[t, 0] + BB[t+1, 1] * FF[t, 1]
         self.BB = np.zeros((cap + 1, 2, 4 * Kh))          # BB[t+1] = [W_{t+1}, dh_t x4]
         self.FF = np.zeros((cap, 2, 4 * Kh))
+        self.FF.reshape(cap, 2, 4, Kh)[:, 1, 2] = 1.0         # o section: 0 * dc + 1 * dh
         self.PP = np.zeros((cap, 4 * Kh))
         self.G = np.zeros((cap + 1, 4 * Kh + KS))         # G[j] = [dZ_j, dY_{j-1}]
         self.q = np.zeros((2, 4 * Kh))
@@ -290,20 +291,27 @@ class LSTMKernel(_Kernel):
     def backward(self, p, dY, g):
         T, Kh = dY.shape[0], self.Kh
         A = self.A[:T + 1].reshape(T + 1, 5, Kh)
-        i, f, o, gg, c_prev = (A[:T, j] for j in range(5))
-        tc = self.TC[:T]
+        sig, g_act, tc = A[:T, :3], A[:T, 3], self.TC[:T]
+        # PP = (derivative of each gate's activation) * (what it multiplies)
         PP = self.PP[:T].reshape(T, 4, Kh)
-        PP[:, 0] = gg * i * (1.0 - i)
-        PP[:, 1] = c_prev * f * (1.0 - f)
-        PP[:, 2] = tc * o * (1.0 - o)
-        PP[:, 3] = i * (1.0 - gg * gg)
-        # dc_t = dc_{t+1} f_{t+1} + dh_t o_t (1 - tanh(c_t)^2); the o section passes dh_t
+        np.multiply(sig, sig, out=PP[:, :3])
+        np.subtract(sig, PP[:, :3], out=PP[:, :3])          # i(1-i), f(1-f), o(1-o)
+        np.multiply(g_act, g_act, out=PP[:, 3])
+        np.subtract(1.0, PP[:, 3], out=PP[:, 3])            # 1 - g^2
+        PP[:, :2] *= A[:T, 3:5]                             # * g, * c_prev
+        PP[:, 2] *= tc
+        PP[:, 3] *= A[:T, 0]                                # * i
+        # dc_t = dc_{t+1} f_{t+1} + dh_t o_t (1 - tanh(c_t)^2); the o section (2) of FF
+        # holds the constants 0 and 1 set at allocation, so it passes dh_t through
         FF = self.FF[:T].reshape(T, 2, 4, Kh)
-        FF[:T - 1, 0] = A[1:T, 1][:, None]
-        FF[T - 1, 0] = 0.0
-        FF[:, 0, 2] = 0.0
-        FF[:, 1] = (o * (1.0 - tc * tc))[:, None]
-        FF[:, 1, 2] = 1.0
+        FF[:T - 1, 0, :2] = A[1:T, None, 1]
+        FF[:T - 1, 0, 3] = A[1:T, 1]
+        FF[T - 1, 0] = 0.0                                  # no step after the last
+        R = FF[:, 1, 3]
+        np.multiply(tc, tc, out=R)
+        np.subtract(1.0, R, out=R)
+        R *= A[:T, 2]                                       # o (1 - tanh(c)^2)
+        FF[:, 1, :2] = R[:, None]
         N = self.fill_back(p)
         self.G[T, :4 * Kh] = 0.0
         self.G[1:T + 1, 4 * Kh:] = dY
