@@ -8,6 +8,7 @@ Prints the course's lines (initial/final weights and accuracy, `ep:` every 100 e
 then each hidden unit's dividing line and a table of activations per point; draws
 plot/check.jpg (the initial network), plot/hid_{hid}_{node}.jpg and plot/out_{hid}.jpg.
 """
+import argparse
 import math
 import os
 
@@ -25,9 +26,13 @@ MAX_PICTURE_HID = 30   # more hidden units than this: no per-unit pictures
 
 
 def seed_int(text):
-    value = int(text)
+    """argparse type: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
     if value < 0:
-        raise ValueError
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return value
 
 

@@ -238,12 +238,12 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
             last_correct[alive] = correct
             i = int(torch.argmax(last_correct))  # the first network at the best accuracy
             here = torch.nonzero(alive == i)
-            loss = bce_losses(output[here[0]], targets).item() if len(here) else frozen_loss[i]
+            loss = bce_losses(output[here[0]], targets) if len(here) else frozen_loss[i]
             suffix = '' if num == 1 else \
                 (f'  [restart {i}; {int((last_correct == n_points).sum())}/{num} at 100%, '
                  f'{len(alive)} training]')
             log('ep:%5d loss: %6.4f acc: %5.2f%s'
-                % (epoch, loss, 100.0 * last_correct[i].item() / n_points, suffix))
+                % (epoch, float(loss), 100.0 * last_correct[i].item() / n_points, suffix))
         done = run >= streak
         if done.any():
             gone = alive[done]
