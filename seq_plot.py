@@ -21,12 +21,9 @@ import seq_fsm
 import seq_lang
 import seq_trace
 import seq_views
-from common import UserError, positive_int, run_cli, set_seed
+from common import UserError, ensure_dir, positive_int, run_cli, set_seed
 from plotting import plt, save_figure, use_window
 
-# Fresh examples for --fsm / --explain, and held-out ones to check the extracted machine.
-ANALYSIS_EXAMPLES = 300
-HELD_OUT = 100
 
 
 def parse_args(argv=None):
@@ -52,6 +49,9 @@ def parse_args(argv=None):
                        help='--fsm: use this many states (default: chosen from the data)')
     group.add_argument('--explain', action='store_true',
                        help='fit each unit to the counts that solve the task')
+    group.add_argument('--examples', type=positive_int, default=300,
+                       help='fresh examples for --fsm and --explain (and a third as '
+                            'many more, held out, to check the machine)')
     args = seq_args.resolve_defaults(parser.parse_args(argv))
     if args.context and args.model != 'lstm':
         raise UserError(f"--context shows the LSTM's cell states; the {args.model} has "
@@ -76,6 +76,7 @@ def main(argv=None):
         use_window()
     model, meta = seq_checkpoint.load_epoch(args.out_path, args.lang, args.model, args.hid,
                                             args.epoch, args.embed, args.run)
+    ensure_dir(args.plot_dir)            # fail before the work if it cannot be written
     # Analyse the strings the network was trained on unless asked otherwise.
     length = args.length if args.length is not None else meta.get('length')
     lang = seq_lang.make_language(args.lang, args.embed, length)
@@ -101,9 +102,9 @@ def main(argv=None):
                     args.plot_dir, name, 'c', 'ctx_', cell=True)
 
     if args.fsm or args.explain:
-        fresh = seq_trace.run(model, lang.sample_many(rng, ANALYSIS_EXAMPLES))
+        fresh = seq_trace.run(model, lang.sample_many(rng, args.examples))
     if args.fsm:
-        held_out = seq_trace.run(model, lang.sample_many(rng, HELD_OUT))
+        held_out = seq_trace.run(model, lang.sample_many(rng, max(args.examples // 3, 1)))
         extract_machine(fresh, held_out, lang, args, label, save)
     if args.explain:
         explain_units(fresh, args, label, save)

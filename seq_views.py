@@ -107,7 +107,7 @@ def views_3d(points, colours, max_state, initial=None, title='', prefix='h'):
 
 
 def rotation_gif(path, points, colours, max_state, initial=None, title='', prefix='h',
-                 frames=30, fps=10):
+                 frames=24, fps=8):
     """A turn around the vertical axis, saved as a small GIF (Pillow writer)."""
     from matplotlib.animation import FuncAnimation
     fig = plt.figure(figsize=(4, 4))
@@ -127,29 +127,19 @@ def rotation_gif(path, points, colours, max_state, initial=None, title='', prefi
 
 # ---------------------------------------------------------------- state machines
 
-def convex_hull(points):
-    """Corners of the convex hull of 2-D points, counter-clockwise (monotone chain)."""
-    pts = np.unique(np.asarray(points, dtype=float), axis=0)
-    if len(pts) <= 2:
-        return pts
-
-    def half(seq):
-        out = []
-        for p in seq:
-            while len(out) >= 2 and np.cross(out[-1] - out[-2], p - out[-2]) <= 0:
-                out.pop()
-            out.append(p)
-        return out[:-1]
-
-    return np.array(half(pts) + half(pts[::-1]))
-
-
 def padded_hull(points, pad):
-    """A boundary around points: the hull of small circles of radius `pad` around them."""
-    pts = np.unique(np.round(np.asarray(points, dtype=float), 3), axis=0)
+    """A boundary around 2-D points: the convex hull of small circles of radius `pad`
+    around the corners of their hull (so one point or a line still gets a ring)."""
+    from scipy.spatial import ConvexHull, QhullError
+    pts = np.unique(np.round(np.asarray(points, dtype=float), 4), axis=0)
+    try:
+        pts = pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):
+        pass                                # too few or collinear points: keep them all
     angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
     ring = pad * np.stack([np.cos(angles), np.sin(angles)], 1)
-    return convex_hull((pts[:, None, :] + ring[None]).reshape(-1, 2))
+    padded = (pts[:, None, :] + ring[None]).reshape(-1, 2)
+    return padded[ConvexHull(padded).vertices]
 
 
 def machine_edges(machine, minor=0.1):
@@ -219,10 +209,13 @@ def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
                 title='', prefix='h'):
     """A pair scatter with a boundary around each state's points, the states named,
     arrows between their centres labelled (and coloured) by symbol, the start marked."""
-    fig = pair_scatter(points, colours, max_state, j, k, initial, title, prefix,
-                       figsize=(9, 7.5))
-    ax = fig.axes[0]
     xy = points[:, [j, k]]
+    # Trained nets revisit the same points thousands of times: draw each once.
+    _, first = np.unique(np.round(np.column_stack([xy, colours]), 3), axis=0,
+                         return_index=True)
+    fig = pair_scatter(points[first], colours[first], max_state, j, k, initial, title,
+                       prefix, figsize=(9, 7.5))
+    ax = fig.axes[0]
     span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1e-3)
     pad = 0.02 * span
     centres = np.stack([xy[labels == s].mean(0) for s in range(machine.num_states)])
