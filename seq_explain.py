@@ -103,11 +103,14 @@ def quantities_of(texts):
     out = [Quantity("A's seen", values["A's seen"], phase == 0, 'after each A'),
            Quantity("B's to come", values["B's to come"], phase == 1, 'after each B')]
     if "C's to come" in values:
-        out.append(Quantity("C's to come", values["C's to come"], phase == 2,
-                            'after each C'))
-        # While it counts the B's down it must also keep n for the C's.
+        # While it counts the B's down it must also keep n for the C's: as n itself,
+        # or as the B's read so far (which reach 2n, say, by the first C).
+        out.append(Quantity("B's read", step + 1.0, phase == 1,
+                            "after each B: a count the C's can be measured against"))
         out.append(Quantity('n', values['n'], phase == 1,
                             "after each B: the n the C's will need"))
+        out.append(Quantity("C's to come", values["C's to come"], phase == 2,
+                            'after each C'))
     phases = int(phase.max()) + 1
     # With two phases "phase A" and "phase B" are one quantity; keep one.
     for p in range(1 if phases == 2 else phases):

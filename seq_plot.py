@@ -174,14 +174,14 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(seq_views.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
                                    fresh.initial, label), f"{j}{k}_fsm.jpg")
-    # The diagram shows the minimal machine; rows follow the mean colour of the points,
-    # and (counting languages) lanes the n of their strings.
-    mean_state = np.array([colours[np.isin(labels, g)].mean() for g in groups])
+    # The diagram shows the minimal machine; rows follow the typical (median) colour of
+    # a state's points, and (counting languages) lanes the n of their strings.
+    row_key = np.array([np.median(colours[np.isin(labels, g)]) for g in groups])
     side = None
     if not seq_lang.get_spec(args.lang).is_reber:
         n = np.concatenate([np.concatenate([[0], seq_explain.counting_quantities(
             ex.text)[2]["A's seen"]]) for ex in fresh.examples])
-        side = np.array([n[np.isin(labels, g)].mean() for g in groups])
+        side = np.array([np.median(n[np.isin(labels, g)]) for g in groups])
     members = [" ".join(f"s{s}" for s in g[1:]) for g in groups]
     if minimal.num_states < machine.num_states:
         members = [f"+ {m}" if m else "" for m in members]
@@ -189,7 +189,7 @@ def extract_machine(fresh, held_out, lang, args, label, save):
                  f"{minimal.num_states} after merging alike ones")
     else:
         title = f"{label}: {machine.num_states} states in the {space}"
-    save(seq_views.state_diagram(minimal, mean_state, title, names, members, side),
+    save(seq_views.state_diagram(minimal, row_key, title, names, members, side),
          "fsm.jpg")
 
 

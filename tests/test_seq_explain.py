@@ -28,8 +28,9 @@ def test_counting_quantities_of_anb2nc3n_text():
 def test_fitted_positions_of_each_quantity():
     phase, _, qs = seq_explain.quantities_of(['ABBCCCA', 'AABBBBCCCCCCA'])
     by_name = {q.name: q for q in qs}
-    assert list(by_name) == ["A's seen", "B's to come", "C's to come", 'n',
+    assert list(by_name) == ["A's seen", "B's to come", "B's read", 'n', "C's to come",
                              'phase A', 'phase B', 'phase C']
+    assert by_name["B's read"].values[phase == 1].tolist() == [1, 2, 1, 2, 3, 4]
     assert np.array_equal(by_name["C's to come"].subset, phase == 2)
     assert np.array_equal(by_name['n'].subset, phase == 1)    # kept for the C's
     assert by_name['phase C'].values.tolist() == (phase == 2).tolist()
