@@ -38,8 +38,8 @@ def parse_args(argv=None):
     group.add_argument('--run', type=int, default=None,
                        help='which run of seq_train.py --restarts (the _r{i} files)')
     group.add_argument('--num_plot', type=positive_int, default=10,
-                       help='fresh examples printed and plotted')
-    group.add_argument('--plot_dir', default='plot', help='folder for the pictures')
+                       help='fresh examples printed and plotted (default 10)')
+    group.add_argument('--plot_dir', default='plot', help='folder for the pictures (default plot)')
     group.add_argument('--show', action='store_true', help='also open the figures')
     group.add_argument('--context', action='store_true',
                        help='LSTM: print and plot the cell (context) states too')
@@ -50,8 +50,8 @@ def parse_args(argv=None):
     group.add_argument('--explain', action='store_true',
                        help='fit each unit to the counts that solve the task')
     group.add_argument('--examples', type=positive_int, default=300,
-                       help='fresh examples for --fsm and --explain (and a third as '
-                            'many more, held out, to check the machine)')
+                       help='fresh examples for --fsm and --explain (default 300; and a '
+                            'third as many more, held out, to check the machine)')
     args = seq_args.resolve_defaults(parser.parse_args(argv))
     if args.context and args.model != 'lstm':
         raise UserError(f"--context shows the LSTM's cell states; the {args.model} has "
