@@ -2,10 +2,10 @@
 
 Why: these networks have a few dozen weights, so the course's training loop (autograd over
 a Python loop of time steps) spends its time in per-operation overhead, about 3.6 ms per
-anb2n example. Here a time step costs 4 numpy calls (SRN) or 13 (LSTM) on preallocated
+anb2n example. Here a time step costs 4 numpy calls (SRN) or 11 (LSTM) on preallocated
 buffers; everything that does not recur (outputs, loss, weight gradients) is computed for
-all time steps at once; and K independent networks ride along in a leading batch axis, so
-K restarts cost little more than one.
+all time steps at once; and K independent networks share each call (their weights form
+one block matrix), so K restarts cost little more than one.
 
 Semantics are those of seq_models.py + torch.optim (tested against autograd in
 tests/test_seq_train.py): per run and example, loss = mean NLL of the next symbols, one
@@ -510,5 +510,3 @@ class FlatOptimizer:
         denom = np.sqrt(self.sq) / bias2_sqrt + self.eps
         theta -= (self.lr / bias1) * self.buf / denom
 
-    def state(self):
-        return {'steps': self.steps, 'buf': self.buf.copy(), 'sq': self.sq.copy()}
