@@ -47,8 +47,10 @@ def test_parameter_report_adds_up_to_the_nets_parameters(net):
 
 def test_parameter_report_writes_weights_inputs_first():
     report = parameter_report(NetConv())
-    assert 'conv1: 1*16*3*3 + 16 = 160' in report
-    assert 'fc: 1568*128 + 128 = 200832' in report
+    assert 'conv1: 1*16*3*3 = 144' in report   # no bias before a batch norm
+    assert 'bn1: 16 + 16 = 32' in report
+    assert 'fc: 1568*128 = 200704' in report
+    assert 'out: 128*10 + 10 = 1290' in report
     assert 'fc: 784*10 + 10 = 7850' in parameter_report(NetLin())
     assert 'hid: 784*50 + 50 = 39250' in parameter_report(NetFull(hid=50))
 
