@@ -102,8 +102,8 @@ def main(argv=None):
         if finished is None:
             raise
         interrupted = True
-        print(f'\ninterrupted in epoch {finished[0] + 1}: the outputs hold epoch '
-              f'{finished[0]} of {args.epochs}', file=sys.stderr, flush=True)
+        print(f'\ninterrupted after epoch {finished[0]} of {args.epochs}; the outputs '
+              f'hold that epoch', file=sys.stderr, flush=True)
 
     epoch, correct, confusion, state = finished
     print(confused_lines(confusion), flush=True)
@@ -114,7 +114,7 @@ def main(argv=None):
     plot_confusion(confusion, paths['jpg'], title, samples)
     written = [paths['params'], paths['csv'], paths['jpg']]
     if args.save:
-        atomic_torch_save({k: v.cpu() for k, v in state.items()}, args.save)
+        atomic_torch_save({k: v.cpu().contiguous() for k, v in state.items()}, args.save)
         written.append(args.save)
     print('wrote ' + ', '.join(written), flush=True)
     if interrupted:

@@ -17,10 +17,11 @@ LOG_EVERY = 100   # batches between 'Train Epoch' lines
 
 
 def threads_for(net_name):
-    """Threads that train this net fastest (measured on 2 cores, see bench/bench_kuzu.py).
+    """Threads for training this net (check with `bench/bench_kuzu.py --threads`).
 
-    The small nets spend a step mostly in per-call overhead, where a second thread only
-    adds synchronisation; the conv net has real work per step and uses every core.
+    A step of the small nets is mostly per-call overhead: a second thread only adds
+    synchronisation, and makes them several times slower when other jobs share the
+    cores. The conv net has enough work per step to use every core.
     """
     return 1 if net_name in ('lin', 'full') else torch.get_num_threads()
 
@@ -60,7 +61,7 @@ def evaluate(net, images, labels):
     """(summed NLL loss, number correct, 10x10 confusion counts as float64 numpy)."""
     net.eval()
     loss_sum, correct = 0.0, 0
-    pairs = torch.zeros(100, dtype=torch.int64)
+    pairs = torch.zeros(100, dtype=torch.int64, device=labels.device)
     for start in range(0, len(images), TEST_BATCH):
         data, target = images[start:start + TEST_BATCH], labels[start:start + TEST_BATCH]
         output = net(data)
@@ -68,7 +69,7 @@ def evaluate(net, images, labels):
         pred = output.argmax(dim=1)
         correct += int((pred == target).sum())
         pairs += torch.bincount(target * 10 + pred, minlength=100)
-    return loss_sum, correct, pairs.view(10, 10).numpy().astype(np.float64)
+    return loss_sum, correct, pairs.view(10, 10).cpu().numpy().astype(np.float64)
 
 
 def print_test(loss_sum, correct, confusion, n):

@@ -12,6 +12,7 @@ pass, timed from reading the files to the last test batch.
 
     python3 bench/bench_kuzu.py --data ../shared/data              # lin, full, conv
     python3 bench/bench_kuzu.py --data ../shared/data --full_run   # + the 10-epoch conv run
+    python3 bench/bench_kuzu.py --data ../shared/data --threads    # + 1 thread vs all cores
 """
 import contextlib
 import copy
@@ -73,13 +74,13 @@ def reference_run(net, root, count):
     return correct
 
 
-def our_run(net, net_name, root, count):
-    """The same work through kuzu_main.py's pipeline."""
+def our_run(net, net_name, root, count, threads=None):
+    """The same work through kuzu_main.py's pipeline (`threads` overrides its choice)."""
     train_x, train_y = load_split(root, 'train')
     test_x, test_y = load_split(root, 'test')
     order = torch.arange(count) % len(train_x)
     train_x, train_y = train_x[order], train_y[order]
-    torch.set_num_threads(threads_for(net_name))
+    torch.set_num_threads(threads or threads_for(net_name))
     net, (train_x, test_x) = prepare(net, [train_x, test_x], net_name)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.5)
     train_epoch(net, optimizer, train_x, train_y, 1)
@@ -121,6 +122,8 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--full_run', action='store_true',
                         help='also time `kuzu_main.py --net conv` on 10 epochs of 60,000')
+    parser.add_argument('--threads', action='store_true',
+                        help='also time our pipeline with 1 thread and with every core')
     args = parser.parse_args(argv)
     nets = args.nets.split(',')
     for name in nets:
@@ -141,6 +144,15 @@ def main(argv=None):
         print(f'{name:5s} reference {ref_time:7.2f} s   ours {our_time:7.2f} s   '
               f'ratio {ref_time / our_time:5.2f}x   (test correct: {ref_correct} vs '
               f'{our_correct})', flush=True)
+    if args.threads:   # the evidence behind kuzu_train.threads_for
+        for name in nets:
+            set_seed(args.seed)
+            net = make_net(name)
+            times = [timed(our_run, copy.deepcopy(net), name, args.data, args.count, n)[0]
+                     for n in (1, default_threads)]
+            torch.set_num_threads(default_threads)
+            print(f'{name:5s} ours with 1 thread {times[0]:7.2f} s   with {default_threads} '
+                  f'threads {times[1]:7.2f} s   (kuzu_main uses {threads_for(name)})', flush=True)
     if args.full_run:
         seconds, accuracy = full_run(args.data)
         if seconds is not None:

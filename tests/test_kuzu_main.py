@@ -120,9 +120,10 @@ def test_most_confused_pairs_are_the_largest_errors(runs, net):
 
 def test_same_seed_same_numbers_other_seed_other_numbers(run, data_dir, tmp_path):
     def numbers(seed):
-        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 1, '--seed', seed,
-                   '--data', data_dir, '--plot_dir', tmp_path / str(seed))
+        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 2, '--train_count', 1500,
+                   '--seed', seed, '--data', data_dir, '--plot_dir', tmp_path / str(seed))
         assert done.returncode == 0, done.stderr
+        assert 'Train Epoch: 2 [0/1500 (0%)]' in done.stdout   # --train_count images
         return [line for line in done.stdout.splitlines() if line and not line.startswith('wrote')]
     first = numbers(3)
     assert first == numbers(3)
