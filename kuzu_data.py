@@ -12,6 +12,8 @@ import contextlib
 import io
 import os
 import socket
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +25,13 @@ FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
          'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049   # IDX: unsigned bytes, 3 resp. 1 dimensions
 SIDE = 28
+# Course machines have no internet but a read-only copy of KMNIST beside the checkout.
+SHARED_COPY = Path(__file__).resolve().parent.parent / 'shared' / 'data'
+
+
+def default_root():
+    """The data folder when --data is not given: $KUZU_DATA, else ./data."""
+    return os.environ.get('KUZU_DATA') or './data'
 
 
 def raw_folder(root):
@@ -120,9 +129,20 @@ def load_split(root, split):
     return normalise(pixels), torch.from_numpy(labels.astype(np.int64))
 
 
-def load_kmnist(root):
-    """(train_x, train_y, test_x, test_y), downloading first when files are missing."""
-    ensure_downloaded(root)
+def load_kmnist(root, fallback=False):
+    """(train_x, train_y, test_x, test_y), downloading first when files are missing.
+
+    With `fallback` (the user did not name a folder) an offline machine that has the
+    course's shared copy beside the checkout uses that copy instead of failing.
+    """
+    try:
+        ensure_downloaded(root)
+    except UserError:
+        if not fallback or missing_files(SHARED_COPY):
+            raise
+        print(f"note: no network; using the shared KMNIST copy in {SHARED_COPY} "
+              f"(pass --data DIR to choose)", file=sys.stderr, flush=True)
+        root = SHARED_COPY
     return (*load_split(root, 'train'), *load_split(root, 'test'))
 
 

@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from common import (CliParser, atomic_torch_save, atomic_write_text,  # noqa: E402
                     ensure_dir, nonneg_float, positive_int, run_cli, set_seed)
 from kuzu import FULL_HIDDEN, NETS, make_net, parameter_report  # noqa: E402
-from kuzu_data import load_kmnist, sample_images  # noqa: E402
+from kuzu_data import default_root, load_kmnist, sample_images  # noqa: E402
 from kuzu_report import confused_lines, plot_confusion, write_confusion_csv  # noqa: E402
 from kuzu_train import evaluate, prepare, print_test, threads_for, train_epoch  # noqa: E402
 
@@ -40,9 +40,9 @@ def parse_args(argv=None):
     parser.add_argument('--hid', type=positive_int, default=FULL_HIDDEN,
                         help=f'hidden units of NetFull (default {FULL_HIDDEN})')
     parser.add_argument('--seed', type=int, default=1, help='random seed (default 1)')
-    parser.add_argument('--data', type=str, default='./data',
+    parser.add_argument('--data', type=str, default=None,
                         help='folder holding KMNIST/raw; downloaded there when missing '
-                             '(default ./data)')
+                             '(default $KUZU_DATA, else ./data)')
     parser.add_argument('--plot_dir', type=str, default='plot',
                         help='folder for the pictures and tables (default plot)')
     parser.add_argument('--save', type=str, default=None, metavar='PATH',
@@ -71,7 +71,8 @@ def main(argv=None):
         ensure_dir(os.path.dirname(os.path.abspath(args.save)))
     device = torch.device('cuda' if not args.no_cuda and torch.cuda.is_available() else 'cpu')
 
-    train_x, train_y, test_x, test_y = load_kmnist(args.data)
+    train_x, train_y, test_x, test_y = load_kmnist(args.data or default_root(),
+                                                   fallback=args.data is None)
     samples = sample_images(test_x, test_y)
     if args.train_count:
         order = torch.arange(args.train_count) % len(train_x)

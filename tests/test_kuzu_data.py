@@ -71,3 +71,17 @@ def test_missing_data_says_where_the_files_go(run, tmp_path):
     assert_one_line_error(done, str(root / 'KMNIST' / 'raw'), '--data',
                           *[name for pair in FILES.values() for name in pair])
     assert not root.exists(), 'a failed download should leave no empty folders behind'
+
+
+def test_default_folder_offline_uses_the_shared_copy(run, tmp_path):
+    """The README's first command, `python3 kuzu_main.py --net conv`, run where ./data is
+    empty and there is no network: it trains on the course's copy beside the checkout."""
+    from kuzu_data import SHARED_COPY, missing_files
+    if missing_files(SHARED_COPY):
+        pytest.skip(f'no shared KMNIST copy in {SHARED_COPY} on this machine')
+    done = run('kuzu_main.py', '--net', 'lin', '--epochs', 1, cwd=tmp_path,
+               env=dict(NO_NETWORK, KUZU_DATA=''))
+    assert done.returncode == 0, done.stderr
+    assert 'using the shared KMNIST copy' in done.stderr
+    assert 'Test set: Average loss:' in done.stdout
+    assert (tmp_path / 'plot' / 'kuzu_lin_confusion.csv').is_file()
