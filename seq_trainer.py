@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits      # comes with scikit-learn
 
 import seq_checkpoint
 from common import UserError
@@ -63,8 +64,10 @@ class Trainer:
         is called after each check."""
         previous = signal.signal(signal.SIGINT, self._request_stop)
         try:
-            # a diverging run (too large --lr) overflows quietly; check() reports it
-            with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+            # BLAS threads only add overhead to these tiny products; a diverging run (too
+            # large --lr) overflows quietly and check() reports it
+            with threadpool_limits(1), np.errstate(over='ignore', invalid='ignore',
+                                                   divide='ignore'):
                 self._train(steps, report)
         finally:
             signal.signal(signal.SIGINT, previous)
