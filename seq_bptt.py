@@ -2,7 +2,7 @@
 
 Why: these networks have a few dozen weights, so the course's training loop (autograd over
 a Python loop of time steps) spends its time in per-operation overhead, about 3.6 ms per
-anb2n example. Here a time step costs 4 numpy calls (SRN) or 11 (LSTM) on preallocated
+anb2n example. Here a time step costs 4 numpy calls (SRN) or 10 (LSTM) on preallocated
 buffers; everything that does not recur (outputs, loss, weight gradients) is computed for
 all time steps at once; and K independent networks share each call (their weights form
 one block matrix), so K restarts cost little more than one.
@@ -116,21 +116,24 @@ class _Kernel:
         S, h, b = layout.S, layout.h, layout.width
         self.S, self.h, self.Kh = S, h, K * h
         self.width = K * (h + S + 1)                          # one step of X
-        k = np.arange(K)[:, None]
-        hid_pos = k * h + np.arange(h)                        # (K, h) run-major
-        self.row_of_M = np.concatenate([hid_pos, K * h + k * S + np.arange(S), K * h + K * S + k],
-                                       axis=1)               # rows of M -> X positions
+        self.run = k = np.arange(K)[:, None]
+        self.hid_pos = k * h + np.arange(h)                   # (K, h) run-major
+        self.row_of_M = np.concatenate([self.hid_pos, K * h + k * S + np.arange(S),
+                                        K * h + K * S + k], axis=1)  # rows of M -> X
         gate, unit = np.divmod(np.arange(b), h)
         self.col_of_M = gate * K * h + k * h + unit           # columns of M -> gate-major
-        self.hid_pos = hid_pos
         self.cap = 0
-        # backward matrix: [dZ_{t+1} (gate-major), dY_t (run-major)] -> dh_t, `reps` times
-        reps = {'srn': 1, 'lstm': 4, 'gru': 3}[layout.kind]
-        n_rows = K * b + K * S
-        rows = np.concatenate([self.col_of_M, K * b + k * S + np.arange(S)], axis=1)
-        cols = np.concatenate([r * K * h + hid_pos for r in range(reps)], axis=1)
-        self.back = BlockMatrix(rows, cols, (n_rows, reps * K * h))
+
+    def back_matrix(self, reps, row_offset=0, col_offset=0, shape=None):
+        """The block matrix taking [dZ_{t+1} (gate-major), dY_t (run-major)], found at
+        row_offset of a backward row, to dh_t repeated `reps` times from col_offset."""
+        K, S, h, b = self.K, self.S, self.h, self.layout.width
+        rows = np.concatenate([self.col_of_M, K * b + self.run * S + np.arange(S)], axis=1)
+        cols = np.concatenate([r * K * h + self.hid_pos for r in range(reps)], axis=1)
+        shape = shape or (K * b + K * S, reps * K * h)
         self.reps = reps
+        self.back = BlockMatrix(rows + row_offset, cols + col_offset, shape)
+        return self.back
 
     def ensure(self, T):
         if T > self.cap:
@@ -191,6 +194,7 @@ class SRNKernel(_Kernel):
     def __init__(self, layout, K):
         super().__init__(layout, K)
         self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, self.Kh))
+        self.back_matrix(reps=1)
 
     def _allocate(self, cap):
         Kh, KS = self.Kh, self.K * self.S
@@ -238,7 +242,13 @@ class LSTMKernel(_Kernel):
 
     def __init__(self, layout, K):
         super().__init__(layout, K)
-        self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, 4 * self.Kh))
+        Kh, KS = self.Kh, K * self.S
+        self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, 4 * Kh))
+        # backward row G[t+1] = [W_{t+1}, dZ_{t+1}, dY_t] -> [W_{t+1}, W_{t+1}, dh_t x8]
+        back = self.back_matrix(reps=8, row_offset=4 * Kh, col_offset=8 * Kh,
+                                shape=(8 * Kh + KS, 16 * Kh))
+        copy = np.arange(4 * Kh)
+        back.mat[copy, copy] = back.mat[copy, 4 * Kh + copy] = 1.0
 
     def _allocate(self, cap):
         Kh, KS = self.Kh, self.K * self.S
@@ -255,20 +265,22 @@ class LSTMKernel(_Kernel):
         self.o_steps = [a[2 * Kh:3 * Kh] for a in A]
         self.c_steps = [a[4 * Kh:] for a in A]
         self.tc_steps = list(self.TC)
-        # backward. W_t = [dc, dc, dh, dc]_t multiplies each gate's derivative:
-        # dZ_t = W_t * PP_t and W_t = BB[t+1, 0] * FF[t, 0] + BB[t+1, 1] * FF[t, 1]
-        self.BB = np.zeros((cap + 1, 2, 4 * Kh))          # BB[t+1] = [W_{t+1}, dh_t x4]
-        self.FF = np.zeros((cap, 2, 4 * Kh))
-        self.FF.reshape(cap, 2, 4, Kh)[:, 1, 2] = 1.0         # o section: 0 * dc + 1 * dh
+        # backward: one dot, one multiply, one add per step.
+        #   W_t = [dc, dc, dh, dc]_t multiplies each gate's derivative: dZ_t = W_t * PP_t,
+        #   and W_t = W_{t+1} * FF[t,0] + dh_t * FF[t,1]  (dc_t = dc_{t+1} f_{t+1} + dh_t R_t).
+        #   So [W_t, dZ_t] = BB[t+1, 0] * FFP[t, 0] + BB[t+1, 1] * FFP[t, 1] with
+        #   BB[t+1] = [[W_{t+1}, W_{t+1}], [dh_t x8]] (one dot) and FFP = [FF, FF * PP].
+        self.G = np.zeros((cap + 1, 8 * Kh + KS))         # G[j] = [W_j, dZ_j, dY_{j-1}]
+        self.BB = np.zeros((cap + 1, 2, 8 * Kh))
+        self.FFP = np.zeros((cap, 2, 8 * Kh))
+        self.FFP.reshape(cap, 2, 2, 4, Kh)[:, 1, 0, 2] = 1.0   # o section: 0*dc + 1*dh
         self.PP = np.zeros((cap, 4 * Kh))
-        self.G = np.zeros((cap + 1, 4 * Kh + KS))         # G[j] = [dZ_j, dY_{j-1}]
-        self.q = np.zeros((2, 4 * Kh))
+        self.q = np.zeros((2, 8 * Kh))
         self.g_rows = list(self.G)
-        self.dz_steps = [g[:4 * Kh] for g in self.G]
-        self.dh_steps = [b[1] for b in self.BB]
+        self.bb_rows = [b.reshape(-1) for b in self.BB]
         self.bb_steps = list(self.BB)
-        self.w_steps = [b[0] for b in self.BB]
-        self.ff_steps, self.pp_steps = list(self.FF), list(self.PP)
+        self.ffp_steps = list(self.FFP)
+        self.wdz_steps = [g[:8 * Kh] for g in self.G]
 
     def forward(self, p, inputs):
         T = inputs.shape[0]
@@ -301,9 +313,10 @@ class LSTMKernel(_Kernel):
         PP[:, :2] *= A[:T, 3:5]                             # * g, * c_prev
         PP[:, 2] *= tc
         PP[:, 3] *= A[:T, 0]                                # * i
-        # dc_t = dc_{t+1} f_{t+1} + dh_t o_t (1 - tanh(c_t)^2); the o section (2) of FF
-        # holds the constants 0 and 1 set at allocation, so it passes dh_t through
-        FF = self.FF[:T].reshape(T, 2, 4, Kh)
+        # FF: dc_t = dc_{t+1} f_{t+1} + dh_t o_t (1 - tanh(c_t)^2); the o section holds
+        # the constants 0 and 1 set at allocation, so it passes dh_t through
+        FFP = self.FFP[:T].reshape(T, 2, 2, 4, Kh)
+        FF = FFP[:, :, 0]
         FF[:T - 1, 0, :2] = A[1:T, None, 1]
         FF[:T - 1, 0, 3] = A[1:T, 1]
         FF[T - 1, 0] = 0.0                                  # no step after the last
@@ -312,18 +325,17 @@ class LSTMKernel(_Kernel):
         np.subtract(1.0, R, out=R)
         R *= A[:T, 2]                                       # o (1 - tanh(c)^2)
         FF[:, 1, :2] = R[:, None]
+        np.multiply(FF, PP[:, None], out=FFP[:, :, 1])
         N = self.fill_back(p)
-        self.G[T, :4 * Kh] = 0.0
-        self.G[1:T + 1, 4 * Kh:] = dY
-        self.BB[T, 0] = 0.0
+        self.G[T, :8 * Kh] = 0.0
+        self.G[1:T + 1, 8 * Kh:] = dY
         dot, multiply, add = DOT, np.multiply, np.add
         q, q0, q1 = self.q, self.q[0], self.q[1]
         for t in range(T - 1, -1, -1):
-            dot(self.g_rows[t + 1], N, out=self.dh_steps[t + 1])          # dh_t, 4 times
-            multiply(self.bb_steps[t + 1], self.ff_steps[t], out=q)
-            add(q0, q1, out=self.w_steps[t])                              # W_t
-            multiply(self.w_steps[t], self.pp_steps[t], out=self.dz_steps[t])
-        self.weight_grad(T, self.G[:T, :4 * Kh], g['M'])
+            dot(self.g_rows[t + 1], N, out=self.bb_rows[t + 1])
+            multiply(self.bb_steps[t + 1], self.ffp_steps[t], out=q)
+            add(q0, q1, out=self.wdz_steps[t])                            # [W_t, dZ_t]
+        self.weight_grad(T, self.G[:T, 4 * Kh:8 * Kh], g['M'])
 
 
 class GRUKernel(_Kernel):
@@ -332,6 +344,7 @@ class GRUKernel(_Kernel):
     def __init__(self, layout, K):
         super().__init__(layout, K)
         self.rec = BlockMatrix(self.hid_pos, self.col_of_M, (self.Kh, 3 * self.Kh))
+        self.back_matrix(reps=3)
 
     def _allocate(self, cap):
         Kh, KS = self.Kh, self.K * self.S
