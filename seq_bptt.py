@@ -224,10 +224,10 @@ class SRNKernel(_Kernel):
         self.G[T, :Kh] = 0.0
         self.G[1:T + 1, Kh:] = dY
         dot, multiply, tmp = DOT, np.multiply, self.tmp
-        gs, ds, dz = self.g_steps, self.d_steps, self.dz_steps
-        for t in range(T - 1, -1, -1):
-            dot(gs[t + 1], N, out=tmp)                    # dh_t = dZ_{t+1} U^T + dY_t V^T
-            multiply(tmp, ds[t], out=dz[t])               # dZ_t = dh_t * (1 - h_t^2)
+        steps = zip(self.g_steps[T:0:-1], self.d_steps[T - 1::-1], self.dz_steps[T - 1::-1])
+        for g_next, d, dz in steps:                      # t = T-1 .. 0
+            dot(g_next, N, out=tmp)                       # dh_t = dZ_{t+1} U^T + dY_t V^T
+            multiply(tmp, d, out=dz)                      # dZ_t = dh_t * (1 - h_t^2)
         dZ = self.G[:T, :Kh]
         self.weight_grad(T, dZ, g['M'])
         h0 = self.X[0, :Kh].reshape(self.K, self.h)
@@ -290,14 +290,17 @@ class LSTMKernel(_Kernel):
         dot, tanh, multiply, add = DOT, np.tanh, np.multiply, np.add
         Kh = self.Kh
         prod, p_ig, p_fc = self.prod, self.prod[:Kh], self.prod[Kh:]
-        for t in range(T):
-            dot(self.x_steps[t], M, out=self.z_steps[t])
-            expit(self.sig_steps[t], out=self.sig_steps[t])
-            tanh(self.g_steps[t], out=self.g_steps[t])
-            multiply(self.if_steps[t], self.gc_steps[t], out=prod)    # [i*g, f*c_prev]
-            add(p_ig, p_fc, out=self.c_steps[t + 1])
-            tanh(self.c_steps[t + 1], out=self.tc_steps[t])
-            multiply(self.o_steps[t], self.tc_steps[t], out=self.h_steps[t + 1])
+        steps = zip(self.x_steps[:T], self.z_steps[:T], self.sig_steps[:T], self.g_steps[:T],
+                    self.if_steps[:T], self.gc_steps[:T], self.c_steps[1:T + 1],
+                    self.tc_steps[:T], self.o_steps[:T], self.h_steps[1:T + 1])
+        for x, z, sig, g, i_f, g_c, c_next, tc, o, h_next in steps:
+            dot(x, M, out=z)
+            expit(sig, out=sig)
+            tanh(g, out=g)
+            multiply(i_f, g_c, out=prod)                  # [i*g, f*c_prev]
+            add(p_ig, p_fc, out=c_next)
+            tanh(c_next, out=tc)
+            multiply(o, tc, out=h_next)
         return self.hidden(T)
 
     def backward(self, p, dY, g):
@@ -331,10 +334,12 @@ class LSTMKernel(_Kernel):
         self.G[1:T + 1, 8 * Kh:] = dY
         dot, multiply, add = DOT, np.multiply, np.add
         q, q0, q1 = self.q, self.q[0], self.q[1]
-        for t in range(T - 1, -1, -1):
-            dot(self.g_rows[t + 1], N, out=self.bb_rows[t + 1])
-            multiply(self.bb_steps[t + 1], self.ffp_steps[t], out=q)
-            add(q0, q1, out=self.wdz_steps[t])                            # [W_t, dZ_t]
+        steps = zip(self.g_rows[T:0:-1], self.bb_rows[T:0:-1], self.bb_steps[T:0:-1],
+                    self.ffp_steps[T - 1::-1], self.wdz_steps[T - 1::-1])
+        for g_next, bb_flat, bb, ffp, wdz in steps:      # t = T-1 .. 0
+            dot(g_next, N, out=bb_flat)
+            multiply(bb, ffp, out=q)
+            add(q0, q1, out=wdz)                          # [W_t, dZ_t]
         self.weight_grad(T, self.G[:T, 4 * Kh:8 * Kh], g['M'])
 
 
@@ -360,6 +365,16 @@ class GRUKernel(_Kernel):
         self.DH3 = np.zeros((cap + 1, 3 * Kh))
         self.part = np.zeros(3 * Kh)
         self.tmp3 = np.zeros(3 * Kh)
+        self.hu_steps, self.rz_steps, self.n_steps = list(self.HU), list(self.RZ), list(self.Nn)
+        self.xw_rz = [x[:2 * Kh] for x in self.XW]
+        self.xw_n = [x[2 * Kh:] for x in self.XW]
+        self.hu_rz = [x[:2 * Kh] for x in self.HU]
+        self.hu_n = [x[2 * Kh:] for x in self.HU]
+        self.r_steps = [x[:Kh] for x in self.RZ]
+        self.z_steps = [x[Kh:] for x in self.RZ]
+        self.g_steps, self.dh3_steps = list(self.G), list(self.DH3)
+        self.z3_steps, self.aa_steps = list(self.Z3), list(self.AA)
+        self.dzu_steps = [g[:3 * Kh] for g in self.G]
 
     def forward(self, p, inputs):
         T, Kh = inputs.shape[0], self.Kh
@@ -372,18 +387,19 @@ class GRUKernel(_Kernel):
         U = self.rec.fill(M[:, :self.h])
         dot, tanh, multiply, add, subtract = DOT, np.tanh, np.multiply, np.add, np.subtract
         tmp = self.tmp
-        for t in range(T):
-            hu, xw, rz, n, h_prev = self.HU[t], self.XW[t], self.RZ[t], self.Nn[t], \
-                self.h_steps[t]
+        steps = zip(self.h_steps[:T], self.h_steps[1:T + 1], self.hu_steps[:T],
+                    self.xw_rz[:T], self.hu_rz[:T], self.xw_n[:T], self.hu_n[:T],
+                    self.rz_steps[:T], self.r_steps[:T], self.z_steps[:T], self.n_steps[:T])
+        for h_prev, h_next, hu, xw_rz, hu_rz, xw_n, hu_n, rz, r, z, n in steps:
             dot(h_prev, U, out=hu)
-            add(xw[:2 * Kh], hu[:2 * Kh], out=rz)
+            add(xw_rz, hu_rz, out=rz)
             expit(rz, out=rz)
-            multiply(rz[:Kh], hu[2 * Kh:], out=n)
-            add(n, xw[2 * Kh:], out=n)
+            multiply(r, hu_n, out=n)
+            add(n, xw_n, out=n)
             tanh(n, out=n)
             subtract(h_prev, n, out=tmp)
-            multiply(tmp, rz[Kh:], out=tmp)
-            add(tmp, n, out=self.h_steps[t + 1])          # h = n + z (h_prev - n)
+            multiply(tmp, z, out=tmp)
+            add(tmp, n, out=h_next)                       # h = n + z (h_prev - n)
         return self.hidden(T)
 
     def backward(self, p, dY, g):
@@ -403,11 +419,14 @@ class GRUKernel(_Kernel):
         self.DH3[T] = 0.0
         dot, multiply, add = DOT, np.multiply, np.add
         part, tmp3 = self.part, self.tmp3
-        for t in range(T - 1, -1, -1):
-            dot(self.G[t + 1], N, out=part)               # dZU_{t+1} U^T + dY_t V^T
-            multiply(self.DH3[t + 1], self.Z3[t], out=tmp3)
-            add(part, tmp3, out=self.DH3[t])              # dh_t (3 times)
-            multiply(self.DH3[t], self.AA[t], out=self.G[t, :3 * Kh])
+        steps = zip(self.g_steps[T:0:-1], self.dh3_steps[T:0:-1], self.z3_steps[T - 1::-1],
+                    self.dh3_steps[T - 1::-1], self.aa_steps[T - 1::-1],
+                    self.dzu_steps[T - 1::-1])
+        for g_next, dh_next, z_next, dh, aa, dzu in steps:   # t = T-1 .. 0
+            dot(g_next, N, out=part)                      # dZU_{t+1} U^T + dY_t V^T
+            multiply(dh_next, z_next, out=tmp3)
+            add(part, tmp3, out=dh)                       # dh_t (3 times)
+            multiply(dh, aa, out=dzu)
         dZU = self.G[:T, :3 * Kh]
         dZX = dZU.copy()
         dZX[:, 2 * Kh:] = self.DH3[:T, :Kh] * An          # W_n, b_n see the whole n input
