@@ -18,6 +18,7 @@ Parameters of each run live in one flat row of theta (K, P):
     H0 (hid,)              SRN only
 """
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from scipy.special import expit     # scipy comes with scikit-learn
 
 GATES = {'srn': 1, 'lstm': 4, 'gru': 3}
@@ -123,6 +124,7 @@ class _Kernel:
         gate, unit = np.divmod(np.arange(b), h)
         self.col_of_M = gate * K * h + k * h + unit           # columns of M -> gate-major
         self.cap = 0
+        self.symbol_ids = np.arange(S)
 
     def back_matrix(self, reps, row_offset=0, col_offset=0, shape=None):
         """The block matrix taking [dZ_{t+1} (gate-major), dY_t (run-major)], found at
@@ -140,20 +142,17 @@ class _Kernel:
             self.cap = max(T, 2 * self.cap, 64)
             self.X = np.zeros((self.cap + 1, self.width))     # X[t] = [h_{t-1}, x_t, 1]
             self.X[:, self.width - self.K:] = 1.0
-            # flat position in X of step t's input symbol 0 of run k
-            self.input_base = (np.arange(self.cap)[:, None] * self.width + self.Kh
-                               + np.arange(self.K) * self.S)
             self.ones = np.ones((self.cap, 1)).T.copy()      # (1, cap) for sums over time
             self.x_steps = list(self.X)
             self.h_steps = [x[:self.Kh] for x in self.X]
             self._allocate(self.cap)
 
     def set_inputs(self, inputs):
-        """One-hot inputs (T, K) into X. Padding (-1) becomes symbol 0: a padded step comes
-        after its run's example has ended, has no loss and so sends back no gradient."""
+        """One-hot inputs (T, K) into X; padding (-1) gives zeros. (A padded step comes after
+        its run's example has ended: no loss, so it sends back no gradient.)"""
         T, Kh = inputs.shape[0], self.Kh
-        self.X[:T, Kh:Kh + self.K * self.S] = 0.0
-        np.put(self.X, self.input_base[:T] + np.maximum(inputs, 0), 1.0)
+        one_hot = self.X[:T, Kh:Kh + self.K * self.S].reshape(T, self.K, self.S)
+        np.equal(inputs[:, :, None], self.symbol_ids, out=one_hot)
 
     def hidden(self, T):
         """h_0..h_{T-1} (T, K, h)."""
@@ -244,11 +243,7 @@ class LSTMKernel(_Kernel):
         super().__init__(layout, K)
         Kh, KS = self.Kh, K * self.S
         self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, 4 * Kh))
-        # backward row G[t+1] = [W_{t+1}, dZ_{t+1}, dY_t] -> [W_{t+1}, W_{t+1}, dh_t x8]
-        back = self.back_matrix(reps=8, row_offset=4 * Kh, col_offset=8 * Kh,
-                                shape=(8 * Kh + KS, 16 * Kh))
-        copy = np.arange(4 * Kh)
-        back.mat[copy, copy] = back.mat[copy, 4 * Kh + copy] = 1.0
+        self.back_matrix(reps=4)             # [dZ_{t+1}, dY_t] -> dh_t, 4 times
 
     def _allocate(self, cap):
         Kh, KS = self.Kh, self.K * self.S
@@ -268,19 +263,23 @@ class LSTMKernel(_Kernel):
         # backward: one dot, one multiply, one add per step.
         #   W_t = [dc, dc, dh, dc]_t multiplies each gate's derivative: dZ_t = W_t * PP_t,
         #   and W_t = W_{t+1} * FF[t,0] + dh_t * FF[t,1]  (dc_t = dc_{t+1} f_{t+1} + dh_t R_t).
-        #   So [W_t, dZ_t] = BB[t+1, 0] * FFP[t, 0] + BB[t+1, 1] * FFP[t, 1] with
-        #   BB[t+1] = [[W_{t+1}, W_{t+1}], [dh_t x8]] (one dot) and FFP = [FF, FF * PP].
-        self.G = np.zeros((cap + 1, 8 * Kh + KS))         # G[j] = [W_j, dZ_j, dY_{j-1}]
-        self.BB = np.zeros((cap + 1, 2, 8 * Kh))
-        self.FFP = np.zeros((cap, 2, 8 * Kh))
+        #   So [W_t, dZ_t] = W_{t+1} * FFP[t,0] + dh_t * FFP[t,1] with FFP = [FF, FF * PP].
+        # Row B[j] = [W_j, dZ_j, dY_{j-1}, dh_{j-1} x4]: the dot reads [dZ, dY] and writes dh;
+        # a strided view pairs W_{t+1} with dh_t for the multiply.
+        row = 8 * Kh + KS + 4 * Kh
+        self.B = np.zeros((cap + 1, row))
+        self.FFP = np.zeros((cap, 2, 2, 4 * Kh))             # [W or dh][FF or FF*PP]
         self.FFP.reshape(cap, 2, 2, 4, Kh)[:, 1, 0, 2] = 1.0   # o section: 0*dc + 1*dh
         self.PP = np.zeros((cap, 4 * Kh))
-        self.q = np.zeros((2, 8 * Kh))
-        self.g_rows = list(self.G)
-        self.bb_rows = [b.reshape(-1) for b in self.BB]
-        self.bb_steps = list(self.BB)
+        self.q = np.zeros((2, 2, 4 * Kh))
+        B = self.B
+        self.dzdy_steps = [b[4 * Kh:8 * Kh + KS] for b in B]
+        self.dh_steps = [b[8 * Kh + KS:] for b in B]
+        self.wdh_steps = [as_strided(b, shape=(2, 1, 4 * Kh),
+                                     strides=((8 * Kh + KS) * b.itemsize, 0, b.itemsize))
+                          for b in B]
         self.ffp_steps = list(self.FFP)
-        self.wdz_steps = [g[:8 * Kh] for g in self.G]
+        self.wdz_steps = [b[:8 * Kh].reshape(2, 4 * Kh) for b in B]
 
     def forward(self, p, inputs):
         T = inputs.shape[0]
@@ -330,17 +329,17 @@ class LSTMKernel(_Kernel):
         FF[:, 1, :2] = R[:, None]
         np.multiply(FF, PP[:, None], out=FFP[:, :, 1])
         N = self.fill_back(p)
-        self.G[T, :8 * Kh] = 0.0
-        self.G[1:T + 1, 8 * Kh:] = dY
+        self.B[T, :8 * Kh] = 0.0                            # W_T = dZ_T = 0
+        self.B[1:T + 1, 8 * Kh:8 * Kh + self.K * self.S] = dY
         dot, multiply, add = DOT, np.multiply, np.add
         q, q0, q1 = self.q, self.q[0], self.q[1]
-        steps = zip(self.g_rows[T:0:-1], self.bb_rows[T:0:-1], self.bb_steps[T:0:-1],
+        steps = zip(self.dzdy_steps[T:0:-1], self.dh_steps[T:0:-1], self.wdh_steps[T:0:-1],
                     self.ffp_steps[T - 1::-1], self.wdz_steps[T - 1::-1])
-        for g_next, bb_flat, bb, ffp, wdz in steps:      # t = T-1 .. 0
-            dot(g_next, N, out=bb_flat)
-            multiply(bb, ffp, out=q)
+        for dz_dy, dh, w_dh, ffp, wdz in steps:          # t = T-1 .. 0
+            dot(dz_dy, N, out=dh)                         # dh_t = dZ_{t+1} U^T + dY_t V^T
+            multiply(w_dh, ffp, out=q)
             add(q0, q1, out=wdz)                          # [W_t, dZ_t]
-        self.weight_grad(T, self.G[:T, 4 * Kh:8 * Kh], g['M'])
+        self.weight_grad(T, self.B[:T, 4 * Kh:8 * Kh], g['M'])
 
 
 class GRUKernel(_Kernel):
@@ -450,6 +449,7 @@ class BatchedNet:
                                      (K * hid, K * num_symbols))
         self.sum_block = np.kron(np.eye(K), np.ones((num_symbols, 1)))   # (K*S, K)
         self.spread_block = self.sum_block.T.copy()                       # (K, K*S)
+        self.symbol_ids = np.arange(num_symbols)
         self.cap = 0
 
     def target_positions(self, targets):
@@ -495,11 +495,12 @@ class BatchedNet:
         logits, probs, total = self._probs(p, T)
         mask = targets >= 0
         weight = mask / np.count_nonzero(mask, axis=0)    # mean over each run's positions
-        at = self.target_positions(targets)
-        loss = (-(weight * (np.take(logits, at) - np.log(total))).sum(axis=0) if want_loss
-                else None)
-        dY = probs
-        np.put(dY, at, np.take(dY, at) - 1.0)
+        loss = None
+        if want_loss:
+            at = self.target_positions(targets)
+            loss = -(weight * (np.take(logits, at) - np.log(total))).sum(axis=0)
+        dY = probs                                        # dLoss/dlogits = (p - one-hot) w
+        dY.reshape(T, self.K, self.S)[:] -= np.equal(targets[:, :, None], self.symbol_ids)
         dY *= np.dot(weight, self.spread_block)
         g = self.grad_views
         dY_k = dY.reshape(T, self.K, self.S).transpose(1, 0, 2)
