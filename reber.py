@@ -17,7 +17,7 @@ state of a position is the node reached after reading its symbol.
 import numpy as np
 
 from seq_example import (STRINGS_PER_EXAMPLE, fmt_ints, fmt_vec, mean_squared_error,
-                         split_examples, squared_error)
+                         split_examples)
 
 SYMBOLS = 'BTSXPVE'
 
@@ -92,7 +92,7 @@ class ReberLanguage:
     def final_error(self, ex, probs):
         """Embedded only: the error of predicting the closing T/P (needs long memory)."""
         at = np.isin(ex.state, self.final_states)
-        return float(squared_error(ex.probs[at], np.asarray(probs)[at]).mean())
+        return mean_squared_error(ex.probs[at], np.asarray(probs)[at])
 
     def print_outputs(self, epoch, ex, hidden, probs, context=None):
         """The course's format; `context` (T-1, H) adds the LSTM's cell states per row."""

@@ -34,15 +34,14 @@ class Example:
         return torch.from_numpy(x).unsqueeze(0)
 
 
-def squared_error(true_probs, out_probs):
-    """Squared distance between true and predicted distributions, per position (T-1,)."""
-    diff = np.asarray(out_probs, dtype=np.float64) - np.asarray(true_probs, dtype=np.float64)
-    return (diff ** 2).sum(axis=-1)
-
-
 def mean_squared_error(true_probs, out_probs):
-    """The printed `error:`/`loss:`: squared distance summed over symbols, mean over positions."""
-    return float(squared_error(true_probs, out_probs).mean())
+    """The printed `error:`/`loss:`: the mean squared error over positions and symbols.
+
+    The spec calls it "the mean squared error against the true probabilities", and the
+    course's thresholds (anb2n 0.05, anbn 0.01, ...) were set on that plain mean.
+    """
+    diff = np.asarray(out_probs, dtype=np.float64) - np.asarray(true_probs, dtype=np.float64)
+    return float((diff ** 2).mean())
 
 
 def fmt_vec(values, signed=True):

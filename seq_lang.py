@@ -65,7 +65,9 @@ SPECS = {
                          per_model={'lstm': (3, 100), 'gru': (3, 100)}, **_SGD),
     'anbn': LangSpec('anbn', (1,), 8, 'error', 0.01, hid=2, epoch=100, **_ADAM),
     'anbncn': LangSpec('anbncn', (1, 1), 8, 'error', 0.02, hid=3, epoch=200, **_ADAM),
-    'reber': LangSpec('reber', (), 0, 'error', 0.02, hid=2, epoch=50, **_ADAM),
+    # The course gives no Reber criterion: 0.003 (about 0.02 summed over the 7 symbols)
+    # is met by good SRN runs and missed by runs that confuse two nodes.
+    'reber': LangSpec('reber', (), 0, 'error', 0.003, hid=2, epoch=50, **_ADAM),
 }
 LANGUAGES = tuple(SPECS)
 

@@ -36,3 +36,13 @@ def run_script(script, *args, cwd=None, timeout=900, env=None):
 @pytest.fixture
 def run():
     return run_script
+
+
+def assert_one_line_error(done, *words):
+    """A script refused bad input as users expect: exit 2, one `error:` line, no traceback."""
+    assert done.returncode == 2, done.stderr
+    assert 'Traceback' not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
+    for word in words:
+        assert word in lines[0], f'{word!r} missing from: {lines[0]}'

@@ -4,6 +4,7 @@ import shutil
 import pytest
 import torch
 
+from conftest import assert_one_line_error
 from kuzu_data import FILES, load_split
 
 # Make any download attempt fail at once, with or without internet, so the tests never
@@ -36,15 +37,6 @@ def copy_data(data_dir, tmp_path):
     root = tmp_path / 'data'
     shutil.copytree(data_dir / 'KMNIST' / 'raw', root / 'KMNIST' / 'raw')
     return root
-
-
-def assert_one_line_error(done, *words):
-    assert done.returncode == 2, done.stderr
-    assert 'Traceback' not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
-    for word in words:
-        assert word in lines[0], f'{word!r} missing from: {lines[0]}'
 
 
 def test_truncated_image_file_is_named(run, data_dir, tmp_path):

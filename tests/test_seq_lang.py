@@ -155,7 +155,8 @@ def test_embedded_reber_repeats_the_opening_symbol_and_reports_the_final_error()
     assert lang.final_error(ex, perfect) == 0.0
     wrong = perfect.copy()
     wrong[at] = 1.0 / 7
-    assert lang.final_error(ex, wrong) > 0.5
+    # a uniform guess where T or P is certain: ((6/7)^2 + 6 (1/7)^2) / 7 symbols = 6/49
+    assert lang.final_error(ex, wrong) == pytest.approx(6 / 49)
 
 
 def run_print(lang, ex, hidden, probs, **kw):

@@ -12,6 +12,7 @@ import seq_checkpoint
 import seq_models
 import seq_plot
 from common import UserError
+from conftest import assert_one_line_error
 from seq_handnet import COUNTER, DELTA, STATES, hand_built_srn
 
 TRANSITION = re.compile(r'^(s\d+)\s+([A-Z])\s+(s\d+)\s+(\d+)(\s+non-deterministic.*)?$')
@@ -38,15 +39,6 @@ def machine_sections(stdout):
             current[(m.group(1), m.group(2))] = (m.group(3), int(m.group(4)),
                                                  bool(m.group(5)))
     return tables
-
-
-def assert_clean_failure(result, *fragments):
-    assert result.returncode == 2, result.stderr
-    assert 'Traceback' not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('error: '), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 # ---------------------------------------------------------------- a net we know
@@ -177,7 +169,7 @@ def test_lstm_context_units(tmp_path, run_module):
 def test_missing_checkpoint_lists_the_epochs_saved(trained, run_module):
     result = run_module('seq_plot.py', '--lang', 'anb2n', '--epoch', '7',
                         '--out_path', trained / 'net', '--plot_dir', trained / 'x')
-    assert_clean_failure(result, 'anb2n_srn2_7.pth', 'epochs saved', ': 2')
+    assert_one_line_error(result, 'anb2n_srn2_7.pth', 'epochs saved', ': 2')
     assert not (trained / 'x').exists()
 
 
@@ -186,7 +178,7 @@ def test_mismatched_and_corrupt_checkpoints(trained, run_module, tmp_path):
     (tmp_path / 'anb2n_srn2_4.pth').write_bytes(b'not a checkpoint')
     result = run_module('seq_plot.py', '--lang', 'anb2n', '--hid', '3', '--epoch', '2',
                         '--out_path', tmp_path, '--plot_dir', tmp_path / 'plot')
-    assert_clean_failure(result, 'hid=2')
+    assert_one_line_error(result, 'hid=2')
     with pytest.raises(UserError, match='not a readable'):
         seq_plot.main(['--lang', 'anb2n', '--epoch', '4', '--out_path', str(tmp_path)])
 
@@ -206,7 +198,7 @@ def test_bad_flags_fail_with_one_line(flags, message):
 
 
 def test_bad_flag_from_the_command_line(run_module):
-    assert_clean_failure(run_module('seq_plot.py', '--num_plot', '-1'), '--num_plot')
+    assert_one_line_error(run_module('seq_plot.py', '--num_plot', '-1'), '--num_plot')
 
 
 def test_too_many_states_asked(trained):
@@ -221,7 +213,7 @@ def test_unwritable_plot_folder(trained, run_module):
     blocker.write_text('x')
     result = run_module('seq_plot.py', '--lang', 'anb2n', '--epoch', '2', '--out_path',
                         trained / 'net', '--plot_dir', blocker / 'plot', '--num_plot', '1')
-    assert_clean_failure(result, 'cannot')
+    assert_one_line_error(result, 'cannot')
 
 
 def test_trace_of_padded_batch_equals_single_runs():
