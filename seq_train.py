@@ -72,25 +72,21 @@ def report_runs(trainer, examples, hidden, probs):
     print(f'epoch: {trainer.step} {trainer.spec.metric}: {values}', flush=True)
 
 
-def criterion_text(spec, used):
-    return f"{spec.metric} below {spec.threshold} in the last {used} checks"
-
-
 def print_verdicts(trainer, args):
     import seq_checkpoint
     spec, name = trainer.spec, f"{args.lang}{' (embedded)' if args.embed else ''}"
     if trainer.K == 1:
         met, used, _ = trainer.verdict(0)
-        print(f"{name}: {criterion_text(spec, used)}: {'yes' if met else 'no'}")
+        print(f"{name}: {spec.criterion_text(used)}: {'yes' if met else 'no'}")
         return
     results = [trainer.verdict(k) for k in range(trainer.K)]
     for k, (met, used, mean) in enumerate(results):
-        print(f"run {k:2d} (seed {trainer.seeds[k]}): {criterion_text(spec, used)}: "
+        print(f"run {k:2d} (seed {trainer.seeds[k]}): {spec.criterion_text(used)}: "
               f"{'yes' if met else 'no '} (mean {mean:.4f})")
     winners = [k for k, (met, _, _) in enumerate(results) if met]
     listed = ', '.join(map(str, winners)) or 'none'
     print(f"{name}: {len(winners)} of {trainer.K} runs met the criterion "
-          f"({criterion_text(spec, results[0][1])}): runs {listed}")
+          f"({spec.criterion_text(results[0][1])}): runs {listed}")
     best = min(range(trainer.K), key=lambda k: results[k][2])
     best_path = seq_checkpoint.checkpoint_path(args.out_path, args.lang, args.model, args.hid,
                                                trainer.step / 1000, args.embed, best)

@@ -20,7 +20,7 @@ from seq_models import make_model
 
 CHECK_EVERY = 1000
 SAVE_EVERY = 10000
-VERDICT_CHECKS = 10          # "consistently": every one of the last 10 checks
+VERDICT_CHECKS = 10          # the verdict looks at the last 10 checks (LangSpec.meets)
 
 
 def pack_block(runs):
@@ -125,7 +125,7 @@ class Trainer:
         recent = self.checks[k][-VERDICT_CHECKS:]
         if not recent or not np.isfinite(recent).all():
             return False, len(recent), float('inf')       # diverged runs never win
-        return (max(recent) < self.spec.threshold, len(recent), float(np.mean(recent)))
+        return self.spec.meets(recent), len(recent), float(np.mean(recent))
 
     # --- checkpoints -----------------------------------------------------------------
     def run_index(self, k):

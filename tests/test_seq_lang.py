@@ -227,6 +227,18 @@ def test_registry_defaults_follow_the_spec():
         ('error', 0.01)
 
 
+def test_success_is_every_check_for_anb2n_and_the_mean_for_anbn():
+    # one noisy check above the threshold among good ones
+    recent = [0.004] * 9 + [0.06]
+    assert not seq_lang.get_spec('anb2n').meets(recent)       # "consistently below 0.05"
+    assert seq_lang.get_spec('anb2n').meets([0.049] * 10)
+    assert seq_lang.get_spec('anbn').meets([0.008] * 9 + [0.012])   # mean 0.0084 < 0.01
+    assert not seq_lang.get_spec('anbn').meets([0.008] * 9 + [0.03])
+    assert not seq_lang.get_spec('anbn').meets([])
+    assert 'each of the last 10' in seq_lang.get_spec('anb2n').criterion_text(10)
+    assert 'mean error of the last 10' in seq_lang.get_spec('anbn').criterion_text(10)
+
+
 def test_registry_refuses_bad_combinations():
     with pytest.raises(UserError, match='unknown language'):
         seq_lang.get_spec('abc')

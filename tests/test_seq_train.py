@@ -138,7 +138,7 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
             assert re.fullmatch(rf'{sym} \[ *-?\d\.\d\d +-?\d\.\d\d\] \[\d\.\d\d \d\.\d\d\]', row)
         assert rows[1 + len(text)] == f'epoch: {number * 1000}'
         assert re.fullmatch(r' loss: \d\.\d{4}', rows[2 + len(text)])
-    assert re.search(r'^anb2n: loss below 0\.05 in the last 10 checks: (yes|no)$', out, re.M)
+    assert re.search(r'^anb2n: loss below 0\.05 in each of the last 10 checks: (yes|no)$', out, re.M)
     model, meta = seq_checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
                                       model='srn', hid=2, embed=False)
     assert (meta['step'], meta['seed'], meta['length'], meta['num_input']) == (12000, 3, 4, 2)
@@ -263,7 +263,7 @@ def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
     out = output_of(run, '--lang', 'anb2n', '--optim', 'adam', '--lr', '0.01', '--epoch', '10',
                     '--restarts', '4', '--out_path', tmp_path)
     assert re.search(r'^epoch: 10000 loss:( \d\.\d{4}){4}$', out, re.M)
-    assert len(re.findall(r'^run +\d \(seed \d\): loss below 0\.05 in the last 10 checks: '
+    assert len(re.findall(r'^run +\d \(seed \d\): loss below 0\.05 in each of the last 10 checks: '
                           r'(?:yes|no )', out, re.M)) == 4
     winners = re.search(r'^anb2n: (\d) of 4 runs met the criterion', out, re.M)
     assert winners and int(winners.group(1)) >= 1
