@@ -119,6 +119,10 @@ def atomic_write(path, write):
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as err:
         raise UserError(f"cannot write {path!r} ({err.strerror or err}); "

@@ -52,3 +52,12 @@ def test_file_in_place_of_folder_is_a_user_error(tmp_path):
     (tmp_path / 'plot').write_text('a file, not a folder')
     with pytest.raises(UserError, match='cannot create folder'):
         ensure_dir(tmp_path / 'plot' / 'sub')
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / 'report.txt', 'readable by others')
+    finally:
+        os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o644
