@@ -6,6 +6,7 @@ caller's job (seq_plot.py).
 """
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon
+from matplotlib.ticker import MaxNLocator
 
 from plotting import plt, save_animation
 
@@ -69,6 +70,9 @@ def _scatter3d(ax, points, colours, max_state, initial, prefix, size=10):
     ax.set_zlabel(f'{prefix}2')
     for axis, setter in zip(range(3), (ax.set_xlim, ax.set_ylim, ax.set_zlim)):
         setter(*_limits(points[:, axis]))
+    # Matplotlib's default 9 ticks per axis run into each other in the small views.
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(5))
     return sc
 
 
