@@ -19,13 +19,12 @@ So the symbol just read and its state determine the next symbol's distribution.
 """
 import numpy as np
 
-from seq_example import (STRINGS_PER_EXAMPLE, fmt_ints, fmt_vec, mean_squared_error,
-                         split_examples)
+from seq_example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec
 
 P_MORE_A = 0.8
 
 
-class CountingLanguage:
+class CountingLanguage(Language):
     """A^n B^(k1 n) [C^(k2 n)]; `multiples` = (k1,) or (k1, k2)."""
 
     def __init__(self, name, multiples, length, metric):
@@ -81,15 +80,6 @@ class CountingLanguage:
         idx = np.repeat(self._starts[n - 1], string_len) + offset_in_string
         example_len = string_len.reshape(count, STRINGS_PER_EXAMPLE).sum(axis=1)
         return self._seq[idx], self._probs[idx], self._state[idx], example_len
-
-    def sample_many(self, rng, count):
-        return split_examples(*self.sample_arrays(rng, count), self.symbols)
-
-    def sample(self, rng):
-        return self.sample_many(rng, 1)[0]
-
-    def error(self, ex, probs):
-        return mean_squared_error(ex.probs, probs)
 
     def print_outputs(self, epoch, ex, hidden, probs, context=None):
         """The course's format; `context` (T-1, H) adds the LSTM's cell states per row."""

@@ -16,8 +16,7 @@ state of a position is the node reached after reading its symbol.
 """
 import numpy as np
 
-from seq_example import (STRINGS_PER_EXAMPLE, fmt_ints, fmt_vec, mean_squared_error,
-                         split_examples)
+from seq_example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec, mean_squared_error
 
 SYMBOLS = 'BTSXPVE'
 
@@ -36,7 +35,7 @@ def embedded_edges():
     return edges
 
 
-class ReberLanguage:
+class ReberLanguage(Language):
     name = 'reber'
     metric = 'error'
 
@@ -79,15 +78,6 @@ class ReberLanguage:
         seq = np.array(steps_sym).T[mask]
         state = np.array(steps_node).T[mask]
         return seq, self.node_probs[state], state, mask.sum(axis=1)
-
-    def sample_many(self, rng, count):
-        return split_examples(*self.sample_arrays(rng, count), self.symbols)
-
-    def sample(self, rng):
-        return self.sample_many(rng, 1)[0]
-
-    def error(self, ex, probs):
-        return mean_squared_error(ex.probs, probs)
 
     def final_error(self, ex, probs):
         """Embedded only: the error of predicting the closing T/P (needs long memory)."""

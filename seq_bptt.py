@@ -241,8 +241,7 @@ class LSTMKernel(_Kernel):
 
     def __init__(self, layout, K):
         super().__init__(layout, K)
-        Kh, KS = self.Kh, K * self.S
-        self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, 4 * Kh))
+        self.fwd = BlockMatrix(self.row_of_M, self.col_of_M, (self.width, 4 * self.Kh))
         self.back_matrix(reps=4)             # [dZ_{t+1}, dY_t] -> dh_t, 4 times
 
     def _allocate(self, cap):
@@ -376,7 +375,7 @@ class GRUKernel(_Kernel):
         self.dzu_steps = [g[:3 * Kh] for g in self.G]
 
     def forward(self, p, inputs):
-        T, Kh = inputs.shape[0], self.Kh
+        T = inputs.shape[0]
         self.ensure(T)
         self.set_inputs(inputs)
         M, h, S = p['M'], self.h, self.S

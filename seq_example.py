@@ -34,6 +34,19 @@ class Example:
         return torch.from_numpy(x).unsqueeze(0)
 
 
+class Language:
+    """What every language shares; a subclass supplies `symbols` and `sample_arrays`."""
+
+    def sample_many(self, rng, count):
+        return split_examples(*self.sample_arrays(rng, count), self.symbols)
+
+    def sample(self, rng):
+        return self.sample_many(rng, 1)[0]
+
+    def error(self, ex, probs):
+        return mean_squared_error(ex.probs, probs)
+
+
 def mean_squared_error(true_probs, out_probs):
     """The printed `error:`/`loss:`: the mean squared error over positions and symbols.
 

@@ -1,7 +1,6 @@
 """The languages: strings belong to them, probabilities are true, states follow the spec."""
 import io
 import re
-from collections import defaultdict
 from contextlib import redirect_stdout
 
 import numpy as np
