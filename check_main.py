@@ -59,6 +59,9 @@ def parse_args(argv=None):
     parser.add_argument('--restarts', type=positive_int, default=1,
                         help='train this many networks at once (seeds seed..seed+K-1) '
                              'and keep the first that reaches 100%%')
+    parser.add_argument('--first', action='store_true',
+                        help='with --restarts: stop all of them as soon as one has finished '
+                             'at 100%% and keep that one (no waiting for stuck restarts)')
     parser.add_argument('--seed', type=seed_int, default=0, help='random seed (>= 0)')
     parser.add_argument('--csv', default=DEFAULT_CSV,
                         help='data file: rows x,y,target (default: check.csv)')
@@ -89,6 +92,8 @@ def main(argv=None):
     args = parse_args(argv)
     set_seed(args.seed)
     args.set_weights = args.set_weights or bool(args.weights)
+    if args.first and args.restarts == 1:
+        raise UserError("--first chooses among restarts: use it with --restarts K (K > 1)")
     if args.restarts > 1 and (args.set_weights or args.act == 'step'):
         raise UserError("--restarts needs trained random starts: use it with --act sig "
                         "and without --set_weights/--weights")
@@ -119,7 +124,8 @@ def main(argv=None):
 
     interrupted = False
     if args.act == 'sig':  # the step network has no gradient: only sig trains
-        result = train_restarts(starts, inputs, targets, lr=args.lr, epochs=args.epoch)
+        result = train_restarts(starts, inputs, targets, lr=args.lr, epochs=args.epoch,
+                                stop_at_first=args.first)
         interrupted = result.interrupted
         if interrupted:
             print(f"Training stopped by Ctrl-C at epoch {result.epochs}; "

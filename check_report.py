@@ -89,9 +89,14 @@ def print_restarts(result, seed):
     """How the K restarts did, and which one is kept."""
     restarts = result.restarts
     wins = [r for r in restarts if r.success]
-    print(f"Restarts: {len(wins)} of {len(restarts)} reached 100%"
-          + (f" (training stopped by Ctrl-C at epoch {result.epochs})"
-             if result.interrupted else ""))
+    if result.interrupted:
+        note = f" (training stopped by Ctrl-C at epoch {result.epochs})"
+    elif result.first_done is not None:
+        note = (f" by epoch {result.epochs}, when restart {result.first_done} finished "
+                f"first (--first: the others stopped there)")
+    else:
+        note = ""
+    print(f"Restarts: {len(wins)} of {len(restarts)} reached 100%{note}")
     for r in restarts:
         if r.perfect_since is not None:
             how = f"100% from epoch {r.perfect_since}, stopped after epoch {r.stopped}"

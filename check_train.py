@@ -181,20 +181,29 @@ class TrainResult:
     restarts: list
     epochs: int                # the last epoch any network trained
     interrupted: bool = False
+    first_done: int | None = None   # stop_at_first: the restart whose finish ended training
 
     def kept(self):
-        """The first restart (in index order) with the best final accuracy.
+        """The first restart (in index order) with the best final accuracy, or with
+        stop_at_first the one that finished first.
 
         In index order, as a user restarting by hand keeps the first run that works; so
         when restart 0 reaches 100%, the result is exactly the single run's.
         """
+        if self.first_done is not None:
+            return self.restarts[self.first_done]
         best = max(r.accuracy for r in self.restarts)
         return next(r for r in self.restarts if r.accuracy == best)
 
 
 def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
-                   weight_decay=WEIGHT_DECAY, streak=STREAK, log=print, log_every=LOG_EVERY):
+                   weight_decay=WEIGHT_DECAY, streak=STREAK, log=print, log_every=LOG_EVERY,
+                   stop_at_first=False):
     """Train sigmoid networks from the initial weights `starts` (a list of weight dicts).
+
+    With stop_at_first, training ends as soon as one network has finished (its streak at
+    100%): that one is kept, the others are left as they are at that epoch. A stuck
+    network would otherwise train all `epochs`, and the whole batch waits for it.
 
     Every `log_every` epochs prints `ep:%5d loss: %6.4f acc: %5.2f` for the network that
     would be kept if training ended now (with K > 1 the line says which). Ctrl-C stops
@@ -208,12 +217,13 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     try:
         with StopOnCtrlC() as ctrl_c:
             return _train(starts, inputs, targets, lr, epochs, weight_decay, streak,
-                          log, log_every, ctrl_c)
+                          log, log_every, ctrl_c, stop_at_first)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_every, ctrl_c):
+def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_every, ctrl_c,
+           stop_at_first):
     hid = starts[0]['hid_bias'].numel()
     num, n_points = len(starts), targets.numel()
     final = torch.stack([flatten(w) for w in starts]).float()   # [K, D], filled as they stop
@@ -227,7 +237,7 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
     nets = Networks(adam.params, hid, inputs)
     run = torch.zeros(num, dtype=torch.long)                    # epochs in a row at 100%
     positive = targets >= 0.5
-    epoch = 0
+    epoch, first_done = 0, None
     for epoch in range(1, epochs + 1):
         output, grad = nets.gradient(targets)
         adam.step(grad)
@@ -255,15 +265,17 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
             alive, run = alive[keep], run[keep]
             adam.keep(keep)
             nets = Networks(adam.params, hid, inputs)
-            if not len(alive):
+            if stop_at_first:
+                first_done = int(gone.min())
+            if not len(alive) or stop_at_first:
                 break
         if ctrl_c.pressed:
             break
     final[alive], stopped[alive], final_run[alive] = adam.params, epoch, run
-    return _results(final, inputs, targets, hid, final_run, stopped, ctrl_c.pressed)
+    return _results(final, inputs, targets, hid, final_run, stopped, ctrl_c.pressed, first_done)
 
 
-def _results(params, inputs, targets, hid, run, stopped, interrupted):
+def _results(params, inputs, targets, hid, run, stopped, interrupted, first_done):
     _, output = batched_forward(params, inputs, hid)
     losses = bce_losses(output, targets)
     correct = ((output >= 0.5) == (targets >= 0.5)).sum(dim=(1, 2))
@@ -273,4 +285,4 @@ def _results(params, inputs, targets, hid, run, stopped, interrupted):
         since = int(stopped[i] - run[i] + 1) if acc == 100.0 and run[i] > 0 else None
         weights = {k: v.clone() for k, v in unflatten(params[i], hid).items()}
         restarts.append(Restart(i, acc, losses[i].item(), since, int(stopped[i]), weights))
-    return TrainResult(restarts, int(stopped.max()), interrupted)
+    return TrainResult(restarts, int(stopped.max()), interrupted, first_done)

@@ -211,6 +211,7 @@ def test_bad_flags_fail_in_one_line(capsys, tmp_path):
     assert 'not found' in cli_error(capsys, '--csv', tmp_path / 'nowhere.csv')
     assert '--hid 4' in cli_error(capsys, '--act', 'step', '--hid', '5', '--set_weights')
     assert '--restarts' in cli_error(capsys, '--act', 'step', '--restarts', '3')
+    assert '--restarts K' in cli_error(capsys, '--act', 'sig', '--first')
     assert '--scale' in cli_error(capsys, '--set_weights', '--scale', '0')
 
 
@@ -252,6 +253,22 @@ def test_restarts_reach_100_percent_and_restart_i_is_the_single_run(capsys, tmp_
     single = run_main(capsys, '--act', 'sig', '--hid', '5', '--seed', 38, '--epoch', 7000,
                       '--plot_dir', tmp_path / 'single')
     assert accuracy_line(single, 'Final') == 100.0
+    assert between(out, 'Final Weights:', 'Pictures:') == \
+        between(single, 'Final Weights:', 'Pictures:')
+
+
+def test_first_stops_without_waiting_for_a_stuck_restart(capsys, tmp_path):
+    # Seed 37 is stuck for 7000 epochs (test above); with --first, seed 38 ends the run.
+    out = run_main(capsys, '--act', 'sig', '--hid', '5', '--seed', 37, '--restarts', 2,
+                   '--first', '--epoch', 7000, '--plot_dir', tmp_path / 'first')
+    done = re.search(r'Restarts: 1 of 2 reached 100% by epoch (\d+), when restart 1 '
+                     r'finished first', out)
+    assert done and int(done.group(1)) < 7000
+    assert re.search(rf'restart 0 \(seed 37\): +[1-9]\d\.\d% after epoch {done.group(1)}', out)
+    assert 'Kept restart 1 (the same network as a single run with --seed 38)' in out
+    assert accuracy_line(out, 'Final') == 100.0
+    single = run_main(capsys, '--act', 'sig', '--hid', '5', '--seed', 38, '--epoch', 7000,
+                      '--plot_dir', tmp_path / 'single')
     assert between(out, 'Final Weights:', 'Pictures:') == \
         between(single, 'Final Weights:', 'Pictures:')
 

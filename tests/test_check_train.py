@@ -65,6 +65,22 @@ def test_restart_i_is_bit_for_bit_the_single_run_with_seed_plus_i():
             assert torch.equal(alone.weights[name], restart.weights[name]), (i, name)
 
 
+def test_stop_at_first_ends_when_one_finishes_and_keeps_it():
+    full = batched(range(4), lr=0.02, epochs=800, streak=100)
+    inputs, targets = load_points()
+    first = train_restarts([initial_weights(HID, 0.15, s) for s in range(4)], inputs, targets,
+                           lr=0.02, epochs=800, streak=100, log=lambda line: None,
+                           stop_at_first=True)
+    winner = min(full.restarts, key=lambda r: (r.stopped, r.index))
+    assert winner.success and winner.stopped < 800
+    assert first.first_done == winner.index and first.kept().index == winner.index
+    assert first.epochs == winner.stopped
+    assert all(r.stopped == winner.stopped for r in first.restarts)
+    # The kept network is the one the full run trains, bit for bit.
+    for name, value in winner.weights.items():
+        assert torch.equal(first.kept().weights[name], value), name
+
+
 def test_kept_is_the_first_restart_at_the_best_accuracy():
     result = batched(range(4), lr=0.02, epochs=800, streak=100)
     kept = result.kept()
