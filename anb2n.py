@@ -19,7 +19,7 @@ So the symbol just read and its state determine the next symbol's distribution.
 """
 import numpy as np
 
-from seq_example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec
+from nnlab.recurrent.example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec
 
 P_MORE_A = 0.8
 

@@ -2,16 +2,11 @@
 
 `MLP(hid, act)` is the network of the course: 2 inputs -> `hid` hidden units -> 1 output,
 with the same activation (sigmoid or step) at both layers. Weights travel as a dict with
-the four names below, so the built-in design, a JSON weights file and a trained network
-all look alike.
+the four names below, so the built-in design, a JSON weights file (read by
+nnlab/perceptron/weights.py) and a trained network all look alike.
 """
-import json
-import math
-
 import torch
 import torch.nn as nn
-
-from common import UserError
 
 
 def heaviside(z):
@@ -109,58 +104,3 @@ def accuracy(output, target):
     """Percentage of points whose output (>= 0.5 means class 1) matches the 0/1 target."""
     correct = ((output >= 0.5).to(target.dtype) == target).sum().item()
     return 100.0 * correct / target.numel()
-
-
-def _shape_of(value, where):
-    """The shape of a nested list of numbers; UserError for ragged lists or non-numbers."""
-    if isinstance(value, list):
-        if not value:
-            raise UserError(f"{where} is an empty list")
-        shapes = {_shape_of(item, where) for item in value}
-        if len(shapes) != 1:
-            raise UserError(f"{where} has rows of different lengths")
-        return (len(value),) + shapes.pop()
-    # bool is an int in Python, but `true` in a weights file is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UserError(f"{where} contains {json.dumps(value)}, which is not a number")
-    if not math.isfinite(value):
-        raise UserError(f"{where} contains {value}, which is not a finite number")
-    return ()
-
-
-def load_weights_file(path):
-    """Read the four weight arrays from a JSON file; one clear UserError if anything is off.
-
-    The hidden size is taken from the file (the number of rows of in_hid_weight).
-    """
-    fix = (f'; fix {path}: it must hold {{"in_hid_weight": [[wx, wy], ...], '
-           f'"hid_bias": [...], "hid_out_weight": [[...]], "out_bias": [b]}}')
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise UserError(f"weights file {path!r} not found; check the path")
-    except OSError as err:
-        raise UserError(f"cannot read weights file {path!r} ({err.strerror}); check the path")
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"weights file {path!r} is not valid JSON ({err})" + fix)
-    if not isinstance(data, dict):
-        raise UserError(f"weights file {path!r} does not hold a JSON object" + fix)
-    missing = [name for name in WEIGHT_NAMES if name not in data]
-    unknown = sorted(set(data) - set(WEIGHT_NAMES))
-    if missing or unknown:
-        problem = (f"misses {', '.join(missing)}" if missing
-                   else f"has unknown keys {', '.join(unknown)}")
-        raise UserError(f"weights file {path!r} {problem}" + fix)
-    try:
-        shapes = {name: _shape_of(data[name], name) for name in WEIGHT_NAMES}
-        hid = shapes['in_hid_weight'][0] if shapes['in_hid_weight'] else 0
-        expected = weight_shapes(hid)
-        for name in WEIGHT_NAMES:
-            if shapes[name] != expected[name]:
-                raise UserError(f"{name} has shape {list(shapes[name])} but "
-                                f"in_hid_weight has {hid} rows, so it must be "
-                                f"{list(expected[name])}")
-    except UserError as err:
-        raise UserError(f"weights file {path!r}: {err}" + fix)
-    return {name: torch.tensor(data[name], dtype=torch.float32) for name in WEIGHT_NAMES}

@@ -64,39 +64,7 @@ class NetConv(nn.Module):
 NETS = {'lin': NetLin, 'full': NetFull, 'conv': NetConv}
 
 
-def make_net(name, hid=FULL_HIDDEN):
-    """The net called `name` ('lin', 'full', 'conv'); `hid` only matters for 'full'."""
-    return NetFull(hid) if name == 'full' else NETS[name]()
-
-
-def _weight_term(weight):
-    """A weight tensor's size as a product, inputs first: Linear 784*10, Conv 1*16*3*3."""
-    shape = list(weight.shape)
-    if len(shape) >= 2:   # torch stores (out, in, ...); people write in * out * kernel
-        shape[0], shape[1] = shape[1], shape[0]
-    return '*'.join(map(str, shape))
-
-
-def parameter_report(net):
-    """Independent (trainable) parameters layer by layer, with the arithmetic, as text.
-
-    One line per layer, `name: weights + biases = subtotal` (e.g.
-    `conv1: 1*16*3*3 + 16 = 160`), then `total: ... = N`. Batch-norm layers count their
-    scale and shift; their running statistics are not trained, so they do not count.
-    """
-    lines = [f"{type(net).__name__}: independent parameters, layer by layer "
-             f"(weights as inputs*outputs[*kernel] + biases)"]
-    subtotals = []
-    for name, module in net.named_modules():
-        params = [(n, p) for n, p in module.named_parameters(recurse=False) if p.requires_grad]
-        if not params:
-            continue
-        terms = [_weight_term(p) if n == 'weight' else str(p.numel()) for n, p in params]
-        subtotal = sum(p.numel() for _, p in params)
-        note = '   (batch-norm scale + shift)' if isinstance(module, nn.modules.batchnorm._BatchNorm) else ''
-        lines.append(f"{name}: {' + '.join(terms)} = {subtotal}{note}")
-        subtotals.append(subtotal)
-    total = sum(subtotals)
-    lines.append(f"total: {' + '.join(map(str, subtotals))} = {total}")
-    return '\n'.join(lines) + '\n'
-
+def make_net(name, hid=None):
+    """The net called `name` ('lin', 'full', 'conv'); `hid` (default FULL_HIDDEN) only
+    matters for 'full'."""
+    return NetFull(hid or FULL_HIDDEN) if name == 'full' else NETS[name]()

@@ -16,7 +16,13 @@ state of a position is the node reached after reading its symbol.
 """
 import numpy as np
 
-from seq_example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec, mean_squared_error
+from nnlab.recurrent.example import (
+    STRINGS_PER_EXAMPLE,
+    Language,
+    fmt_ints,
+    fmt_vec,
+    mean_squared_error,
+)
 
 SYMBOLS = 'BTSXPVE'
 

@@ -1,7 +1,7 @@
 """Benchmark Part 2: K restarts trained as one batched run vs K runs of a plain loop.
 
-    python3 bench/bench_check.py                 # K=32, 1000 epochs each: times, ratio
-    python3 bench/bench_check.py --share 256     # share of seeds reaching 100%
+    python3 -m bench.bench_check                 # K=32, 1000 epochs each: times, ratio
+    python3 -m bench.bench_check --share 256     # share of seeds reaching 100%
 
 The plain loop is written the way the course's script trains one network (nn.Linear
 layers, torch.optim.Adam, F.binary_cross_entropy, the 2000-epochs-at-100% stop). Both
@@ -14,19 +14,15 @@ of seeds where `check_main.py --act sig --hid 5 --seed S` reaches 100%; the grou
 consecutive seeds (8j..8j+7) are exactly `--restarts 8 --seed 8j`.
 """
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
+import torch.nn.functional as F
+from common import CliParser, nonneg_float, positive_int, run_cli
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from check import MLP, accuracy  # noqa: E402
-from check_data import load_points  # noqa: E402
-from check_train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts  # noqa: E402
-from common import CliParser, nonneg_float, positive_int, run_cli  # noqa: E402
+from check import MLP, accuracy
+from nnlab.perceptron.data import load_points
+from nnlab.perceptron.train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts
 
 
 def plain_run(start, inputs, targets, hid, lr, epochs):
@@ -35,7 +31,7 @@ def plain_run(start, inputs, targets, hid, lr, epochs):
     net.load_weights(start)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=WEIGHT_DECAY)
     count = 0
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, epochs + 1):  # noqa: B007 (the last epoch is returned)
         optimizer.zero_grad()
         output = net(inputs)
         loss = F.binary_cross_entropy(output, targets)

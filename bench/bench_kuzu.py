@@ -10,9 +10,9 @@ pass, timed from reading the files to the last test batch.
 - ours: kuzu_data/kuzu_train as kuzu_main.py uses them (tensors in memory, normalised
   once, batches sliced, test in large batches, per-net thread count and memory layout).
 
-    python3 bench/bench_kuzu.py --data ../shared/data              # lin, full, conv
-    python3 bench/bench_kuzu.py --data ../shared/data --full_run   # + the 10-epoch conv run
-    python3 bench/bench_kuzu.py --data ../shared/data --threads    # + 1 thread vs all cores
+    python3 -m bench.bench_kuzu --data ../shared/data              # lin, full, conv
+    python3 -m bench.bench_kuzu --data ../shared/data --full_run   # + the 10-epoch conv run
+    python3 -m bench.bench_kuzu --data ../shared/data --threads    # + 1 thread vs all cores
 """
 import contextlib
 import copy
@@ -22,20 +22,19 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 # kuzu_main.py sleeps idle OpenMP threads instead of spinning (see there); both pipelines
 # here run under that same setting, so the ratio measures the pipelines alone.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import CliParser, positive_int, run_cli, set_seed
 
-from common import CliParser, positive_int, run_cli, set_seed  # noqa: E402
-from kuzu import make_net  # noqa: E402
-from kuzu_data import ensure_downloaded, load_split  # noqa: E402
-from kuzu_train import evaluate, prepare, print_test, threads_for, train_epoch  # noqa: E402
+from kuzu import make_net
+from nnlab import ROOT
+from nnlab.kmnist.data import ensure_downloaded, load_split
+from nnlab.kmnist.train import evaluate, prepare, print_test, threads_for, train_epoch
 
 
 def reference_run(net, root, count):

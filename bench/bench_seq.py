@@ -3,11 +3,11 @@
 The reference is written here the way the course's scripts train: per example, build the
 one-hot input tensor, run the network with a Python loop over time steps under autograd,
 log_softmax + nll_loss, backward, optimizer.step(); print an example every 1000 steps.
-Ours is seq_trainer.Trainer (hand-written batched BPTT in numpy), timed with its printing.
+Ours is trainer.Trainer (hand-written batched BPTT in numpy), timed with its printing.
 
-    python3 bench/bench_seq.py                 # SRN anb2n, LSTM anb2nc3n, restarts 16 vs 1
-    python3 bench/bench_seq.py --full          # also time the two default spec commands
-    python3 bench/bench_seq.py --success 20    # share of seeds meeting the criterion,
+    python3 -m bench.bench_seq                 # SRN anb2n, LSTM anb2nc3n, restarts 16 vs 1
+    python3 -m bench.bench_seq --full          # also time the two default spec commands
+    python3 -m bench.bench_seq --success 20    # share of seeds meeting the criterion,
                                                # reference vs ours (slow: about 10 s a seed)
 
 Rounds alternate reference and ours so load from other processes hits both alike; the
@@ -26,12 +26,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import seq_lang  # noqa: E402
-from seq_models import make_model  # noqa: E402
-from seq_trainer import CHECK_EVERY, VERDICT_CHECKS, Trainer  # noqa: E402
+from nnlab import ROOT
+from nnlab.recurrent import languages
+from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Trainer
+from seq_models import make_model
 
 
 # --- the reference: course-style modules and loop --------------------------------------
@@ -110,7 +108,7 @@ def reference_train(lang, model, settings, examples, rng, out):
 
 
 def ours_train(lang_name, model, settings, examples, seed, restarts, out):
-    spec = seq_lang.get_spec(lang_name)
+    spec = languages.get_spec(lang_name)
     lang = spec.make()
     args = SimpleNamespace(lang=lang_name, embed=False, length=None, model=model,
                            init=None, seed=seed, restarts=restarts, out_path='unused',
@@ -138,13 +136,13 @@ def best_seconds(fn, rounds):
 
 
 def compare(lang_name, model, ref_examples, our_examples, rounds, out):
-    settings = seq_lang.get_spec(lang_name).defaults(model)
-    lang = seq_lang.make_language(lang_name)
+    settings = languages.get_spec(lang_name).defaults(model)
+    lang = languages.make_language(lang_name)
     ref_times, our_times = [], []
     for r in range(rounds):                 # alternate, so background load hits both
-        ref_times.append(best_seconds(lambda: reference_train(
+        ref_times.append(best_seconds(lambda r=r: reference_train(
             lang, model, settings, ref_examples, np.random.default_rng(r), out), 1))
-        our_times.append(best_seconds(lambda: ours_train(
+        our_times.append(best_seconds(lambda r=r: ours_train(
             lang_name, model, settings, our_examples, r, 1, out), 1))
     ref_ms = 1000 * min(ref_times) / ref_examples
     our_ms = 1000 * min(our_times) / our_examples
@@ -156,12 +154,12 @@ def compare(lang_name, model, ref_examples, our_examples, rounds, out):
 
 
 def compare_restarts(restarts, examples, rounds, out):
-    settings = seq_lang.get_spec('anb2n').defaults('srn')
+    settings = languages.get_spec('anb2n').defaults('srn')
     one, many = [], []
     for r in range(rounds):
-        one.append(best_seconds(lambda: ours_train('anb2n', 'srn', settings, examples, r, 1,
+        one.append(best_seconds(lambda r=r: ours_train('anb2n', 'srn', settings, examples, r, 1,
                                                    out), 1))
-        many.append(best_seconds(lambda: ours_train('anb2n', 'srn', settings, examples, r,
+        many.append(best_seconds(lambda r=r: ours_train('anb2n', 'srn', settings, examples, r,
                                                     restarts, out), 1))
     print(f"anb2n SRN2, {examples:,} examples per run: 1 run {min(one):.2f} s, "
           f"{restarts} runs at once {min(many):.2f} s = {min(many) / min(one):.2f}x the time "
@@ -186,7 +184,7 @@ SUCCESS_RUN = dict(lang='anb2n', model='srn', optim='adam', lr=0.01)   # a short
 def reference_success(seed, steps):
     """The reference loop with run `seed`'s initial weights, examples and checks (float32,
     autograd, torch.optim, as the course trains); True if it meets the criterion."""
-    spec = seq_lang.get_spec(SUCCESS_RUN['lang'])
+    spec = languages.get_spec(SUCCESS_RUN['lang'])
     lang = spec.make()
     settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
     S = lang.num_symbols
@@ -196,7 +194,7 @@ def reference_success(seed, steps):
     opt = torch.optim.Adam(net.parameters(), lr=settings['lr'],
                            weight_decay=settings['weight_decay'])
     data, checks_rng, checks = np.random.default_rng(seed), np.random.default_rng([seed, 1]), []
-    for block in range(steps // CHECK_EVERY):
+    for _ in range(steps // CHECK_EVERY):
         for ex in lang.sample_many(data, CHECK_EVERY):
             x = ex.inputs()
             net.zero_grad()
@@ -212,7 +210,7 @@ def reference_success(seed, steps):
 
 
 def compare_success(seeds, steps):
-    spec = seq_lang.get_spec(SUCCESS_RUN['lang'])
+    spec = languages.get_spec(SUCCESS_RUN['lang'])
     settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
     args = SimpleNamespace(lang=SUCCESS_RUN['lang'], embed=False, length=None, model='srn',
                            init=None, seed=0, restarts=seeds, out_path='unused', **settings)

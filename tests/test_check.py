@@ -9,13 +9,13 @@ import time
 
 import pytest
 import torch
+from conftest import ROOT
 from PIL import Image
 
 import check_main
 from check import MLP, hand_designed_weights
-from check_data import load_points
-from common import run_cli
-from conftest import ROOT
+from nnlab.cli import run_cli
+from nnlab.perceptron.data import load_points
 
 NUMBER = r'-?\d+\.?\d*(?:e[+-]?\d+)?'
 
@@ -68,7 +68,8 @@ def divider_lines(out):
 
 
 def pictures(folder):
-    names = sorted(p.name for p in folder.iterdir())
+    """The pictures in `folder` (the run record beside them is not one)."""
+    names = sorted(p.name for p in folder.iterdir() if not p.name.endswith('_run.json'))
     for name in names:
         with Image.open(folder / name) as image:
             assert image.format == 'JPEG' and image.size[0] > 200

@@ -4,10 +4,10 @@ import torch
 import torch.nn.functional as F
 
 from check import MLP, accuracy
-from check_data import load_points
-from check_plots import window
-from check_report import dividing_line
-from check_train import initial_weights, train_restarts
+from nnlab.perceptron.data import load_points
+from nnlab.perceptron.plots import window
+from nnlab.perceptron.report import dividing_line
+from nnlab.perceptron.train import initial_weights, train_restarts
 
 HID = 5
 
@@ -19,7 +19,7 @@ def plain_single_run(seed, lr, epochs, streak):
     net.load_weights(initial_weights(HID, 0.15, seed))
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-5)
     count = 0
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, epochs + 1):  # noqa: B007 (the last epoch is returned)
         optimizer.zero_grad()
         output = net(inputs)
         F.binary_cross_entropy(output, targets).backward()

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 import torch
-
 from conftest import assert_one_line_error
-from kuzu_data import FILES, load_split
+
+from nnlab.kmnist.data import FILES, load_split
 
 # Make any download attempt fail at once, with or without internet, so the tests never
 # fetch 20 MB and never depend on the network.
@@ -68,7 +68,7 @@ def test_missing_data_says_where_the_files_go(run, tmp_path):
 def test_default_folder_offline_uses_the_shared_copy(run, tmp_path):
     """The README's first command, `python3 kuzu_main.py --net conv`, run where ./data is
     empty and there is no network: it trains on the course's copy beside the checkout."""
-    from kuzu_data import SHARED_COPY, missing_files
+    from nnlab.kmnist.data import SHARED_COPY, missing_files
     if missing_files(SHARED_COPY):
         pytest.skip(f'no shared KMNIST copy in {SHARED_COPY} on this machine')
     done = run('kuzu_main.py', '--net', 'lin', '--epochs', 1, cwd=tmp_path,

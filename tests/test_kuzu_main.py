@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import ROOT, run_script
-from kuzu import make_net, parameter_report
-from kuzu_data import CLASSES
+
+from kuzu import make_net
+from nnlab.kmnist.data import CLASSES
+from nnlab.kmnist.report import parameter_report
 
 TRAIN_RE = re.compile(r'Train Epoch: (\d+) \[(\d+)/(\d+) \((\d+)%\)\]\tLoss: (\d+\.\d{6})')
 TEST_RE = re.compile(r'Test set: Average loss: (\d+\.\d{4}), Accuracy: (\d+)/(\d+) \((\d+)%\)')
@@ -65,7 +66,7 @@ def test_console_format_and_learning_floor(runs, net):
     out, result = runs[net]
     epochs = parse_console(result.stdout)
     assert len(epochs) == 10
-    for number, (train, matrix, (loss, correct, n, pct)) in enumerate(epochs, 1):
+    for number, (train, matrix, (_, correct, n, pct)) in enumerate(epochs, 1):
         # 7,011 images in batches of 64: 110 batches, lines at batches 0 and 100.
         assert [t[:4] for t in train] == [(number, 0, 7011, 0), (number, 6400, 7011, 91)]
         assert n == 10000 and correct == np.trace(matrix)

@@ -5,7 +5,8 @@ import re
 import pytest
 import torch
 
-from kuzu import NetConv, NetFull, NetLin, make_net, parameter_report
+from kuzu import NetConv, NetFull, NetLin, make_net
+from nnlab.kmnist.report import parameter_report
 
 
 def nets():
@@ -24,6 +25,8 @@ def parse_report(text):
     """{layer: (terms, subtotal)} and the total line's (terms, total)."""
     layers, total = {}, None
     for line in text.strip().splitlines()[1:]:
+        if re.fullmatch(r'total: \d+', line):     # one layer: no sum to show
+            line = line.replace('total: ', f'total: {line.split()[1]} = ')
         m = re.fullmatch(r'(\S+): ([\d*+ ]+) = (\d+)(\s+\(.*\))?', line)
         assert m, f'unexpected report line: {line!r}'
         terms = [t.strip() for t in m.group(2).split('+')]
@@ -52,6 +55,7 @@ def test_parameter_report_writes_weights_inputs_first():
     assert 'fc: 1568*128 = 200704' in report
     assert 'out: 128*10 + 10 = 1290' in report
     assert 'fc: 784*10 + 10 = 7850' in parameter_report(NetLin())
+    assert parameter_report(NetLin()).endswith('\ntotal: 7850\n')   # not '7850 = 7850'
     assert 'hid: 784*50 + 50 = 39250' in parameter_report(NetFull(hid=50))
 
 

@@ -4,31 +4,30 @@ import re
 
 import numpy as np
 import pytest
-
-import seq_fsm
-import seq_lang
-import seq_trace
-from common import UserError
 from seq_handnet import DELTA, STATES, hand_built_srn, known_state
+
+from nnlab.cli import UserError
+from nnlab.recurrent import fsm, languages
+from nnlab.recurrent.trace import trace_model
 
 SYMBOLS = 'AB'
 
 
 @pytest.fixture(scope='module')
 def hand_runs():
-    lang = seq_lang.make_language('anbn', length=3)
+    lang = languages.make_language('anbn', length=3)
     rng = np.random.default_rng(0)
     model = hand_built_srn()
-    return (seq_trace.run(model, lang.sample_many(rng, 120)),
-            seq_trace.run(model, lang.sample_many(rng, 40)))
+    return (trace_model(model, lang.sample_many(rng, 120)),
+            trace_model(model, lang.sample_many(rng, 40)))
 
 
 @pytest.fixture(scope='module')
 def extracted(hand_runs):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
-    return clustering, seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
+    clustering = fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
+    return clustering, fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
 
 
 def state_names(trace, clustering):
@@ -42,7 +41,7 @@ def state_names(trace, clustering):
 
 def test_the_hand_built_net_is_perfect(hand_runs):
     fresh, _ = hand_runs
-    lang = seq_lang.make_language('anbn', length=3)
+    lang = languages.make_language('anbn', length=3)
     errors = [lang.error(ex, p) for ex, p in zip(fresh.examples, fresh.probs)]
     assert max(errors) < 1e-4
 
@@ -76,7 +75,7 @@ def test_predictions_per_state(hand_runs, extracted):
 def test_machine_alone_predicts_held_out_examples(hand_runs, extracted):
     _, held_out = hand_runs
     _, machine = extracted
-    check = seq_fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
+    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
                                   [ex.probs for ex in held_out.examples], held_out.probs)
     assert check.accepted == check.net_accepted == check.examples == 40
     assert check.deterministic > 0
@@ -87,29 +86,29 @@ def test_machine_alone_predicts_held_out_examples(hand_runs, extracted):
 def test_machine_rejects_a_string_off_the_language(extracted):
     _, machine = extracted
     bad = np.array([0, 1, 1, 1, 0])              # ABBB: one B too many
-    _, accepted = seq_fsm.run_machine(machine, bad)
+    _, accepted = fsm.run_machine(machine, bad)
     assert not accepted
     good = np.array([0, 0, 1, 1, 0])
-    assert seq_fsm.run_machine(machine, good)[1]
+    assert fsm.run_machine(machine, good)[1]
 
 
 def test_fixed_number_of_states(hand_runs):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=3,
+    clustering = fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=3,
                                         seed=0)
     assert clustering.num_states == 3 and clustering.how == 'fixed by --states'
-    machine = seq_fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
+    machine = fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
     assert machine.nondeterministic()             # 3 states cannot hold this machine
     with pytest.raises(UserError, match='distinct hidden vectors'):
-        seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=10 ** 4,
+        fsm.cluster_states(fresh.paths(), seqs, fresh.probs, num_states=10 ** 4,
                                seed=0)
 
 
 def test_same_seed_same_machine(hand_runs, extracted):
     fresh, _ = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
-    again = seq_fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
+    again = fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
     assert all(np.array_equal(a, b) for a, b in zip(again.labels, extracted[0].labels))
 
 
@@ -123,7 +122,7 @@ def parse_transitions(text):
 
 def test_printed_table_parses_back_to_the_machine(extracted):
     _, machine = extracted
-    text = seq_fsm.format_machine(machine, 'the heading\nin two lines')
+    text = fsm.format_machine(machine, 'the heading\nin two lines')
     assert text.splitlines()[:3] == ['the heading', 'in two lines', 'state  points  predicts']
     rows = parse_transitions(text)
     expected = {(s, SYMBOLS[a]): (machine.next_state(s, a),
@@ -140,15 +139,15 @@ def test_nondeterminism_is_noted():
              np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])]
     seqs = [np.array([0, 1, 0]), np.array([0, 1, 0])]
     probs = [np.full((2, 2), 0.5)] * 2
-    clustering = seq_fsm.cluster_states(paths, seqs, probs, num_states=4, seed=0)
-    machine = seq_fsm.build_machine(clustering, seqs, probs, SYMBOLS)
+    clustering = fsm.cluster_states(paths, seqs, probs, num_states=4, seed=0)
+    machine = fsm.build_machine(clustering, seqs, probs, SYMBOLS)
     assert machine.nondeterministic() == [(0, 0)]
-    assert 'non-deterministic: s1 1, s2 1' in seq_fsm.format_machine(machine, "heading")
+    assert 'non-deterministic: s1 1, s2 1' in fsm.format_machine(machine, "heading")
 
 
 def test_minimise_merges_states_that_behave_alike(extracted):
     _, machine = extracted
-    minimal, groups = seq_fsm.minimise(machine)     # already minimal: nothing merges
+    minimal, groups = fsm.minimise(machine)     # already minimal: nothing merges
     assert minimal.num_states == machine.num_states
     assert groups == [[s] for s in range(machine.num_states)]
     # Split every state in two copies that behave the same: 12 states, minimal 6.
@@ -160,11 +159,11 @@ def test_minimise_merges_states_that_behave_alike(extracted):
                 c = machine.counts[s, a, t]
                 # copy 0 goes to copy 1 of the successor and the other way round
                 counts[s, a, k + t] = counts[k + s, a, t] = c
-    doubled = seq_fsm.Machine(SYMBOLS, counts, np.vstack([machine.predict] * 2),
+    doubled = fsm.Machine(SYMBOLS, counts, np.vstack([machine.predict] * 2),
                               np.concatenate([machine.visits] * 2), machine.start)
-    minimal, groups = seq_fsm.minimise(doubled)
+    minimal, groups = fsm.minimise(doubled)
     assert minimal.num_states == k
     assert sorted(groups) == [[s, k + s] for s in range(k)]
     assert groups[0] == [machine.start, k + machine.start]
     assert minimal.counts.sum() == machine.counts.sum() * 2
-    assert 's0   = s0 s6' in seq_fsm.format_groups(groups)
+    assert 's0   = s0 s6' in fsm.format_groups(groups)

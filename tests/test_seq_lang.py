@@ -6,8 +6,8 @@ from contextlib import redirect_stdout
 import numpy as np
 import pytest
 
-import seq_lang
-from common import UserError
+from nnlab.cli import UserError
+from nnlab.recurrent import languages
 
 COUNTING = {'anbn': (1,), 'anbncn': (1, 1), 'anb2n': (2,), 'anb2nc3n': (2, 3)}
 DEFAULT_LENGTH = {'anbn': 8, 'anbncn': 8, 'anb2n': 4, 'anb2nc3n': 4}
@@ -32,7 +32,7 @@ def reber_nodes(string):
 def _split(text, first):
     """Cut an example into its strings: a new one starts where `first` follows another symbol."""
     strings, current = [], ''
-    for i, sym in enumerate(text):
+    for sym in text:
         if sym == first and current and current[-1] != first:
             strings.append(current)
             current = ''
@@ -43,7 +43,7 @@ def _split(text, first):
 
 @pytest.mark.parametrize('name', COUNTING)
 def test_counting_strings_have_the_right_runs(name):
-    lang = seq_lang.make_language(name)
+    lang = languages.make_language(name)
     k = COUNTING[name]
     assert lang.length == DEFAULT_LENGTH[name]
     seen_n = set()
@@ -63,8 +63,8 @@ def test_counting_strings_have_the_right_runs(name):
 
 @pytest.mark.parametrize('name', list(COUNTING) + ['reber', 'reber_embed'])
 def test_probabilities_sum_to_one_and_allow_the_actual_next_symbol(name):
-    lang = (seq_lang.make_language('reber', embed=True) if name == 'reber_embed'
-            else seq_lang.make_language(name))
+    lang = (languages.make_language('reber', embed=True) if name == 'reber_embed'
+            else languages.make_language(name))
     for ex in lang.sample_many(np.random.default_rng(1), 100):
         T = len(ex.seq)
         assert ex.probs.shape == (T - 1, lang.num_symbols) and ex.state.shape == (T - 1,)
@@ -77,8 +77,8 @@ def test_probabilities_sum_to_one_and_allow_the_actual_next_symbol(name):
 def test_probabilities_match_the_frequencies_of_generated_strings(name):
     """Given what was read (the symbol and its state), the next symbol's frequency over many
     examples equals the printed probability: the probabilities are the truth."""
-    lang = (seq_lang.make_language('reber', embed=True) if name == 'reber_embed'
-            else seq_lang.make_language(name))
+    lang = (languages.make_language('reber', embed=True) if name == 'reber_embed'
+            else languages.make_language(name))
     examples = lang.sample_many(np.random.default_rng(2), 3000)
     read = np.concatenate([ex.seq[:-1] for ex in examples])
     state = np.concatenate([ex.state for ex in examples])
@@ -96,7 +96,7 @@ def test_probabilities_match_the_frequencies_of_generated_strings(name):
 
 @pytest.mark.parametrize('name', COUNTING)
 def test_counting_probabilities_and_states_follow_the_spec(name):
-    lang = seq_lang.make_language(name)
+    lang = languages.make_language(name)
     for ex in lang.sample_many(np.random.default_rng(3), 50):
         pos = 0
         for s in _split(ex.text, 'A'):
@@ -116,14 +116,14 @@ def test_counting_probabilities_and_states_follow_the_spec(name):
 
 
 def test_max_states_of_the_colour_scale():
-    assert [seq_lang.get_spec(n).max_state() for n in ('anb2n', 'anb2nc3n', 'anbn', 'anbncn')] \
+    assert [languages.get_spec(n).max_state() for n in ('anb2n', 'anb2nc3n', 'anbn', 'anbncn')] \
         == [7, 11, 8, 8]
-    assert seq_lang.get_spec('reber').max_state() == 6
-    assert seq_lang.get_spec('reber').max_state(embed=True) == 18
+    assert languages.get_spec('reber').max_state() == 6
+    assert languages.get_spec('reber').max_state(embed=True) == 18
 
 
 def test_reber_strings_walk_the_textbook_graph_and_states_are_its_nodes():
-    lang = seq_lang.make_language('reber')
+    lang = languages.make_language('reber')
     for ex in lang.sample_many(np.random.default_rng(4), 200):
         strings = ex.text.split('E')[:-1]
         assert len(strings) == 5
@@ -139,7 +139,7 @@ def test_reber_strings_walk_the_textbook_graph_and_states_are_its_nodes():
 
 
 def test_embedded_reber_repeats_the_opening_symbol_and_reports_the_final_error():
-    lang = seq_lang.make_language('reber', embed=True)
+    lang = languages.make_language('reber', embed=True)
     for ex in lang.sample_many(np.random.default_rng(5), 200):
         text = ex.text
         pieces = re.findall(r'B([TP])(B[TSXPV]*E)([TP])E', text)
@@ -169,7 +169,7 @@ ROW = r'\[( *-?\d\.\d\d)+\]'
 
 
 def test_anb2n_print_format():
-    lang = seq_lang.make_language('anb2n')
+    lang = languages.make_language('anb2n')
     ex = lang.sample(np.random.default_rng(6))
     hidden = np.zeros((len(ex.seq) - 1, 2))
     lines = run_print(lang, ex, hidden, ex.probs)
@@ -183,7 +183,7 @@ def test_anb2n_print_format():
 
 
 def test_anbn_print_format_has_colours_and_labels_and_error():
-    lang = seq_lang.make_language('anbn')
+    lang = languages.make_language('anbn')
     ex = lang.sample(np.random.default_rng(7))
     probs = np.full_like(ex.probs, 0.5)
     lines = run_print(lang, ex, np.zeros((len(ex.seq) - 1, 2)), probs)
@@ -194,7 +194,7 @@ def test_anbn_print_format_has_colours_and_labels_and_error():
 
 
 def test_reber_print_format_with_context_and_final():
-    lang = seq_lang.make_language('reber', embed=True)
+    lang = languages.make_language('reber', embed=True)
     ex = lang.sample(np.random.default_rng(8))
     n = len(ex.seq) - 1
     lines = run_print(lang, ex, np.zeros((n, 2)), ex.probs, context=np.ones((n, 2)))
@@ -209,49 +209,49 @@ def test_reber_print_format_with_context_and_final():
 
 
 def test_registry_defaults_follow_the_spec():
-    d = seq_lang.get_spec('anb2n').defaults('srn')
+    d = languages.get_spec('anb2n').defaults('srn')
     assert d == dict(hid=2, epoch=100, optim='sgd', lr=0.005, weight_decay=1e-4, mom=0.0)
-    spec = seq_lang.get_spec('anb2nc3n')
+    spec = languages.get_spec('anb2nc3n')
     assert (spec.defaults('lstm')['hid'], spec.defaults('lstm')['epoch']) == (3, 100)
     assert (spec.defaults('srn')['hid'], spec.defaults('srn')['epoch']) == (4, 200)
     assert spec.defaults('srn')['optim'] == 'sgd'
     for name, hid, epoch in (('reber', 2, 50), ('anbn', 2, 100), ('anbncn', 3, 200)):
-        d = seq_lang.get_spec(name).defaults('srn')
+        d = languages.get_spec(name).defaults('srn')
         assert (d['hid'], d['epoch'], d['optim'], d['lr'], d['weight_decay']) == \
             (hid, epoch, 'adam', 0.001, 1e-5)
-    assert (seq_lang.get_spec('anb2n').metric, seq_lang.get_spec('anb2n').threshold) == \
+    assert (languages.get_spec('anb2n').metric, languages.get_spec('anb2n').threshold) == \
         ('loss', 0.05)
-    assert seq_lang.get_spec('anb2nc3n').threshold == 0.02
-    assert (seq_lang.get_spec('anbn').metric, seq_lang.get_spec('anbn').threshold) == \
+    assert languages.get_spec('anb2nc3n').threshold == 0.02
+    assert (languages.get_spec('anbn').metric, languages.get_spec('anbn').threshold) == \
         ('error', 0.01)
 
 
 def test_success_is_every_check_for_anb2n_and_the_mean_for_anbn():
     # one noisy check above the threshold among good ones
     recent = [0.004] * 9 + [0.06]
-    assert not seq_lang.get_spec('anb2n').meets(recent)       # "consistently below 0.05"
-    assert seq_lang.get_spec('anb2n').meets([0.049] * 10)
-    assert seq_lang.get_spec('anbn').meets([0.008] * 9 + [0.012])   # mean 0.0084 < 0.01
-    assert not seq_lang.get_spec('anbn').meets([0.008] * 9 + [0.03])
-    assert not seq_lang.get_spec('anbn').meets([])
-    assert 'each of the last 10' in seq_lang.get_spec('anb2n').criterion_text(10)
-    assert 'mean error of the last 10' in seq_lang.get_spec('anbn').criterion_text(10)
+    assert not languages.get_spec('anb2n').meets(recent)       # "consistently below 0.05"
+    assert languages.get_spec('anb2n').meets([0.049] * 10)
+    assert languages.get_spec('anbn').meets([0.008] * 9 + [0.012])   # mean 0.0084 < 0.01
+    assert not languages.get_spec('anbn').meets([0.008] * 9 + [0.03])
+    assert not languages.get_spec('anbn').meets([])
+    assert 'each of the last 10' in languages.get_spec('anb2n').criterion_text(10)
+    assert 'mean error of the last 10' in languages.get_spec('anbn').criterion_text(10)
 
 
 def test_registry_refuses_bad_combinations():
     with pytest.raises(UserError, match='unknown language'):
-        seq_lang.get_spec('abc')
+        languages.get_spec('abc')
     with pytest.raises(UserError, match='--embed'):
-        seq_lang.make_language('anbn', embed=True)
+        languages.make_language('anbn', embed=True)
     with pytest.raises(UserError, match='--length'):
-        seq_lang.make_language('reber', length=3)
+        languages.make_language('reber', length=3)
     with pytest.raises(UserError, match='--length'):
-        seq_lang.make_language('anb2n', length=1000)
-    assert seq_lang.make_language('anb2n', length=6).max_state == 11
+        languages.make_language('anb2n', length=1000)
+    assert languages.make_language('anb2n', length=6).max_state == 11
 
 
 def test_same_seed_same_examples():
-    lang = seq_lang.make_language('anb2nc3n')
+    lang = languages.make_language('anb2nc3n')
     a = lang.sample_many(np.random.default_rng(9), 5)
     b = lang.sample_many(np.random.default_rng(9), 5)
     assert [x.text for x in a] == [y.text for y in b]

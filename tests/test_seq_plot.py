@@ -6,14 +6,14 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import assert_one_line_error
 from PIL import Image
+from seq_handnet import COUNTER, DELTA, STATES, hand_built_srn
 
-import seq_checkpoint
 import seq_models
 import seq_plot
-from common import UserError
-from conftest import assert_one_line_error
-from seq_handnet import COUNTER, DELTA, STATES, hand_built_srn
+from nnlab.cli import UserError
+from nnlab.recurrent import checkpoint
 
 TRANSITION = re.compile(r'^(s\d+)\s+([A-Z])\s+(s\d+)\s+(\d+)(\s+non-deterministic.*)?$')
 
@@ -22,8 +22,8 @@ def save_checkpoint(folder, model, lang, kind, hid, thousands, length):
     meta = dict(lang=lang, embed=False, length=length, model=kind, hid=hid,
                 num_input=model.num_input, num_out=model.num_out, thousands=thousands,
                 seed=0)
-    path = seq_checkpoint.checkpoint_path(folder, lang, kind, hid, thousands)
-    return seq_checkpoint.save(path, model, meta)
+    path = checkpoint.checkpoint_path(folder, lang, kind, hid, thousands)
+    return checkpoint.save(path, model, meta)
 
 
 def machine_sections(stdout):
@@ -218,13 +218,13 @@ def test_unwritable_plot_folder(trained, run_module):
 
 def test_trace_of_padded_batch_equals_single_runs():
     # the analysis runs examples of different lengths in one padded batch
-    import seq_lang
-    import seq_trace
-    lang = seq_lang.make_language('anb2n')
+    from nnlab.recurrent import languages
+    from nnlab.recurrent.trace import trace_model
+    lang = languages.make_language('anb2n')
     examples = lang.sample_many(np.random.default_rng(0), 5)
     model = seq_models.SRN_model(2, 2, 2)
-    batch = seq_trace.run(model, examples)
+    batch = trace_model(model, examples)
     for i, ex in enumerate(examples):
-        alone = seq_trace.run(model, [ex])
+        alone = trace_model(model, [ex])
         assert np.allclose(alone.hidden[0], batch.hidden[i], atol=1e-6)
         assert np.allclose(alone.probs[0], batch.probs[i], atol=1e-6)

@@ -6,21 +6,19 @@ import signal
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-import seq_checkpoint
-import seq_lang
-import seq_train
-from common import UserError, run_cli
 from conftest import ROOT
-from seq_bptt import BatchedNet, FlatOptimizer
+
+import seq_train
+from nnlab.cli import UserError, run_cli
+from nnlab.recurrent import checkpoint, languages
+from nnlab.recurrent.bptt import BatchedNet, FlatOptimizer
+from nnlab.recurrent.trainer import Config, Trainer
 from seq_models import make_model
-from seq_trainer import Trainer
 
 CASES = [('srn', 'anb2n', 2), ('lstm', 'anb2nc3n', 3), ('gru', 'reber', 3)]
 
@@ -43,7 +41,7 @@ def autograd_loss(model, ex):
 
 @pytest.mark.parametrize('kind,lang_name,hid', CASES)
 def test_fast_gradients_equal_autograd_for_each_of_k_runs(kind, lang_name, hid):
-    lang = seq_lang.make_language(lang_name)
+    lang = languages.make_language(lang_name)
     S, K = lang.num_symbols, 3
     examples = lang.sample_many(np.random.default_rng(0), K)      # different lengths
     models = [make_model(kind, S, hid, S, init=0.5,
@@ -69,7 +67,7 @@ def test_fast_gradients_equal_autograd_for_each_of_k_runs(kind, lang_name, hid):
 def test_parameters_after_steps_equal_torch_optim(optim, mom):
     """Five examples, one optimiser step each: same weights as autograd + torch.optim."""
     kind, lang_name, hid = 'lstm', 'anb2nc3n', 3
-    lang = seq_lang.make_language(lang_name)
+    lang = languages.make_language(lang_name)
     S = lang.num_symbols
     model = make_model(kind, S, hid, S, generator=torch.Generator().manual_seed(3)).double()
     net = BatchedNet(kind, S, hid, 1)
@@ -94,11 +92,11 @@ def trainer_args(tmp_path, **changes):
                 lr=0.05, mom=0.0, weight_decay=1e-4, init=None, epoch=1, seed=0, restarts=1,
                 out_path=str(tmp_path))
     args.update(changes)
-    return SimpleNamespace(**args)
+    return Config(**args)
 
 
 def train_in_process(args, steps):
-    spec = seq_lang.get_spec(args.lang)
+    spec = languages.get_spec(args.lang)
     trainer = Trainer(spec, spec.make(args.embed, args.length), args)
     trainer.train(steps, lambda *a: None)
     return trainer
@@ -123,7 +121,8 @@ def output_of(run, *args):
 def test_checkpoints_names_contents_and_format(run, tmp_path):
     out = output_of(run, '--lang', 'anb2n', '--epoch', '12', '--seed', '3',
                     '--out_path', tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ['anb2n_srn2_10.pth', 'anb2n_srn2_12.pth']
+    assert sorted(os.listdir(tmp_path)) == ['anb2n_srn2_10.pth', 'anb2n_srn2_12.pth',
+                                            'anb2n_srn2_run.json']
     lines = out.splitlines()
     assert lines[0].startswith('training SRN with 2 hidden units on anb2n')
     blocks = out.split('-----\n')[1:]
@@ -138,11 +137,12 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
             assert re.fullmatch(rf'{sym} \[ *-?\d\.\d\d +-?\d\.\d\d\] \[\d\.\d\d \d\.\d\d\]', row)
         assert rows[1 + len(text)] == f'epoch: {number * 1000}'
         assert re.fullmatch(r' loss: \d\.\d{4}', rows[2 + len(text)])
-    assert re.search(r'^anb2n: loss below 0\.05 in each of the last 10 checks: (yes|no)$', out, re.M)
-    model, meta = seq_checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
+    assert re.search(r'^anb2n: loss below 0\.05 in each of the last 10 checks: (yes|no)$', out,
+                     re.M)
+    model, meta = checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
                                       model='srn', hid=2, embed=False)
     assert (meta['step'], meta['seed'], meta['length'], meta['num_input']) == (12000, 3, 4, 2)
-    assert len(meta['checks']) == 12 and meta['args']['lr'] == 0.005
+    assert len(meta['checks']) == 12 and meta['config']['lr'] == 0.005
     assert meta['interrupted'] is False
     assert set(dict(model.named_parameters())) == {'H0', 'W', 'U', 'hid_bias', 'V', 'out_bias'}
     printed = [float(v) for v in re.findall(r' loss: (\d\.\d{4})', out)]
@@ -150,9 +150,11 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
 
 
 def test_same_seed_same_output(run, tmp_path):
-    first = output_of(run, '--lang', 'reber', '--epoch', '1', '--out_path', tmp_path / 'a')
-    second = output_of(run, '--lang', 'reber', '--epoch', '1', '--out_path', tmp_path / 'b')
-    strip = lambda s: [l for l in s.splitlines() if not l.startswith('trained')]  # noqa: E731
+    first = output_of(run, '--lang', 'reber', '--epoch', '1', '--seed', '0',
+                      '--out_path', tmp_path / 'a')
+    second = output_of(run, '--lang', 'reber', '--epoch', '1', '--seed', '0',
+                       '--out_path', tmp_path / 'b')
+    strip = lambda s: [x for x in s.splitlines() if not x.startswith('trained')]  # noqa: E731
     assert strip(first) == strip(second)
     assert 'true probabilities:' in first and re.search(r'^error: \d\.\d{4}$', first, re.M)
 
@@ -162,16 +164,16 @@ def test_checkpoint_mismatch_and_missing_are_refused(run, tmp_path):
     path = tmp_path / 'reber_embed_srn2_1.pth'
     assert path.is_file()
     with pytest.raises(UserError, match="model='srn'"):
-        seq_checkpoint.load(path, model='lstm')
+        checkpoint.load(path, model='lstm')
     with pytest.raises(UserError, match='embed=True'):
-        seq_checkpoint.load(path, embed=False)
+        checkpoint.load(path, embed=False)
     with pytest.raises(UserError, match=r'epochs saved for reber_embed_srn2: 1 '):
-        seq_checkpoint.load_epoch(tmp_path, 'reber', 'srn', 2, 100, embed=True)
+        checkpoint.load_epoch(tmp_path, 'reber', 'srn', 2, 100, embed=True)
     with pytest.raises(UserError, match='train it first'):
-        seq_checkpoint.load_epoch(tmp_path, 'reber', 'lstm', 2, 100)
+        checkpoint.load_epoch(tmp_path, 'reber', 'lstm', 2, 100)
     (tmp_path / 'broken_srn2_1.pth').write_bytes(b'not a checkpoint')
     with pytest.raises(UserError, match='not a readable'):
-        seq_checkpoint.load(tmp_path / 'broken_srn2_1.pth')
+        checkpoint.load(tmp_path / 'broken_srn2_1.pth')
 
 
 def test_embed_is_a_real_boolean_and_defaults_come_from_the_registry():
@@ -235,8 +237,8 @@ def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
     step, path = int(match.group(1)), match.group(2)
     assert step >= 2000 and os.path.isfile(path)
     assert os.path.basename(path) == \
-        f"anb2n_srn2_{seq_checkpoint.format_thousands(step / 1000)}.pth"
-    _, meta = seq_checkpoint.load(path, lang='anb2n')
+        f"anb2n_srn2_{checkpoint.format_thousands(step / 1000)}.pth"
+    _, meta = checkpoint.load(path, lang='anb2n')
     assert meta['step'] == step and meta['interrupted'] is True
     assert 'Traceback' not in err and err.strip().startswith('interrupted')
 
@@ -245,7 +247,7 @@ def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
 
 def untrained_error(args, count=20):
     """Mean error of run 0's initial network (as the trainer builds it) on fresh examples."""
-    spec = seq_lang.get_spec(args.lang)
+    spec = languages.get_spec(args.lang)
     lang = spec.make(args.embed, args.length)
     S = lang.num_symbols
     model = make_model(args.model, S, args.hid, S, init=args.init,
@@ -261,7 +263,7 @@ def untrained_error(args, count=20):
 def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
     """A short schedule (Adam, 10k examples) where seeds 0 and 3 of 0..3 succeed."""
     out = output_of(run, '--lang', 'anb2n', '--optim', 'adam', '--lr', '0.01', '--epoch', '10',
-                    '--restarts', '4', '--out_path', tmp_path)
+                    '--seed', '0', '--restarts', '4', '--out_path', tmp_path)
     assert re.search(r'^epoch: 10000 loss:( \d\.\d{4}){4}$', out, re.M)
     assert len(re.findall(r'^run +\d \(seed \d\): loss below 0\.05 in each of the last 10 checks: '
                           r'(?:yes|no )', out, re.M)) == 4
@@ -269,8 +271,9 @@ def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
     assert winners and int(winners.group(1)) >= 1
     best = int(re.search(r'^best: run (\d) ', out, re.M).group(1))
     names = sorted(os.listdir(tmp_path))
-    assert names == ['anb2n_srn2_10.pth'] + [f'anb2n_srn2_r{i}_10.pth' for i in range(4)]
-    _, meta = seq_checkpoint.load(tmp_path / 'anb2n_srn2_10.pth', lang='anb2n')
+    assert names == ['anb2n_srn2_10.pth'] + [f'anb2n_srn2_r{i}_10.pth' for i in range(4)] + \
+        ['anb2n_srn2_run.json']
+    _, meta = checkpoint.load(tmp_path / 'anb2n_srn2_10.pth', lang='anb2n')
     assert meta['run'] == best and meta['success'] is True
     assert max(meta['checks'][-10:]) < 0.05
 

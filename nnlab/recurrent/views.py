@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon
 from matplotlib.ticker import MaxNLocator
 
-from plotting import plt, save_animation
+from nnlab.plotting import plt, save_animation
 
 CMAP = 'jet'
 # Arrow colours of the symbols (A, B, C, ...), dark enough to read over the jet points.
@@ -315,7 +315,7 @@ def state_diagram(machine, order_key=None, title='', names=None, members=None,
     by symbol (dashed = a minority, non-deterministic successor), a start arrow.
     `names` label the states (default s0, s1, ...); `members` adds a small line under a
     name (e.g. the states merged into it)."""
-    from seq_fsm import format_prediction
+    from nnlab.recurrent.fsm import format_prediction
     names = names or [f's{s}' for s in range(machine.num_states)]
     pos, columns = diagram_layout(machine, order_key, side_key)
     radius = 0.5
@@ -373,7 +373,7 @@ def explain_figure(units, unit_names, quantities, table, phase, step, title='', 
     """One panel per quantity: the unit that tracks it best against it, over the
     positions the fit uses, coloured by phase (the symbol just read), with its R^2 and
     fitted line(s); an alternating unit gets a line for odd and one for even steps."""
-    from seq_explain import PHASES, best_unit
+    from nnlab.recurrent.explain import PHASES, best_unit
     cols = min(3, len(quantities))
     rows = int(np.ceil(len(quantities) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.6 * rows), squeeze=False)

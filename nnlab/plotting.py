@@ -11,7 +11,7 @@ if not os.environ.get('MPLBACKEND'):
     matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from common import atomic_write  # noqa: E402
+from nnlab.files import atomic_write  # noqa: E402
 
 
 def use_window():

@@ -1,15 +1,18 @@
 """One training epoch and one test pass, printing exactly what the course's script printed.
 
-The data are whole tensors in memory (see kuzu_data.py): a training batch is a slice,
+The data are whole tensors in memory (see data.py): a training batch is a slice,
 64 images in file order, no shuffling, as the original DataLoader gave them; the test
 pass runs in large batches because batching does not change its numbers beyond
 rounding. Loss, optimiser and printed numbers follow the original definitions.
 """
+import math
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from nnlab.cli import UserError, stop
 
 BATCH = 64
 TEST_BATCH = 1000
@@ -39,11 +42,17 @@ def prepare(net, images, net_name):
 
 
 def train_epoch(net, optimizer, images, labels, epoch):
-    """One pass over the training set in batches of 64, printing every 100 batches."""
+    """One pass over the training set in batches of 64, printing every 100 batches.
+
+    Returns the printed points as [(batch, images seen, loss)]. Stops at a batch
+    boundary when a stop was requested (the epoch then counts as unfinished).
+    """
     net.train()
     n = len(images)
     batches = (n + BATCH - 1) // BATCH
+    logged = []
     for batch_idx in range(batches):
+        stop.check()
         start = batch_idx * BATCH
         data, target = images[start:start + BATCH], labels[start:start + BATCH]
         optimizer.zero_grad()
@@ -51,9 +60,21 @@ def train_epoch(net, optimizer, images, labels, epoch):
         loss.backward()
         optimizer.step()
         if batch_idx % LOG_EVERY == 0:
+            value = loss.item()
+            check_finite(value, f'epoch {epoch}, batch {batch_idx}')
             print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                epoch, batch_idx * len(data), n, 100. * batch_idx / batches, loss.item()),
+                epoch, batch_idx * len(data), n, 100. * batch_idx / batches, value),
                 flush=True)
+            logged.append((batch_idx, batch_idx * len(data), value))
+    return logged
+
+
+def check_finite(loss, where):
+    """A loss that is no longer a number means training diverged: say so, do not go on
+    reporting chance-level accuracy as a result."""
+    if not math.isfinite(loss):
+        raise UserError(f"training diverged at {where} (the loss is {loss}); lower --lr "
+                        f"or --mom")
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ Parameters of each run live in one flat row of theta (K, P):
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
-from scipy.special import expit     # scipy comes with scikit-learn
+from scipy.special import expit  # scipy comes with scikit-learn
 
 GATES = {'srn': 1, 'lstm': 4, 'gru': 3}
 # np.dot without the __array_function__ dispatch layer: 0.8 instead of 1.2 us a call

@@ -12,8 +12,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from check_report import line_equation
-from plotting import plt, save_figure
+from nnlab.perceptron.report import line_equation
+from nnlab.plotting import plt, save_figure
 
 SHADE = ListedColormap(['#ffffff', '#ffd27f'])   # off, on
 TARGET_COLOURS = {0: '#1f5fbf', 1: '#d62728'}

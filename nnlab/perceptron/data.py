@@ -1,8 +1,11 @@
 """The data of Part 2: 2-D points with 0/1 targets, read from a small CSV file.
 
-The file has three columns, x, y and target, one point a row; a header row (any
-non-numeric first row) is skipped. The whole set is one batch, so it is loaded into two
-tensors once.
+The file has three columns, x, y and target, one point a row; a first row with no number
+in it (e.g. `x,y,target`) is a header and skipped; a first row with some numbers is data
+and must be all numbers (`0,0,O` with a letter O is an error, not a header). A UTF-8
+byte-order mark (as some spreadsheet programs write) is ignored. Coordinates must lie
+within +-MAX_COORDINATE, so the network's arithmetic stays finite. The whole set is one
+batch, so it is loaded into two tensors once.
 """
 import csv
 import math
@@ -10,9 +13,11 @@ import os
 
 import torch
 
-from common import UserError
+from nnlab import ROOT
+from nnlab.cli import UserError
 
-DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'check.csv')
+DEFAULT_CSV = os.fspath(ROOT / 'check.csv')
+MAX_COORDINATE = 1e6
 
 
 def _number(text):
@@ -27,14 +32,14 @@ def load_points(path=DEFAULT_CSV):
     """Return (inputs [N, 2], targets [N, 1]) as float32 tensors."""
     fix = f"; fix {path}: each row must be x,y,target with numbers and a 0/1 target"
     try:
-        with open(path, newline='', encoding='utf-8') as f:
+        with open(path, newline='', encoding='utf-8-sig') as f:
             rows = [(n, row) for n, row in enumerate(csv.reader(f), 1)
                     if any(cell.strip() for cell in row)]
     except FileNotFoundError:
         raise UserError(f"data file {path!r} not found; pass --csv FILE")
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise UserError(f"cannot read data file {path!r} ({err}); pass a readable CSV")
-    if rows and any(_number(cell) is None for cell in rows[0][1]):
+    if rows and all(_number(cell) is None for cell in rows[0][1]):
         header_line, header = rows.pop(0)
         if len(header) != 3:
             raise UserError(f"{path} line {header_line}: the header has {len(header)} "
@@ -51,6 +56,10 @@ def load_points(path=DEFAULT_CSV):
             if value is None:
                 raise UserError(f"{path} line {line}: {cell.strip()!r} is not a finite "
                                 f"number" + fix)
+        for cell, value in zip(row[:2], values[:2]):
+            if abs(value) > MAX_COORDINATE:
+                raise UserError(f"{path} line {line}: coordinate {cell.strip()} is outside "
+                                f"+-{MAX_COORDINATE:g}" + fix)
         if values[2] not in (0.0, 1.0):
             raise UserError(f"{path} line {line}: target {row[2].strip()!r} is not 0 or 1"
                             + fix)

@@ -1,13 +1,13 @@
 """The one registry of sequence languages: `--lang` (+ `--embed`, `--length`) -> generator
 and defaults (hidden size, thousands of examples, optimiser, success criterion).
 
-seq_train.py and seq_plot.py both read it, so a language's settings exist once.
+seq_train.py and seq_plot.py both read it, so a language's settings exist once. Only the
+standard library is imported here (the generators load numpy when one is made), so the
+scripts check their flags before anything heavy loads.
 """
 from dataclasses import dataclass, field
 
-from anb2n import CountingLanguage
-from common import UserError
-from reber import ReberLanguage
+from nnlab.cli import UserError
 
 MODELS = ('srn', 'lstm', 'gru')
 MAX_LENGTH = 64          # longer strings make examples of thousands of steps
@@ -56,18 +56,27 @@ class LangSpec:
         """Top of the colour scale (0..max_state)."""
         return self.make(embed=embed, length=length).max_state
 
-    def make(self, embed=False, length=None):
+    def check_options(self, embed=False, length=None):
+        """The --embed/--length combination, checked; returns the length used (or None)."""
         if self.is_reber:
             if length is not None:
                 raise UserError("--length applies to the counting languages only; "
                                 "leave it out for reber")
-            return ReberLanguage(embed=embed)
+            return None
         if embed:
             raise UserError(f"--embed applies to reber only; leave it out for {self.name}")
         if length is None:
-            length = self.default_length
+            return self.default_length
         if not 1 <= length <= MAX_LENGTH:
             raise UserError(f"--length must be in 1..{MAX_LENGTH}, got {length}")
+        return length
+
+    def make(self, embed=False, length=None):
+        length = self.check_options(embed, length)
+        if self.is_reber:
+            from reber import ReberLanguage
+            return ReberLanguage(embed=embed)
+        from anb2n import CountingLanguage
         return CountingLanguage(self.name, self.multiples, length, self.metric)
 
 

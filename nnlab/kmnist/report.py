@@ -1,11 +1,13 @@
-"""What a report needs from a finished run: confused pairs, the matrix as CSV and picture."""
+"""What a report needs from a run: parameter counts, confused pairs, the confusion matrix
+as CSV and picture, the training history."""
 import io
 
 import numpy as np
+import torch.nn as nn
 
-from common import atomic_write_text
-from kuzu_data import CLASSES
-from plotting import plt, save_figure
+from nnlab.files import atomic_write_text
+from nnlab.kmnist.data import CLASSES
+from nnlab.plotting import plt, save_figure
 
 
 def most_confused(confusion, k=3):
@@ -29,6 +31,24 @@ def write_confusion_csv(confusion, path):
     out.write('true\\predicted,' + ','.join(CLASSES) + '\n')
     for name, row in zip(CLASSES, counts):
         out.write(name + ',' + ','.join(map(str, row)) + '\n')
+    return atomic_write_text(path, out.getvalue())
+
+
+HISTORY_COLUMNS = ('kind', 'epoch', 'batch', 'images_seen', 'loss', 'correct', 'accuracy')
+
+
+def write_history_csv(history, path):
+    """The numbers behind the training curve, as printed: a `train` row per 'Train Epoch'
+    line (its batch's loss) and a `test` row per epoch (average test loss, correct,
+    accuracy in %)."""
+    def cell(value):
+        if value is None:
+            return ''
+        return f'{value:.6f}' if isinstance(value, float) else str(value)
+    out = io.StringIO()
+    out.write(','.join(HISTORY_COLUMNS) + '\n')
+    for row in history:
+        out.write(','.join(cell(v) for v in row) + '\n')
     return atomic_write_text(path, out.getvalue())
 
 
@@ -68,3 +88,38 @@ def plot_confusion(confusion, path, title, samples=None):
                                          box_alignment=(1.0, 0.5), frameon=False,
                                          annotation_clip=False))
     return save_figure(fig, path)
+
+
+def _weight_term(weight):
+    """A weight tensor's size as a product, inputs first: Linear 784*10, Conv 1*16*3*3."""
+    shape = list(weight.shape)
+    if len(shape) >= 2:   # torch stores (out, in, ...); people write in * out * kernel
+        shape[0], shape[1] = shape[1], shape[0]
+    return '*'.join(map(str, shape))
+
+
+def parameter_report(net):
+    """Independent (trainable) parameters layer by layer, with the arithmetic, as text.
+
+    One line per layer, `name: weights + biases = subtotal` (e.g.
+    `conv1: 1*16*3*3 + 16 = 160`), then `total: ... = N`. Batch-norm layers count their
+    scale and shift; their running statistics are not trained, so they do not count.
+    """
+    lines = [f"{type(net).__name__}: independent parameters, layer by layer "
+             f"(weights as inputs*outputs[*kernel] + biases)"]
+    subtotals = []
+    for name, module in net.named_modules():
+        params = [(n, p) for n, p in module.named_parameters(recurse=False) if p.requires_grad]
+        if not params:
+            continue
+        terms = [_weight_term(p) if n == 'weight' else str(p.numel()) for n, p in params]
+        subtotal = sum(p.numel() for _, p in params)
+        batch_norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
+        note = '   (batch-norm scale + shift)' if batch_norm else ''
+        lines.append(f"{name}: {' + '.join(terms)} = {subtotal}{note}")
+        subtotals.append(subtotal)
+    total = sum(subtotals)
+    sums = f"{' + '.join(map(str, subtotals))} = " if len(subtotals) > 1 else ''
+    lines.append(f"total: {sums}{total}")
+    return '\n'.join(lines) + '\n'
+

@@ -11,13 +11,13 @@ Restart i starts from the weights a single run with seed `seed + i` starts from,
 arithmetic is arranged so that a network's numbers do not depend on the batch it is in:
 restart i of `--seed S --restarts K` is bit for bit the single run with `--seed S+i`.
 """
-import signal
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from check import WEIGHT_NAMES, weight_shapes
+from nnlab.cli import stop
 
 WEIGHT_DECAY = 1e-5
 STREAK = 2000     # epochs in a row at 100% after which a network stops
@@ -141,26 +141,6 @@ class BatchedAdam:
             self.params[rows], self.exp_avg[rows], self.exp_avg_sq[rows]
 
 
-class StopOnCtrlC:
-    """Inside the block Ctrl-C sets `pressed` instead of raising, so training stops
-    between epochs with every network's state whole."""
-
-    def __enter__(self):
-        self.pressed, self.previous = False, None
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._press)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            pass
-        return self
-
-    def _press(self, signum, frame):
-        self.pressed = True
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-
 @dataclass
 class Restart:
     """How one of the K networks did."""
@@ -215,14 +195,13 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     # a busy machine) and could change how sums are split.
     torch.set_num_threads(1)
     try:
-        with StopOnCtrlC() as ctrl_c:
-            return _train(starts, inputs, targets, lr, epochs, weight_decay, streak,
-                          log, log_every, ctrl_c, stop_at_first)
+        return _train(starts, inputs, targets, lr, epochs, weight_decay, streak,
+                      log, log_every, stop_at_first)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_every, ctrl_c,
+def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_every,
            stop_at_first):
     hid = starts[0]['hid_bias'].numel()
     num, n_points = len(starts), targets.numel()
@@ -269,10 +248,10 @@ def _train(starts, inputs, targets, lr, epochs, weight_decay, streak, log, log_e
                 first_done = int(gone.min())
             if not len(alive) or stop_at_first:
                 break
-        if ctrl_c.pressed:
+        if stop.requested:
             break
     final[alive], stopped[alive], final_run[alive] = adam.params, epoch, run
-    return _results(final, inputs, targets, hid, final_run, stopped, ctrl_c.pressed, first_done)
+    return _results(final, inputs, targets, hid, final_run, stopped, stop.requested, first_done)
 
 
 def _results(params, inputs, targets, hid, run, stopped, interrupted, first_done):

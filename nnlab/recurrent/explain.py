@@ -160,8 +160,8 @@ def fit_table(units, quantities, step):
         line = r_squared(u, x)
         two = (_r2_two_lines(u, x, step[q.subset] % 2) if not q.name.startswith('phase')
                else line)
-        table[q.name] = [Fit(float(t), True) if t >= l + ALTERNATION_GAIN
-                         else Fit(float(l), False) for l, t in zip(line, two)]
+        table[q.name] = [Fit(float(t), True) if t >= one + ALTERNATION_GAIN
+                         else Fit(float(one), False) for one, t in zip(line, two)]
     return table
 
 

@@ -255,7 +255,7 @@ def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATE
     if num_states is not None:
         distinct = len(np.unique(np.round(points, 4), axis=0))
         if num_states > distinct:
-            from common import UserError
+            from nnlab.cli import UserError
             raise UserError(f"--states {num_states} is more than the {distinct} "
                             f"distinct hidden vectors seen; choose a smaller number")
         centers = (_cut(sample, tree, num_states) if num_states > 1

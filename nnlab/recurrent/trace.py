@@ -42,7 +42,7 @@ class Trace:
 
 
 @torch.no_grad()
-def run(model, examples, batch_size=256):
+def trace_model(model, examples, batch_size=256):
     """The model's hidden states, cell states (LSTM) and output probabilities."""
     num_symbols = model.num_input
     hidden, cells, probs = [], [], []

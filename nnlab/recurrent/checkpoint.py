@@ -7,14 +7,14 @@ mismatched file is refused with a clear message. The embedded Reber grammar is n
 `reber_embed_...`; run i of `--restarts` adds `_r{i}` before the thousands. A Ctrl-C
 checkpoint between thousands has a decimal name, e.g. `anb2n_srn2_23.456.pth`.
 """
-import argparse
 import glob
 import os
 import re
 
 import torch
 
-from common import UserError, atomic_torch_save
+from nnlab.cli import UserError
+from nnlab.files import atomic_torch_save
 from seq_models import make_model
 
 FORMAT = 'kuzu-seq-1'
@@ -30,17 +30,6 @@ def format_thousands(thousands):
     """100 -> '100'; 23.456 -> '23.456' (steps are whole, so 3 decimals at most)."""
     steps = round(float(thousands) * 1000)
     return str(steps // 1000) if steps % 1000 == 0 else f"{steps / 1000:.3f}".rstrip('0')
-
-
-def epoch_type(text):
-    """argparse type for a checkpoint's thousands: '100' or '23.456'."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected thousands of examples, got {text!r}")
-    if not value > 0 or value != value or value == float('inf'):
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
-    return value
 
 
 def checkpoint_path(out_path, lang, model, hid, thousands, embed=False, run=None):
@@ -61,6 +50,11 @@ def _epochs_of(folder, name):
         if match:
             found.append(match.group(1))
     return sorted(found, key=float)
+
+
+def is_checkpoint_name(basename, name):
+    """A checkpoint of run name `name`: {name}_{thousands}.pth or {name}_r{i}_{thousands}.pth."""
+    return re.fullmatch(re.escape(name) + r'(_r\d+)?_\d+(\.\d+)?\.pth', basename) is not None
 
 
 def save(path, model, meta):

@@ -3,19 +3,19 @@
 Run i uses seed `seed + i` for its initial weights (a torch.Generator), its training
 examples and its check examples (numpy Generators), so run i of `--restarts K` is exactly
 the single run `--seed seed+i`. Every step is one optimiser step per run on that run's own
-example (seq_bptt.py does the arithmetic). Every 1000 steps each run is checked on a fresh
+example (bptt.py does the arithmetic). Every 1000 steps each run is checked on a fresh
 example; every 10,000 steps (and at the end) each run's weights are saved.
 """
-import signal
 import time
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits      # comes with scikit-learn
+from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
-import seq_checkpoint
-from common import UserError
-from seq_bptt import BatchedNet, FlatOptimizer
+from nnlab.cli import UserError, stop
+from nnlab.recurrent import checkpoint
+from nnlab.recurrent.bptt import BatchedNet, FlatOptimizer
 from seq_models import make_model
 
 CHECK_EVERY = 1000
@@ -33,44 +33,57 @@ def pack_block(runs):
     return block, lengths
 
 
-class StopRequested(Exception):
-    """Ctrl-C arrived; the loop stopped at a step boundary."""
+@dataclass(frozen=True)
+class Config:
+    """What seq_train.py trains (its flags, with the language defaults filled in)."""
+    lang: str = 'anb2n'
+    embed: bool = False
+    length: int | None = None
+    model: str = 'srn'
+    hid: int = 2
+    optim: str = 'sgd'
+    lr: float = 0.005
+    mom: float = 0.0
+    weight_decay: float = 1e-4
+    init: float | None = None
+    epoch: int = 100               # thousands of training examples
+    seed: int = 0
+    seed_drawn: bool = False
+    restarts: int = 1
+    out_path: str = 'net'
+    summary: str | None = None
 
 
 class Trainer:
 
-    def __init__(self, spec, lang, args):
-        self.spec, self.lang, self.args = spec, lang, args
-        self.K = args.restarts
-        self.seeds = [args.seed + i for i in range(self.K)]
+    def __init__(self, spec, lang, config):
+        self.spec, self.lang, self.config = spec, lang, config
+        self.K = config.restarts
+        self.seeds = [config.seed + i for i in range(self.K)]
         S = lang.num_symbols
-        models = [make_model(args.model, S, args.hid, S, init=args.init,
+        models = [make_model(config.model, S, config.hid, S, init=config.init,
                              generator=torch.Generator().manual_seed(s)) for s in self.seeds]
-        self.net = BatchedNet(args.model, S, args.hid, self.K)
+        self.net = BatchedNet(config.model, S, config.hid, self.K)
         self.theta = np.stack([self.net.layout.from_model(m) for m in models])
-        self.opt = FlatOptimizer(args.optim, self.theta.shape, args.lr, args.mom,
-                                 args.weight_decay)
+        self.opt = FlatOptimizer(config.optim, self.theta.shape, config.lr, config.mom,
+                                 config.weight_decay)
         self.data_rngs = [np.random.default_rng(s) for s in self.seeds]
         self.check_rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
         self.checks = [[] for _ in range(self.K)]        # metric at each check, per run
         self.final_checks = [[] for _ in range(self.K)]  # embedded Reber: the final: error
         self.step = 0
         self.saved = []                                  # paths written, in order
-        self._stop = False
 
     # --- the loop -----------------------------------------------------------------
     def train(self, steps, report):
         """Train to `steps` examples per run; `report(trainer, examples, hidden, probs)`
-        is called after each check."""
-        previous = signal.signal(signal.SIGINT, self._request_stop)
-        try:
-            # BLAS threads only add overhead to these tiny products; a diverging run (too
-            # large --lr) overflows quietly and check() reports it
-            with threadpool_limits(1), np.errstate(over='ignore', invalid='ignore',
-                                                   divide='ignore'):
-                self._train(steps, report)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        is called after each check. A stop request (nnlab.cli.stop) ends it at a step
+        boundary with Interrupted."""
+        # BLAS threads only add overhead to these tiny products; a diverging run (too
+        # large --lr) overflows quietly and check() reports it
+        with threadpool_limits(1), np.errstate(over='ignore', invalid='ignore',
+                                               divide='ignore'):
+            self._train(steps, report)
 
     def _train(self, steps, report):
         while self.step < steps:
@@ -79,8 +92,7 @@ class Trainer:
             block, lengths = pack_block([(seq, n) for seq, _, _, n in samples])
             longest = lengths.max(axis=1).tolist()
             for s in range(block_size):
-                if self._stop:
-                    raise StopRequested()
+                stop.check()
                 seqs = block[s, :longest[s]]
                 self.net.loss_and_grad(self.theta, seqs[:-1], seqs[1:], want_loss=False)
                 self.opt.step(self.theta, self.net.grad)
@@ -89,11 +101,6 @@ class Trainer:
                 report(self, *self.check())
             if self.step % SAVE_EVERY == 0 or self.step == steps:
                 self.save_all()
-
-    def _request_stop(self, signum, frame):
-        if self._stop:                                   # second Ctrl-C: stop right now
-            raise KeyboardInterrupt
-        self._stop = True
 
     # --- checks --------------------------------------------------------------------
     def check(self):
@@ -106,7 +113,7 @@ class Trainer:
                 self.final_checks[k].append(self.lang.final_error(ex, probs[k]))
         if not np.isfinite([c[-1] for c in self.checks]).any():
             raise UserError(f"training diverged by step {self.step}: the outputs are no longer "
-                            f"numbers; lower --lr (now {self.args.lr})")
+                            f"numbers; lower --lr (now {self.config.lr})")
         return examples, hidden, probs
 
     def forward(self, examples):
@@ -133,30 +140,28 @@ class Trainer:
 
     def model_of(self, k):
         S = self.lang.num_symbols
-        model = make_model(self.args.model, S, self.args.hid, S)
+        model = make_model(self.config.model, S, self.config.hid, S)
         return self.net.layout.to_model(self.theta[k], model)
 
     def meta(self, k, interrupted=False):
-        a = self.args
+        c = self.config
         met, used, mean = self.verdict(k)
-        return dict(lang=a.lang, embed=bool(a.embed), length=getattr(self.lang, 'length', None),
-                    model=a.model, hid=a.hid, num_input=self.lang.num_symbols,
+        return dict(lang=c.lang, embed=bool(c.embed), length=getattr(self.lang, 'length', None),
+                    model=c.model, hid=c.hid, num_input=self.lang.num_symbols,
                     num_out=self.lang.num_symbols, step=self.step,
                     thousands=self.step / 1000, seed=self.seeds[k], run=self.run_index(k),
                     restarts=self.K, metric=self.spec.metric, threshold=self.spec.threshold,
                     checks=[float(v) for v in self.checks[k]], success=bool(met),
-                    interrupted=interrupted,
-                    args={key: value for key, value in vars(a).items()
-                          if isinstance(value, (int, float, str, bool, type(None)))})
+                    interrupted=interrupted, config=asdict(c))
 
     def save_all(self, interrupted=False):
         paths = []
         for k in range(self.K):
-            path = seq_checkpoint.checkpoint_path(self.args.out_path, self.args.lang,
-                                                  self.args.model, self.args.hid,
-                                                  self.step / 1000, self.args.embed,
-                                                  self.run_index(k))
-            seq_checkpoint.save(path, self.model_of(k), self.meta(k, interrupted))
+            path = checkpoint.checkpoint_path(self.config.out_path, self.config.lang,
+                                              self.config.model, self.config.hid,
+                                              self.step / 1000, self.config.embed,
+                                              self.run_index(k))
+            checkpoint.save(path, self.model_of(k), self.meta(k, interrupted))
             paths.append(path)
         self.saved.extend(paths)
         return paths

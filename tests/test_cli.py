@@ -1,11 +1,12 @@
-"""The shared helpers every script relies on for clean failures and safe files."""
+"""The shared machinery every script relies on: clean failures, signals, safe files."""
 import argparse
 import os
 
 import pytest
 
-from common import (UserError, atomic_write, atomic_write_text, ensure_dir, run_cli,
-                    str2bool)
+from nnlab.args import str2bool
+from nnlab.cli import UserError, run_cli
+from nnlab.files import atomic_write, atomic_write_text, ensure_dir
 
 
 def test_str2bool_is_a_real_boolean():

@@ -10,15 +10,16 @@ match the course's per-sample pipeline bit for bit.
 """
 import contextlib
 import io
+import math
 import os
 import socket
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from common import UserError
+from nnlab import ROOT
+from nnlab.cli import UserError
 
 CLASSES = ('o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo')
 FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
@@ -26,7 +27,8 @@ FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049   # IDX: unsigned bytes, 3 resp. 1 dimensions
 SIDE = 28
 # Course machines have no internet but a read-only copy of KMNIST beside the checkout.
-SHARED_COPY = Path(__file__).resolve().parent.parent / 'shared' / 'data'
+SHARED_COPY = ROOT.parent / 'shared' / 'data'
+FULL_TRAIN = 60000          # images in the official training set
 
 
 def default_root():
@@ -44,18 +46,56 @@ def missing_files(root):
             if not os.path.isfile(os.path.join(folder, name))]
 
 
+def _missing_folders(folder):
+    """`folder` and every ancestor of it that does not exist yet, deepest first."""
+    missing = []
+    folder = os.path.abspath(folder)
+    while not os.path.exists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
+
+
+def _network_reason(urls, timeout=5):
+    """None if one of the download addresses answers (through any proxy the environment
+    names, as the download itself will), else why not. Nothing is written."""
+    import urllib.error
+    import urllib.request
+    reason = 'no download address'
+    for url in urls:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, method='HEAD'),
+                                   timeout=timeout).close()
+            return None
+        except urllib.error.HTTPError:
+            return None                     # the server answered: the network works
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            reason = f"cannot reach {url}: {getattr(err, 'reason', err)}"
+    return reason
+
+
 def ensure_downloaded(root):
-    """Download KMNIST into `root` if any file is missing; one clear line if we cannot."""
+    """Download KMNIST into `root` if any file is missing; one clear line if we cannot.
+
+    The network is tried before anything is printed or created, so an offline machine
+    gets no 'downloading' line and no empty folders.
+    """
     missing = missing_files(root)
     if not missing:
         return
     folder = raw_folder(root)
     where = (f"put the four files {', '.join(n for p in FILES.values() for n in p)} "
              f"into {folder} or pass --data DIR (the folder that holds KMNIST/raw)")
-    print(f"KMNIST not found in {folder}; downloading (about 20 MB) ...", flush=True)
     import torchvision
-    created = [d for d in (os.fspath(root), os.path.dirname(folder), folder)
-               if not os.path.exists(d)]
+    offline = _network_reason(torchvision.datasets.KMNIST.mirrors)
+    if offline:
+        raise UserError(f"KMNIST files missing ({', '.join(missing)}) and no network to "
+                        f"download them ({offline}); {where}")
+    print(f"KMNIST not found in {folder}; downloading (about 20 MB) ...", flush=True)
+    created = _missing_folders(folder)
     chatter = io.StringIO()
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(60)   # a dead network should fail, not hang
@@ -64,10 +104,8 @@ def ensure_downloaded(root):
         with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
             for train in (True, False):
                 torchvision.datasets.KMNIST(os.fspath(root), train=train, download=True)
-    except KeyboardInterrupt:
-        raise
     except Exception as err:
-        for d in reversed(created):   # leave no empty folders behind
+        for d in created:   # deepest first: leave no empty folders behind
             with contextlib.suppress(OSError):
                 os.rmdir(d)
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
@@ -96,7 +134,7 @@ def _read_idx(path, magic, dims):
         raise UserError(f"{path} is not an IDX file of this kind (magic number "
                         f"{found_magic}, expected {magic}); {fix}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(dims))
-    expected = header + int(np.prod(shape))
+    expected = header + math.prod(shape)          # Python ints: no overflow
     if len(raw) != expected:
         kind = 'truncated' if len(raw) < expected else 'too long'
         raise UserError(f"{path} is {kind}: {len(raw)} bytes, its header "

@@ -1,0 +1,103 @@
+"""Argument types and checks for every script: each kind of value means one thing everywhere.
+
+- a seed is a whole number in 0..2**32-1 (numpy's seeds stop there), and with
+  `--restarts K` so is seed+K-1;
+- a learning rate is a finite number above 0; momentum finite, at least 0 and below 1
+  (at 1 and above SGD's steps grow without end);
+- a size (hidden units, restarts, counts) is a whole number from 1 to a bound that keeps
+  memory and time sane; each flag's help says which bound and why.
+
+Bad values become one line through `CliParser.error` -> UserError -> run_cli.
+Only the standard library is imported here.
+"""
+import argparse
+import math
+
+from nnlab.cli import UserError
+
+MAX_SEED = 2**32 - 1
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse.ArgumentParser whose errors are one line: raises UserError (via run_cli:
+    `error: ...`, exit code 2) instead of printing the usage block."""
+
+    def error(self, message):
+        raise UserError(f"{message}; see {self.prog} --help")
+
+
+def _type(name, parse):
+    """Name an argparse type function (argparse shows the name in some messages)."""
+    parse.__name__ = name
+    return parse
+
+
+def _float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+
+
+def whole(low, high, why):
+    """A whole number in low..high; `why` says what the upper bound protects."""
+    def parse(text):
+        value = _int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,} ({why}), got {value:,}")
+        return value
+    parse.bounds = f"{low}..{high:,}: {why}"
+    return _type('whole number', parse)
+
+
+def number(low=None, high=None, low_open=False, high_open=False, what='a number'):
+    """A finite float within [low, high] (open ends where asked)."""
+    def parse(text):
+        value = _float(text)
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+    return _type(what, parse)
+
+
+seed = _type('seed', whole(0, MAX_SEED, 'numpy seeds are 32-bit'))
+learning_rate = number(0.0, None, low_open=True, what='a finite number above 0')
+momentum = number(0.0, 1.0, high_open=True, what='a finite number, at least 0 and below 1')
+nonnegative = number(0.0, 1e6, what='a finite number from 0 to 1e6')
+positive = number(0.0, 1e6, low_open=True, what='a finite number above 0 (at most 1e6)')
+
+
+def str2bool(text):
+    """A real boolean: `--embed False` means False."""
+    value = str(text).strip().lower()
+    if value in ('1', 'true', 't', 'yes', 'y', 'on'):
+        return True
+    if value in ('0', 'false', 'f', 'no', 'n', 'off'):
+        return False
+    raise argparse.ArgumentTypeError(f"expected a boolean (True/False), got {text!r}")
+
+
+def check_seed_block(first, count, flag='--restarts'):
+    """Seeds first..first+count-1 must all be valid seeds."""
+    if first + count - 1 > MAX_SEED:
+        raise UserError(f"--seed {first} with {flag} {count} needs seeds up to "
+                        f"{first + count - 1}, above {MAX_SEED} (2**32-1); use a smaller --seed")
+
+
+def seed_help(default_text):
+    return f"random seed, a whole number 0..2**32-1 ({default_text}); the same seed " \
+           f"prints the same numbers"

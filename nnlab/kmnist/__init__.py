@@ -1,0 +1,1 @@
+"""Part 1: Japanese character recognition on KMNIST."""

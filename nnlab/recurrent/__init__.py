@@ -1,0 +1,1 @@
+"""Part 3: hidden-unit dynamics of recurrent networks on formal languages."""

@@ -1,0 +1,190 @@
+"""seq_plot.py's work: look inside a trained recurrent network (a checkpoint of seq_train.py).
+
+Prints the parameters and the outputs of fresh examples, then draws the hidden states
+coloured by the language's state for every pair of units (and 3-D views for 3+ units);
+with --context the LSTM's cell states too, with --fsm the extracted state machine, with
+--explain which units count.
+"""
+import itertools
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlab.files import ensure_dir, probe_temporary
+from nnlab.plotting import plt, save_figure, use_window
+from nnlab.recurrent import checkpoint, explain, fsm, languages, views
+from nnlab.recurrent.trace import trace_model
+from nnlab.seeds import set_seed
+
+
+@dataclass(frozen=True)
+class PlotConfig:
+    lang: str = 'anb2n'
+    embed: bool = False
+    length: int | None = None
+    model: str = 'srn'
+    hid: int = 2
+    epoch: float = 100            # the checkpoint, in thousands of examples
+    run: int | None = None        # run i of seq_train.py --restarts
+    seed: int = 0
+    out_path: str = 'net'
+    num_plot: int = 10
+    plot_dir: str = 'plot'
+    show: bool = False
+    context: bool = False
+    fsm: bool = False
+    states: int | None = None
+    explain: bool = False
+    examples: int = 300
+
+
+def print_parameters(model):
+    for name, param in model.named_parameters():
+        print(name, param.data)
+
+
+def run(args):
+    """seq_plot.py's work; `args` is a PlotConfig."""
+    set_seed(args.seed)
+    if args.show:
+        use_window()
+    model, meta = checkpoint.load_epoch(args.out_path, args.lang, args.model, args.hid,
+                                        args.epoch, args.embed, args.run)
+    # fail before the work if the pictures cannot be written
+    probe_temporary(ensure_dir(args.plot_dir), args.plot_dir)
+    # Analyse the strings the network was trained on unless asked otherwise.
+    length = args.length if args.length is not None else meta.get('length')
+    lang = languages.make_language(args.lang, args.embed, length)
+    name = checkpoint.stem(args.lang, args.model, args.hid, args.embed, args.run)
+    label = f"{name}, {checkpoint.format_thousands(args.epoch)}k examples"
+    rng = np.random.default_rng(args.seed)
+    saved = []
+
+    def save(fig, suffix):
+        path = os.path.join(args.plot_dir, f"{name}_{suffix}")
+        save_figure(fig, path, close=not args.show)
+        saved.append(path)
+
+    print_parameters(model)
+    traced = trace_model(model, lang.sample_many(rng, args.num_plot))
+    for i, ex in enumerate(traced.examples):
+        lang.print_outputs(i, ex, traced.hidden[i], traced.probs[i],
+                           context=traced.cell[i] if args.context else None)
+
+    plot_states(traced, lang.max_state, label, save, saved, args.plot_dir, name, 'h', '')
+    if args.context:
+        plot_states(traced, lang.max_state, label + ', cell states', save, saved,
+                    args.plot_dir, name, 'c', 'ctx_', cell=True)
+
+    if args.fsm or args.explain:
+        fresh = trace_model(model, lang.sample_many(rng, args.examples))
+    if args.fsm:
+        held_out = trace_model(model, lang.sample_many(rng, max(args.examples // 3, 1)))
+        extract_machine(fresh, held_out, lang, args, label, save)
+    if args.explain:
+        explain_units(fresh, args, label, save)
+
+    print()
+    for path in saved:
+        print(f"saved {path}")
+    if args.show:
+        plt.show()
+    return 0
+
+
+def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, infix,
+                cell=False):
+    """Pair scatters of every two units; for 3+ units the 3-D views and the rotation."""
+    points = trace.points(cell=cell)
+    colours = trace.colours()
+    initial = trace.initial_cell if cell else trace.initial
+    for j, k in itertools.combinations(range(points.shape[1]), 2):
+        save(views.pair_scatter(points, colours, max_state, j, k, initial, label,
+                                    prefix), f"{infix}{j}{k}.jpg")
+    if points.shape[1] >= 3:
+        note = '' if points.shape[1] == 3 else f' (units 0-2 of {points.shape[1]})'
+        save(views.scatter_3d(points, colours, max_state, initial, label + note,
+                                  prefix), f"{infix}3d.jpg")
+        save(views.views_3d(points, colours, max_state, initial, label + note,
+                                prefix), f"{infix}3d_views.jpg")
+        gif = os.path.join(plot_dir, f"{name}_{infix}3d.gif")
+        views.rotation_gif(gif, points, colours, max_state, initial, label + note,
+                               prefix)
+        saved.append(gif)
+
+
+def extract_machine(fresh, held_out, lang, args, label, save):
+    """Cluster the hidden states into a machine, print it, check it, draw it."""
+    # An LSTM's state is its hidden and cell vectors together; both carry over.
+    with_cell = args.model == 'lstm'
+    paths = fresh.paths(with_cell)
+    seqs = [ex.seq for ex in fresh.examples]
+    clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states,
+                                        seed=args.seed)
+    machine = fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
+    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
+                                  [ex.probs for ex in held_out.examples], held_out.probs)
+    space = 'hidden and cell states' if with_cell else 'hidden states'
+    print()
+    print(f"finite state machine in the {space} of {len(paths)} fresh examples "
+          f"({sum(len(p) for p in paths)} points):")
+    print(fsm.format_machine(machine, f"state machine: {machine.num_states} states, "
+                                 f"start state s{machine.start}\n"
+                                 f"(number of states: {clustering.how})"))
+    minimal, groups = fsm.minimise(machine)
+    names = [f"s{g[0]}" for g in groups]
+    if minimal.num_states < machine.num_states:
+        print()
+        print(f"merging states that behave alike (the same most likely next symbol, "
+              f"equivalent successors) leaves {minimal.num_states} states:")
+        print(fsm.format_groups(groups))
+        print(fsm.format_machine(minimal, f"minimal machine: {minimal.num_states} "
+                                     f"states, start state {names[minimal.start]}", names))
+    print()
+    print(fsm.format_check(check))
+
+    labels = np.concatenate(clustering.labels)
+    # Colour the initial rows like the end of a string (state 0): what precedes a string.
+    colours = np.concatenate([np.concatenate([[0], ex.state]) for ex in fresh.examples])
+    points = np.concatenate([p[:, :fresh.initial.shape[0]] for p in paths])
+    for j, k in itertools.combinations(range(points.shape[1]), 2):
+        save(views.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
+                                   fresh.initial, label), f"{j}{k}_fsm.jpg")
+    # The diagram shows the minimal machine; rows follow the typical (median) colour of
+    # a state's points, and (counting languages) lanes the n of their strings.
+    row_key = np.array([np.median(colours[np.isin(labels, g)]) for g in groups])
+    side = None
+    if not languages.get_spec(args.lang).is_reber:
+        n = np.concatenate([np.concatenate([[0], explain.counting_quantities(
+            ex.text)[2]["A's seen"]]) for ex in fresh.examples])
+        side = np.array([np.median(n[np.isin(labels, g)]) for g in groups])
+    members = [" ".join(f"s{s}" for s in g[1:]) for g in groups]
+    if minimal.num_states < machine.num_states:
+        members = [f"+ {m}" if m else "" for m in members]
+        title = (f"{label}: {machine.num_states} states in the {space}, "
+                 f"{minimal.num_states} after merging alike ones")
+    else:
+        title = f"{label}: {machine.num_states} states in the {space}"
+    save(views.state_diagram(minimal, row_key, title, names, members, side),
+         "fsm.jpg")
+
+
+def explain_units(fresh, args, label, save):
+    """R^2 of each unit against each counting quantity; the picture of the best fits."""
+    phase, step, quantities = explain.quantities_of([ex.text for ex in fresh.examples])
+    units = fresh.points()
+    names = [f"h{i}" for i in range(units.shape[1])]
+    if fresh.cell is not None:
+        units = np.concatenate([units, fresh.points(cell=True)], axis=1)
+        names += [f"c{i}" for i in range(fresh.cell[0].shape[1])]
+    table = explain.fit_table(units, quantities, step)
+    print()
+    print(f"counter analysis over {len(fresh.examples)} fresh examples "
+          f"({len(units)} positions):")
+    print(explain.format_explain(table, quantities, names))
+    save(views.explain_figure(units, names, quantities, table, phase, step,
+                                  title=f"what the units track: {label}",
+                                  seed=args.seed), "explain.jpg")
+
+
