@@ -58,6 +58,7 @@ def whole(low, high, why):
         if value > high:
             raise argparse.ArgumentTypeError(f"must be at most {high:,} ({why}), got {value:,}")
         return value
+    parse.low, parse.high = low, high
     parse.bounds = f"{low}..{high:,}: {why}"
     return _type('whole number', parse)
 

@@ -78,7 +78,7 @@ def test_writes_the_pictures_with_the_course_names(hand_run):
     expected = {f'anbn_srn7_{p}.jpg' for p in pairs}
     expected |= {f'anbn_srn7_{p}_fsm.jpg' for p in pairs}
     expected |= {'anbn_srn7_3d.jpg', 'anbn_srn7_3d_views.jpg', 'anbn_srn7_3d.gif',
-                 'anbn_srn7_fsm.jpg', 'anbn_srn7_explain.jpg'}
+                 'anbn_srn7_fsm.jpg', 'anbn_srn7_explain.jpg', 'anbn_srn7_analysis.json'}
     assert {p.name for p in plot.iterdir()} == expected
     for name in expected:
         assert f'saved {plot / name}' in out
@@ -86,6 +86,16 @@ def test_writes_the_pictures_with_the_course_names(hand_run):
         assert im.format == 'JPEG' and im.size[0] > 300
     with Image.open(plot / 'anbn_srn7_3d.gif') as gif:
         assert gif.format == 'GIF' and gif.n_frames > 10
+
+
+def test_analysis_record_holds_what_was_printed(hand_run):
+    import json
+    folder, out = hand_run
+    analysis = json.loads((folder / 'plot' / 'anbn_srn7_analysis.json').read_text())
+    assert analysis['fsm']['states'] == analysis['fsm']['minimal_states'] == 6
+    assert analysis['fsm']['text'] in out and analysis['explain']['text'] in out
+    assert analysis['fsm']['accepted'] == analysis['fsm']['examples'] == 30
+    assert analysis['checkpoint'].endswith('anbn_srn7_5.pth')
 
 
 def test_extracts_the_machine_it_was_built_with(hand_run):
@@ -136,7 +146,8 @@ def test_plots_a_trained_srn_reproducibly(trained, run_module):
     assert first.returncode == 0, first.stderr
     assert first.stdout.replace('/a/', '/b/') == second.stdout
     assert {p.name for p in (trained / 'a').iterdir()} == {
-        'anb2n_srn2_01.jpg', 'anb2n_srn2_01_fsm.jpg', 'anb2n_srn2_fsm.jpg'}
+        'anb2n_srn2_01.jpg', 'anb2n_srn2_01_fsm.jpg', 'anb2n_srn2_fsm.jpg',
+        'anb2n_srn2_analysis.json'}
     tables = machine_sections(first.stdout)
     assert tables and all(tables)
     states = int(re.search(r'^state machine: (\d+) states', first.stdout, re.M).group(1))

@@ -63,29 +63,87 @@ def save(path, model, meta):
     return path
 
 
-def _missing_message(path):
-    folder, base = os.path.split(path)
-    match = re.match(r'(.+)_\d+(?:\.\d+)?\.pth$', base)
-    epochs = _epochs_of(folder, match.group(1)) if match else []
+def _stems_in(folder, prefix):
+    """{run name: [thousands]} of the checkpoints in `folder` whose names start with prefix."""
+    found = {}
+    for path in glob.glob(os.path.join(glob.escape(folder or '.'), prefix + '*.pth')):
+        match = re.fullmatch(r'(.+)_(\d+(?:\.\d+)?)\.pth', os.path.basename(path))
+        if match and os.path.isfile(path):
+            found.setdefault(match.group(1), []).append(match.group(2))
+    return {name: sorted(epochs, key=float) for name, epochs in found.items()}
+
+
+def missing_message(folder, lang, model, hid, thousands, embed=False, run=None):
+    """Why there is no checkpoint for these flags, and what exists instead."""
+    path = checkpoint_path(folder, lang, model, hid, thousands, embed, run)
+    name = stem(lang, model, hid, embed, run)
+    epochs = _epochs_of(folder, name)
     if epochs:
-        return (f"no checkpoint {path}; epochs saved for {match.group(1)}: "
-                f"{', '.join(epochs)} (pick one with --epoch)")
-    return (f"no checkpoint {path} and none for that language/model/size in "
-            f"{folder or '.'}; train it first with seq_train.py (same --lang --model --hid)")
+        return (f"no checkpoint {path}; epochs saved for {name}: {', '.join(epochs)} "
+                f"(pick one with --epoch)")
+    if run is None:
+        runs = sorted(int(n.rsplit('_r', 1)[1]) for n in _stems_in(folder, name + '_r')
+                      if re.fullmatch(re.escape(name) + r'_r\d+', n))
+        if runs:
+            return (f"no checkpoint {path}; that training ran several runs (--restarts) and "
+                    f"stopped before it saved the best under the plain name: pick one with "
+                    f"--run i (runs saved: {', '.join(map(str, runs))})")
+    language = f"{lang}{'_embed' if embed else ''}_"
+    others = sorted(n for n in _stems_in(folder, language)
+                    if re.fullmatch(r'[a-z]+\d+', n[len(language):]))     # model and size
+    if others:
+        return (f"no checkpoint {path}; for {lang} {folder or '.'} holds "
+                f"{', '.join(n + '_*' for n in others)}: pass the --model and --hid of one "
+                f"of those (and --epoch), or train {model} {hid} with seq_train.py")
+    return (f"no checkpoint {path} and none for {lang} in {folder or '.'}; train it first "
+            f"with seq_train.py (same --lang --model --hid)")
+
+
+def _check_meta(meta):
+    """The metadata fields loading relies on, with sane types and sizes; else why not."""
+    from nnlab.recurrent.flags import hidden_units
+    from nnlab.recurrent.languages import LANGUAGES, MODELS
+    if not isinstance(meta, dict):
+        return 'its metadata is not a dictionary'
+    checks = {'lang': lambda v: v in LANGUAGES, 'model': lambda v: v in MODELS,
+              'embed': lambda v: isinstance(v, bool),
+              'hid': lambda v: _whole(v) and 1 <= v <= hidden_units.high,
+              'num_input': lambda v: _whole(v) and 1 <= v <= 64,
+              'num_out': lambda v: _whole(v) and 1 <= v <= 64,
+              'length': lambda v: v is None or (_whole(v) and 1 <= v <= 64)}
+    for field, ok in checks.items():
+        if field not in meta and field != 'length':
+            return f'its metadata has no {field!r}'
+        if not ok(meta.get(field)):
+            return f'its metadata has a bad {field!r} ({meta.get(field)!r})'
+    return None
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def load(path, lang=None, model=None, hid=None, embed=None):
     """Load a checkpoint into its model; refuse a missing, corrupt or mismatched file."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise UserError(f"{path} is a folder, not a checkpoint; move it out of the way or "
+                        f"pick another --epoch")
     if not os.path.isfile(path):
-        raise UserError(_missing_message(path))
+        raise UserError(f"no checkpoint {path}; check the path")
+    unreadable = (f"{path} is not a readable seq_train.py checkpoint (corrupt or another "
+                  f"kind of file); retrain or pick another --epoch")
     try:
         blob = torch.load(path, map_location='cpu', weights_only=True)
-        meta, state = blob['meta'], blob['state_dict']
-        if blob.get('format') != FORMAT:
-            raise ValueError('format')
-    except Exception:
-        raise UserError(f"{path} is not a readable seq_train.py checkpoint (corrupt or "
-                        f"another kind of file); retrain or pick another --epoch")
+    except Exception:       # torch raises many kinds for a damaged or foreign file
+        raise UserError(unreadable)
+    if not isinstance(blob, dict) or blob.get('format') != FORMAT or \
+            not isinstance(blob.get('state_dict'), dict):
+        raise UserError(unreadable)
+    meta, state = blob.get('meta'), blob['state_dict']
+    problem = _check_meta(meta)
+    if problem:
+        raise UserError(f"{path} is damaged: {problem}; retrain it")
     wanted = dict(lang=lang, model=model, hid=hid, embed=embed)
     wrong = {k: v for k, v in wanted.items() if v is not None and meta.get(k) != v}
     if wrong:
@@ -96,14 +154,19 @@ def load(path, lang=None, model=None, hid=None, embed=None):
     net = make_model(meta['model'], meta['num_input'], meta['hid'], meta['num_out'])
     try:
         net.load_state_dict(state)
-    except (RuntimeError, KeyError) as err:
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
         raise UserError(f"{path} does not fit a {meta['model']} with {meta['hid']} hidden "
-                        f"units ({str(err).splitlines()[0]}); retrain it")
+                        f"units ({str(err).splitlines()[0] if str(err) else err}); retrain it")
+    if not all(torch.isfinite(p).all() for p in net.parameters()):
+        raise UserError(f"{path} holds weights that are not finite numbers (the training "
+                        f"diverged); retrain with a lower --lr")
     net.eval()
-    return net, meta
+    return net, dict(meta, path=path)
 
 
 def load_epoch(out_path, lang, model, hid, thousands, embed=False, run=None):
     """load() of the file checkpoint_path() names, checked against the same flags."""
     path = checkpoint_path(out_path, lang, model, hid, thousands, embed, run)
+    if not os.path.exists(path):
+        raise UserError(missing_message(out_path, lang, model, hid, thousands, embed, run))
     return load(path, lang=lang, model=model, hid=hid, embed=embed)

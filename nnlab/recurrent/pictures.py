@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.files import ensure_dir, probe_temporary
+from nnlab.files import atomic_write_json, ensure_dir, probe_temporary
 from nnlab.plotting import plt, save_figure, use_window
 from nnlab.recurrent import checkpoint, explain, fsm, languages, views
 from nnlab.recurrent.trace import trace_model
@@ -77,14 +77,24 @@ def run(args):
         plot_states(traced, lang.max_state, label + ', cell states', save, saved,
                     args.plot_dir, name, 'c', 'ctx_', cell=True)
 
+    analysis = dict(format='nnlab-analysis-1', checkpoint=meta.get('path'),
+                    lang=args.lang, embed=args.embed, model=args.model, hid=args.hid,
+                    epoch=args.epoch, run=args.run, seed=args.seed,
+                    trained=dict(seed=meta.get('seed'), success=meta.get('success'),
+                                 checks=meta.get('checks'), metric=meta.get('metric'),
+                                 threshold=meta.get('threshold')))
     if args.fsm or args.explain:
         fresh = trace_model(model, lang.sample_many(rng, args.examples))
     if args.fsm:
         held_out = trace_model(model, lang.sample_many(rng, max(args.examples // 3, 1)))
-        extract_machine(fresh, held_out, lang, args, label, save)
+        analysis['fsm'] = extract_machine(fresh, held_out, lang, args, label, save)
     if args.explain:
-        explain_units(fresh, args, label, save)
+        analysis['explain'] = explain_units(fresh, args, label, save)
 
+    analysis['pictures'] = list(saved)
+    # What report.py needs of this look inside the network, beside the pictures.
+    saved.append(atomic_write_json(os.path.join(args.plot_dir, f"{name}_analysis.json"),
+                                   analysis))
     print()
     for path in saved:
         print(f"saved {path}")
@@ -101,16 +111,16 @@ def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, in
     initial = trace.initial_cell if cell else trace.initial
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(views.pair_scatter(points, colours, max_state, j, k, initial, label,
-                                    prefix), f"{infix}{j}{k}.jpg")
+                                prefix), f"{infix}{j}{k}.jpg")
     if points.shape[1] >= 3:
         note = '' if points.shape[1] == 3 else f' (units 0-2 of {points.shape[1]})'
         save(views.scatter_3d(points, colours, max_state, initial, label + note,
-                                  prefix), f"{infix}3d.jpg")
+                              prefix), f"{infix}3d.jpg")
         save(views.views_3d(points, colours, max_state, initial, label + note,
-                                prefix), f"{infix}3d_views.jpg")
+                            prefix), f"{infix}3d_views.jpg")
         gif = os.path.join(plot_dir, f"{name}_{infix}3d.gif")
         views.rotation_gif(gif, points, colours, max_state, initial, label + note,
-                               prefix)
+                           prefix)
         saved.append(gif)
 
 
@@ -120,29 +130,31 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     with_cell = args.model == 'lstm'
     paths = fresh.paths(with_cell)
     seqs = [ex.seq for ex in fresh.examples]
-    clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states,
-                                        seed=args.seed)
+    clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states, seed=args.seed)
     machine = fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
     check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
-                                  [ex.probs for ex in held_out.examples], held_out.probs)
+                              [ex.probs for ex in held_out.examples], held_out.probs)
     space = 'hidden and cell states' if with_cell else 'hidden states'
-    print()
-    print(f"finite state machine in the {space} of {len(paths)} fresh examples "
-          f"({sum(len(p) for p in paths)} points):")
-    print(fsm.format_machine(machine, f"state machine: {machine.num_states} states, "
-                                 f"start state s{machine.start}\n"
-                                 f"(number of states: {clustering.how})"))
+    lines = []                           # printed at the end, and kept for report.py
+    lines.append('')
+    lines.append(f"finite state machine in the {space} of {len(paths)} fresh examples "
+                 f"({sum(len(p) for p in paths)} points):")
+    lines.append(fsm.format_machine(machine, f"state machine: {machine.num_states} states, "
+                                    f"start state s{machine.start}\n"
+                                    f"(number of states: {clustering.how})"))
     minimal, groups = fsm.minimise(machine)
     names = [f"s{g[0]}" for g in groups]
     if minimal.num_states < machine.num_states:
-        print()
-        print(f"merging states that behave alike (the same most likely next symbol, "
-              f"equivalent successors) leaves {minimal.num_states} states:")
-        print(fsm.format_groups(groups))
-        print(fsm.format_machine(minimal, f"minimal machine: {minimal.num_states} "
-                                     f"states, start state {names[minimal.start]}", names))
-    print()
-    print(fsm.format_check(check))
+        lines.append('')
+        lines.append(f"merging states that behave alike (the same most likely next symbol, "
+                     f"equivalent successors) leaves {minimal.num_states} states:")
+        lines.append(fsm.format_groups(groups))
+        lines.append(fsm.format_machine(minimal, f"minimal machine: {minimal.num_states} "
+                                        f"states, start state {names[minimal.start]}", names))
+    lines.append('')
+    lines.append(fsm.format_check(check))
+    text = '\n'.join(lines)
+    print(text)
 
     labels = np.concatenate(clustering.labels)
     # Colour the initial rows like the end of a string (state 0): what precedes a string.
@@ -150,7 +162,7 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     points = np.concatenate([p[:, :fresh.initial.shape[0]] for p in paths])
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(views.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
-                                   fresh.initial, label), f"{j}{k}_fsm.jpg")
+                               fresh.initial, label), f"{j}{k}_fsm.jpg")
     # The diagram shows the minimal machine; rows follow the typical (median) colour of
     # a state's points, and (counting languages) lanes the n of their strings.
     row_key = np.array([np.median(colours[np.isin(labels, g)]) for g in groups])
@@ -168,6 +180,8 @@ def extract_machine(fresh, held_out, lang, args, label, save):
         title = f"{label}: {machine.num_states} states in the {space}"
     save(views.state_diagram(minimal, row_key, title, names, members, side),
          "fsm.jpg")
+    return dict(text=text, states=int(machine.num_states), minimal_states=int(minimal.num_states),
+                accepted=int(check.accepted), examples=int(check.examples))
 
 
 def explain_units(fresh, args, label, save):
@@ -179,12 +193,13 @@ def explain_units(fresh, args, label, save):
         units = np.concatenate([units, fresh.points(cell=True)], axis=1)
         names += [f"c{i}" for i in range(fresh.cell[0].shape[1])]
     table = explain.fit_table(units, quantities, step)
+    text = (f"counter analysis over {len(fresh.examples)} fresh examples "
+            f"({len(units)} positions):\n" + explain.format_explain(table, quantities, names))
     print()
-    print(f"counter analysis over {len(fresh.examples)} fresh examples "
-          f"({len(units)} positions):")
-    print(explain.format_explain(table, quantities, names))
+    print(text)
     save(views.explain_figure(units, names, quantities, table, phase, step,
-                                  title=f"what the units track: {label}",
-                                  seed=args.seed), "explain.jpg")
+                              title=f"what the units track: {label}",
+                              seed=args.seed), "explain.jpg")
+    return dict(text=text)
 
 
