@@ -19,7 +19,7 @@ So the symbol just read and its state determine the next symbol's distribution.
 """
 import numpy as np
 
-from nnlab.recurrent.example import STRINGS_PER_EXAMPLE, Language, fmt_ints, fmt_vec
+from nnlab.recurrent.example import STRINGS_PER_EXAMPLE, Language, fmt_ints
 
 P_MORE_A = 0.8
 
@@ -83,23 +83,14 @@ class CountingLanguage(Language):
 
     def print_outputs(self, epoch, ex, hidden, probs, context=None):
         """The course's format; `context` (T-1, H) adds the LSTM's cell states per row."""
-        hidden, probs = np.asarray(hidden), np.asarray(probs)
         print('-----')
         if self.metric == 'error':                   # anbn family prints these two
             print('color =', fmt_ints(ex.state))
         print('symbol=', ex.text)
         if self.metric == 'error':
             print('label =', fmt_ints(ex.targets))
-        if context is None:
-            print('hidden activations and output probabilities:')
-        else:
-            print('hidden activations, context (cell) units and output probabilities:')
-        for t in range(len(ex.seq) - 1):
-            row = [self.symbols[ex.seq[t]], fmt_vec(hidden[t])]
-            if context is not None:
-                row.append(fmt_vec(np.asarray(context)[t]))
-            row.append(fmt_vec(probs[t], signed=False))
-            print(' '.join(row))
+        self.print_activations([self.symbols[i] for i in ex.seq[:-1]], hidden, probs,
+                               context)
         print(f'epoch: {epoch}')
         label = 'error:' if self.metric == 'error' else ' loss:'
         print(f'{label} {self.error(ex, probs):.4f}')

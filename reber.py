@@ -92,7 +92,6 @@ class ReberLanguage(Language):
 
     def print_outputs(self, epoch, ex, hidden, probs, context=None):
         """The course's format; `context` (T-1, H) adds the LSTM's cell states per row."""
-        hidden, probs = np.asarray(hidden), np.asarray(probs)
         print('state =', fmt_ints(ex.state))
         print('symbol=', ex.text)
         print('label =', fmt_ints(ex.targets))
@@ -100,17 +99,8 @@ class ReberLanguage(Language):
         print('  ' + ''.join(f' {s:>4}' for s in self.symbols))
         for t in range(len(ex.seq) - 1):
             print(self.symbols[ex.seq[t]], fmt_vec(ex.probs[t], signed=False))
-        if context is None:
-            print(f'hidden activations and output probabilities [{self.symbols}]:')
-        else:
-            print(f'hidden activations, context (cell) units and output probabilities '
-                  f'[{self.symbols}]:')
-        for t in range(len(ex.seq) - 1):
-            row = [f'{ex.state[t]:2d}', fmt_vec(hidden[t])]
-            if context is not None:
-                row.append(fmt_vec(np.asarray(context)[t]))
-            row.append(fmt_vec(probs[t], signed=False))
-            print(' '.join(row))
+        self.print_activations([f'{state:2d}' for state in ex.state], hidden, probs, context,
+                               note=f' [{self.symbols}]')
         print(f'epoch: {epoch}')
         print(f'error: {self.error(ex, probs):.4f}')
         if self.embed:

@@ -46,6 +46,20 @@ class Language:
     def error(self, ex, probs):
         return mean_squared_error(ex.probs, probs)
 
+    def print_activations(self, labels, hidden, probs, context=None, note=''):
+        """The course's block: a header, then per position `<label> [hidden] [probs]`
+        (`[context]` between them for an LSTM's cell states)."""
+        hidden, probs = np.asarray(hidden), np.asarray(probs)
+        units = 'hidden activations' if context is None else \
+            'hidden activations, context (cell) units'
+        print(f'{units} and output probabilities{note}:')
+        for t, label in enumerate(labels):
+            row = [label, fmt_vec(hidden[t])]
+            if context is not None:
+                row.append(fmt_vec(np.asarray(context)[t]))
+            row.append(fmt_vec(probs[t], signed=False))
+            print(' '.join(row))
+
 
 def mean_squared_error(true_probs, out_probs):
     """The printed `error:`/`loss:`: the mean squared error over positions and symbols.
