@@ -26,12 +26,16 @@ def use_window():
     return False
 
 
-def save_figure(fig, path, dpi=120, close=True):
-    """Save `fig` atomically (temporary file, then rename); JPEG/PNG from the suffix."""
+def save_figure(fig, path, dpi=120, close=True, tight=True):
+    """Save `fig` atomically (temporary file, then rename); JPEG/PNG from the suffix.
+
+    `tight` trims the white margin, which costs a second drawing of the figure; a
+    figure laid out by hand (fixed axes positions) saves about twice as fast without.
+    """
     ext = os.path.splitext(path)[1].lstrip('.').lower() or 'png'
     fmt = 'jpeg' if ext == 'jpg' else ext
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi,
-                                               bbox_inches='tight'))
+    bbox = 'tight' if tight else None
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches=bbox))
     if close:
         plt.close(fig)
     return path

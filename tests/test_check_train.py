@@ -108,6 +108,11 @@ def test_initial_weights_depend_on_the_seed_only():
                   '(no line: both input weights are 0, so h0 is always on)'),
     ((0, 0, -1), 'h0: 0.00*x + 0.00*y - 1.00 = 0  '
                  '(no line: both input weights are 0, so h0 is always off)'),
+    # Steeper than 10: solved for x, which says where the line crosses the grid.
+    ((-4.6596, 0.0479, 4.0990), 'h0: -4.66*x + 0.05*y + 4.10 = 0  (x = 0.01*y + 0.88)'),
+    ((-4.66, 0.001, 4.1), 'h0: -4.66*x + 0.00*y + 4.10 = 0  (x = 0.88)'),
+    ((30, 1, -15), 'h0: 30.00*x + 1.00*y - 15.00 = 0  (x = -0.03*y + 0.50)'),
+    ((10, -1, 3), 'h0: 10.00*x - 1.00*y + 3.00 = 0  (y = 10.00*x + 3.00)'),   # 10: still y
 ])
 def test_dividing_line_text(weights, text):
     assert dividing_line('h0', *map(float, weights)) == text

@@ -30,6 +30,10 @@ def line_equation(wx, wy, bias):
     return f"{wx:.2f}*x{_signed(wy)}*y{_signed(bias)} = 0"
 
 
+# A line steeper than this (|slope| of y over x) is printed solved for x.
+STEEP = 10.0
+
+
 def dividing_line(name, wx, wy, bias):
     """The line where unit `name` switches (wx*x + wy*y + bias = 0), solved for y or x.
 
@@ -42,12 +46,20 @@ def dividing_line(name, wx, wy, bias):
         return f"{equation}  (no line: both input weights are 0, so {name} is always {state})"
     if abs(wy) <= 1e-6 * scale:  # vertical, up to float noise
         return f"{equation}  (x = {-bias / wx + 0.0:.2f})"
-    slope, intercept = -wx / wy, -bias / wy
+    if abs(wx) > STEEP * abs(wy):
+        # Nearly vertical: y = 97.26*x - 85.56 hides where the line is; x = 0.01*y + 0.88
+        # says it at a glance.
+        return f"{equation}  ({_solved('x', 'y', -wy / wx, -bias / wx)})"
+    return f"{equation}  ({_solved('y', 'x', -wx / wy, -bias / wy)})"
+
+
+def _solved(left, right, slope, intercept):
+    """'y = 2.00*x + 0.25', 'y = -x + 0.50', or 'y = 0.50' when the slope rounds to 0."""
     rounded = round(slope, 2) + 0.0
     if rounded == 0.0:
-        return f"{equation}  (y = {intercept + 0.0:.2f})"
-    term = {1.0: 'x', -1.0: '-x'}.get(rounded, f"{slope:.2f}*x")
-    return f"{equation}  (y = {term}{_signed(intercept)})"
+        return f"{left} = {intercept + 0.0:.2f}"
+    term = {1.0: right, -1.0: f'-{right}'}.get(rounded, f"{slope:.2f}*{right}")
+    return f"{left} = {term}{_signed(intercept)}"
 
 
 def dividing_lines(net):
