@@ -1,0 +1,60 @@
+"""--backend local: up to --jobs task processes at once on this machine.
+
+A plain loop over subprocesses (no pool): it starts tasks while there are free workers,
+hands each finished one to the driver, and reads the stop flag between polls.
+
+On Ctrl-C/SIGTERM (nnlab.cli.stop) it starts nothing more and stops the running tasks
+with SIGTERM instead of waiting for them: a task can have minutes left, and its seeds run
+again with --resume. A stopped task is not a row; one that happens to finish cleanly
+while stopping is (its record is complete). A second Ctrl-C kills them at once.
+"""
+import os
+import time
+from collections import deque
+
+from nnlab.cli import stop
+from nnlab.sweep.process import STOP_GRACE_SECONDS, TaskProcess
+
+POLL_SECONDS = 0.1
+
+
+class LocalBackend:
+    name = 'local'
+
+    def __init__(self, jobs=None):
+        self.workers = jobs or os.cpu_count() or 1
+
+    def run(self, work, on_done):
+        """Run [(task, TaskSpec)]; call on_done(task, outcome) as each one finishes."""
+        waiting, running = deque(work), {}
+        try:
+            while (waiting or running) and not stop.requested:
+                while waiting and len(running) < self.workers:
+                    task, spec = waiting.popleft()
+                    running[task] = TaskProcess(spec).start()
+                for task, process in list(running.items()):
+                    if process.poll() is not None:
+                        del running[task]
+                        on_done(task, process.outcome())
+                time.sleep(POLL_SECONDS)
+            if running:
+                self._stop(running, on_done)
+        finally:
+            for process in running.values():      # a second Ctrl-C, or an error above
+                process.kill()
+
+    def _stop(self, running, on_done):
+        for process in running.values():
+            process.stop()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while running and time.monotonic() < deadline:
+            for task, process in list(running.items()):
+                code = process.poll()
+                if code is not None:
+                    del running[task]
+                    if code == 0:
+                        on_done(task, process.outcome())
+            time.sleep(POLL_SECONDS)
+
+    def close(self):
+        pass

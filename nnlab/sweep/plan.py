@@ -1,0 +1,301 @@
+"""The sweep's plan: its definition (script, flags, grid, seeds), its settings and tasks.
+
+A *setting* is one combination of --grid values (the cross product of the grid); a
+*row* is one setting and one seed; a *task* is one process: one setting and a block of
+consecutive seeds, trained with `--seed S --restarts K` where the script allows it.
+
+Every flag is checked here, before anything runs, by the script's own parse_args: a grid
+name the script does not have or a value it refuses is one line, not a sweep of failures.
+Only the standard library is imported.
+"""
+import contextlib
+import difflib
+import hashlib
+import itertools
+import math
+import re
+import sys
+from dataclasses import dataclass
+
+from nnlab.args import MAX_SEED, CliParser
+from nnlab.cli import UserError
+from nnlab.sweep.scripts import MANAGED, find_kind
+
+MAX_ROWS = 1_000_000      # results.csv is rewritten after every task: keep it a small file
+MAX_AUTO_BLOCK = 8        # seeds per process unless --block says otherwise (see auto_block)
+
+
+# ---- seeds ---------------------------------------------------------------------------------
+
+def parse_seeds(text):
+    """'0-255', '1,5,9' or '0-7,100-103' -> the sorted seeds, each once."""
+    seeds = set()
+    for part in text.split(','):
+        match = re.fullmatch(r'\s*(\d+)\s*(?:-\s*(\d+)\s*)?', part)
+        if not match:
+            raise UserError(f"--seeds {text!r}: expected a range A-B or a list such as "
+                            f"0-15 or 1,5,9 (whole numbers), got {part.strip()!r}")
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) is not None else first
+        if last < first:
+            raise UserError(f"--seeds {text!r}: the range {first}-{last} runs backwards; "
+                            f"write {last}-{first}")
+        if last > MAX_SEED:
+            raise UserError(f"--seeds {text!r}: seeds go up to {MAX_SEED} (2**32-1)")
+        if last - first + 1 + len(seeds) > MAX_ROWS:
+            raise UserError(f"--seeds {text!r}: more than {MAX_ROWS:,} seeds")
+        seeds.update(range(first, last + 1))
+    return sorted(seeds)
+
+
+def format_seeds(seeds):
+    """The inverse of parse_seeds: [0, 1, 2, 5] -> '0-2,5'."""
+    parts = []
+    for first, last in consecutive_runs(seeds):
+        parts.append(str(first) if first == last else f'{first}-{last}')
+    return ','.join(parts)
+
+
+def consecutive_runs(seeds):
+    """(first, last) of each run of consecutive seeds in a sorted list."""
+    runs = []
+    for seed in seeds:
+        if runs and seed == runs[-1][1] + 1:
+            runs[-1][1] = seed
+        else:
+            runs.append([seed, seed])
+    return [tuple(run) for run in runs]
+
+
+def blocks(seeds, size):
+    """Split sorted seeds into blocks of at most `size` consecutive seeds (what one
+    `--seed S --restarts K` process trains)."""
+    out = []
+    for first, last in consecutive_runs(seeds):
+        for start in range(first, last + 1, size):
+            out.append(tuple(range(start, min(start + size, last + 1))))
+    return out
+
+
+def auto_block(rows, workers):
+    """Seeds per process when --block is not given.
+
+    A batched block of K seeds costs far less than K processes (each pays Python and torch
+    start-up, and the trainers batch the K runs), so blocks are as large as possible while
+    every worker still gets a task; at most 8, so that Ctrl-C loses little, rows arrive
+    often and one stuck check_main.py restart holds up few others.
+    """
+    return max(1, min(MAX_AUTO_BLOCK, math.ceil(rows / max(1, workers))))
+
+
+# ---- the grid ------------------------------------------------------------------------------
+
+def parse_grid(items):
+    """['hid=2,3', 'lr=0.1'] -> [('hid', ('2', '3')), ('lr', ('0.1',))], in the order given."""
+    grid = []
+    for item in items:
+        name, sep, values = item.partition('=')
+        name = name.strip().lstrip('-')
+        if not sep or not name:
+            raise UserError(f"--grid {item!r}: expected NAME=V1,V2,... (NAME: a flag of the "
+                            f"script without its dashes), e.g. --grid hid=2,3,4")
+        values = tuple(v.strip() for v in values.split(','))
+        if any(v == '' for v in values):
+            raise UserError(f"--grid {item!r}: an empty value; separate values by single "
+                            f"commas, e.g. {name}=2,3,4")
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise UserError(f"--grid {item!r}: {repeated[0]} appears twice; give each value once")
+        if name in (n for n, _ in grid):
+            raise UserError(f"--grid {name} is given twice; put all its values in one: "
+                            f"--grid {name}=V1,V2,...")
+        grid.append((name, values))
+    return grid
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One combination of grid values, e.g. (('hid', '3'), ('lr', '0.01'))."""
+    values: tuple
+
+    @property
+    def key(self):
+        return tuple(v for _, v in self.values)
+
+    @property
+    def label(self):
+        return ' '.join(f'{n}={v}' for n, v in self.values) or 'the script\'s flags'
+
+    @property
+    def argv(self):
+        return [arg for n, v in self.values for arg in (f'--{n}', v)]
+
+    @property
+    def slug(self):
+        """A folder name for this setting; a hash is added where the values needed
+        changing to be a safe name, so two settings never share a folder."""
+        raw = '_'.join(f'{n}-{v}' for n, v in self.values) or 'default'
+        safe = re.sub(r'[^A-Za-z0-9.=+-]', '_', raw)[:80]
+        if safe != raw:
+            safe += '-' + hashlib.sha1(raw.encode()).hexdigest()[:8]
+        return safe
+
+
+def settings_of(grid):
+    names = [n for n, _ in grid]
+    return [Setting(tuple(zip(names, combo)))
+            for combo in itertools.product(*(values for _, values in grid))]
+
+
+@dataclass(frozen=True)
+class Task:
+    setting: Setting
+    seeds: tuple
+
+    @property
+    def folder(self):
+        """The task's folder under DIR (relative), e.g. runs/hid-3/seeds-8-15."""
+        first, last = self.seeds[0], self.seeds[-1]
+        name = f'seed-{first}' if first == last else f'seeds-{first}-{last}'
+        return f'runs/{self.setting.slug}/{name}'
+
+    @property
+    def label(self):
+        first, last = self.seeds[0], self.seeds[-1]
+        seeds = f'seed {first}' if first == last else f'seeds {first}-{last}'
+        return f'{self.setting.label}, {seeds}' if self.setting.values else seeds
+
+
+# ---- the definition ------------------------------------------------------------------------
+
+@dataclass
+class Sweep:
+    """What sweep.json records: enough to resume, extend or summarise the sweep."""
+    script: str               # e.g. 'seq_train.py'
+    script_args: list         # the script's fixed flags (after the --)
+    grid: list                # [(name, (values...)), ...]
+    seeds: list
+
+    @property
+    def kind(self):
+        return find_kind(self.script)
+
+    @property
+    def grid_names(self):
+        return [n for n, _ in self.grid]
+
+    @property
+    def settings(self):
+        return settings_of(self.grid)
+
+    @property
+    def command(self):
+        grid = [f'--grid {n}={",".join(v)}' for n, v in self.grid]
+        return ' '.join(['python3 sweep.py', f'--seeds {format_seeds(self.seeds)}', *grid,
+                         '--', self.script, *self.script_args])
+
+    def same_kind_of_rows(self, other):
+        """True if other's rows can share one results.csv with ours: the same script, the
+        same fixed flags and the same grid names (seeds and grid values may differ)."""
+        return (self.script, list(self.script_args), self.grid_names) == \
+            (other.script, list(other.script_args), other.grid_names)
+
+    def to_json(self):
+        return dict(format='nnlab-sweep-1', script=self.script, script_args=self.script_args,
+                    grid=[[n, list(v)] for n, v in self.grid], seeds=format_seeds(self.seeds),
+                    command=self.command)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(script=data['script'], script_args=list(data['script_args']),
+                   grid=[(n, tuple(v)) for n, v in data['grid']],
+                   seeds=parse_seeds(data['seeds']))
+
+
+# ---- checking the flags with the script's own parser ---------------------------------------
+
+@contextlib.contextmanager
+def script_parsers(script_name):
+    """Collect the CliParser a script's parse_args builds, and let its messages name the
+    script (argparse names sys.argv[0]).
+
+    The scripts build their parser inside parse_args and do not return it; watching
+    CliParser.parse_args is how the sweep learns the exact flags without a copy of them.
+    """
+    seen, original, argv0 = [], CliParser.parse_args, sys.argv[0]
+
+    def parse_args(self, *args, **kwargs):
+        seen.append(self)
+        return original(self, *args, **kwargs)
+
+    CliParser.parse_args = parse_args
+    sys.argv[0] = script_name
+    try:
+        yield seen
+    finally:
+        CliParser.parse_args = original
+        sys.argv[0] = argv0
+
+
+def _action_for(parser, token):
+    """The argparse action a --flag token selects (argparse also takes unique prefixes)."""
+    option = token.split('=', 1)[0]
+    actions = parser._option_string_actions
+    if option in actions:
+        return actions[option]
+    prefixed = {id(a): a for opt, a in actions.items() if opt.startswith(option)}
+    return next(iter(prefixed.values())) if len(prefixed) == 1 else None
+
+
+def _refusal(kind, dest):
+    return MANAGED.get(dest) or kind.refused.get(dest) or \
+        ('run the script with --help yourself' if dest == 'help' else None)
+
+
+def check_flags(sweep):
+    """Check the script's fixed flags and the grid with the script's parser; return
+    {setting: parsed args} (the parsed flags of each setting, e.g. to decide blocks)."""
+    kind = sweep.kind
+    with script_parsers(kind.name) as seen:
+        kind.module.parse_args([])
+    parser = seen[0]
+
+    fixed = set()
+    for token in sweep.script_args:
+        if not token.startswith('--'):
+            continue
+        action = _action_for(parser, token)
+        if action is None:
+            continue            # the script's own parse below names the problem
+        why = _refusal(kind, action.dest)
+        if why:
+            raise UserError(f"{token.split('=')[0]} is not for a sweep's script flags: {why}")
+        fixed.add(action.dest)
+
+    for name, _ in sweep.grid:
+        action = parser._option_string_actions.get(f'--{name}')
+        if action is None:
+            options = [o[2:] for o in parser._option_string_actions if o.startswith('--')]
+            close = difflib.get_close_matches(name, options, n=1)
+            hint = f" (did you mean --grid {close[0]}=...?)" if close else \
+                f"; see {kind.name} --help"
+            raise UserError(f"--grid {name}: {kind.name} has no flag --{name}{hint}")
+        why = _refusal(kind, action.dest)
+        if why:
+            raise UserError(f"--grid {name}: the sweep sets --{name} itself ({why})")
+        if action.nargs == 0:
+            raise UserError(f"--grid {name}: --{name} takes no value; put it in the script's "
+                            f"flags after the -- (or leave it out)")
+        if action.dest in fixed:
+            raise UserError(f"--{name} is both in --grid and in the script's flags; keep one")
+
+    parsed = {}
+    for setting in sweep.settings:
+        argv = [*sweep.script_args, *setting.argv, '--seed', str(sweep.seeds[0])]
+        try:
+            with script_parsers(kind.name):
+                parsed[setting] = kind.module.parse_args(argv)
+        except UserError as err:
+            where = f"setting {setting.label}: " if setting.values else ''
+            raise UserError(f"{where}{kind.name} refuses its flags: {err}")
+    return parsed

@@ -1,0 +1,135 @@
+"""--backend ray: the same task processes, as Ray tasks on a cluster (or a local Ray).
+
+Each Ray task runs one task process exactly as the local backend does (same command,
+same environment, same folder path) and returns its outcome. Workers need the repository,
+its Python environment and the data at the same paths as the driver (docs/sweeps.md).
+
+Outputs come back as return values, so no shared filesystem is needed: a task that ran on
+another node also returns every file of its folder (the record, stdout/stderr, the
+pictures or checkpoints: tens to hundreds of kB), and the driver writes them under DIR.
+The node keeps its own copy (on a shared filesystem it is the same folder).
+
+Ray is imported only here, only for --backend ray: local sweeps never need it.
+"""
+import logging
+import os
+import signal
+import socket
+import time
+
+from nnlab import ROOT
+from nnlab.cli import UserError, stop
+from nnlab.files import atomic_write
+from nnlab.sweep.process import run_to_end
+
+POLL_SECONDS = 0.2
+INSTALL = "install it: pip install -r requirements-ray.txt"
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError as err:
+        raise UserError(f"--backend ray needs Ray, which cannot be imported here ({err}); "
+                        f"{INSTALL}")
+    return ray
+
+
+def _folder_files(folder):
+    files = {}
+    for here, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(here, name)
+            with open(path, 'rb') as f:
+                files[os.path.relpath(path, folder)] = f.read()
+    return files
+
+
+def _run_on_worker(spec, driver_node):
+    """The Ray task: run the process; ship the folder back if this is another node."""
+    import ray
+    outcome = run_to_end(spec)
+    outcome['node'] = socket.gethostname()
+    if ray.get_runtime_context().get_node_id() != driver_node:
+        outcome['files'] = _folder_files(spec.folder)
+    return outcome
+
+
+def _write_files(folder, files):
+    for relative, data in files.items():
+        path = os.path.join(folder, relative)
+
+        def write(tmp, data=data):
+            with open(tmp, 'wb') as f:
+                f.write(data)
+        atomic_write(path, write)
+
+
+class RayBackend:
+    name = 'ray'
+
+    def __init__(self, jobs=None, address=None):
+        ray = self.ray = import_ray()
+        address = address or os.environ.get('RAY_ADDRESS') or None
+        # ray.init replaces the SIGTERM handler (and may touch SIGINT): keep the toolkit's,
+        # so Ctrl-C and SIGTERM still stop the sweep cleanly.
+        handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # The workers import nnlab from this checkout, at the same path on every node.
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.WARNING,
+                     runtime_env={'env_vars': {'PYTHONPATH': path}})
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            where = address or 'a local Ray'
+            raise UserError(f"cannot start or reach Ray at {where} ({err}); check --address "
+                            f"or RAY_ADDRESS (e.g. ray://HEAD:10001, or 'local' for a new "
+                            f"local instance)")
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        self.workers = jobs or max(1, int(ray.cluster_resources().get('CPU', 1)))
+        self.driver_node = ray.get_runtime_context().get_node_id()
+        # One CPU per task, as the processes run single-threaded; Ray's default retries
+        # cover a lost node (a failed script is not retried: it returns its exit code).
+        self.remote = ray.remote(num_cpus=1)(_run_on_worker)
+
+    def run(self, work, on_done):
+        ray = self.ray
+        waiting, running = list(reversed(work)), {}
+        try:
+            while (waiting or running) and not stop.requested:
+                while waiting and len(running) < self.workers:
+                    task, spec = waiting.pop()
+                    running[self.remote.remote(spec, self.driver_node)] = (task, spec)
+                done, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
+                for ref in done:
+                    task, spec = running.pop(ref)
+                    on_done(task, self._outcome(ref, spec))
+        finally:
+            for ref in running:               # Ctrl-C: the tasks stop their processes
+                ray.cancel(ref)
+            deadline = time.monotonic() + 30
+            for ref in running:
+                try:
+                    ray.get(ref, timeout=max(0.1, deadline - time.monotonic()))
+                except Exception:
+                    pass                      # cancelled, as asked
+
+    def _outcome(self, ref, spec):
+        ray = self.ray
+        started = time.monotonic()
+        try:
+            outcome = ray.get(ref)
+        except ray.exceptions.RayError as err:
+            # The task itself failed (e.g. the folder cannot be made on that node): a row
+            # with Ray's first line, not the end of the sweep.
+            first = str(err).strip().splitlines()
+            return dict(exit_code=None, seconds=round(time.monotonic() - started, 3),
+                        error=f"ray: {type(err).__name__}: {first[-1] if first else ''}")
+        if 'files' in outcome:
+            _write_files(spec.folder, outcome.pop('files'))
+        return outcome
+
+    def close(self):
+        self.ray.shutdown()

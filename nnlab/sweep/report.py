@@ -1,0 +1,166 @@
+"""The sweep's summary: a table per setting (DIR/summary.md) and two pictures.
+
+    summary.md    the table below, with the command and how success is judged
+    success.png   per setting: the share of runs that succeeded, with its 95% interval
+                  (seq_train.py and check_main.py; kuzu_main.py has no success criterion)
+    metric.png    per setting: every run's headline number (a box and the runs as dots)
+
+Everything is computed from results.csv alone, so `sweep.py --report --out DIR` gives the
+same files for a sweep that was interrupted, resumed, or run on another machine.
+"""
+import datetime
+import os
+import zlib
+
+from nnlab.files import atomic_write_text
+from nnlab.sweep.plan import Setting
+from nnlab.sweep.stats import summarise
+
+SUMMARY, SUCCESS_PICTURE, METRIC_PICTURE = 'summary.md', 'success.png', 'metric.png'
+
+CRITERION = {
+    'seq_train.py': "seq_train.py's verdict for each run (its run record's `success`): the "
+                    "language's criterion on the last checks, e.g. anb2n's loss below 0.05 "
+                    "in each of the last 10 checks",
+    'check_main.py': "the network ends at 100% accuracy on the 9 points of check.csv "
+                     "(`reached_100` in the run record)",
+    'kuzu_main.py': "no success criterion: the table gives the final test accuracy",
+}
+
+
+def _pct(value):
+    return '' if value is None else f'{100 * value:.0f}%'
+
+
+def _num(value, digits=4):
+    return '' if value is None else f'{value:.{digits}g}'
+
+
+def grouped(sweep, results):
+    """[(Setting, rows)] in the sweep's setting order; settings that only earlier
+    definitions of a resumed sweep had come last."""
+    by_key = {}
+    for row in results.ordered(sweep.settings):
+        by_key.setdefault(tuple(row[n] for n in sweep.grid_names), []).append(row)
+    settings = {s.key: s for s in sweep.settings}
+    for key in by_key:
+        settings.setdefault(key, Setting(tuple(zip(sweep.grid_names, key))))
+    return [(settings[key], rows) for key, rows in by_key.items()]
+
+
+def table(sweep, groups):
+    """The markdown table, one line per setting."""
+    kind = sweep.kind
+    if kind.name == 'kuzu_main.py':
+        head = ['runs', 'accuracy mean (%)', 'sd', 'min', 'max']
+    else:
+        head = ['runs', 'successes', 'share', '95% interval']
+        head.append('median epoch at 100%' if kind.name == 'check_main.py'
+                    else 'median mean of last checks')
+    head += ['median s', 'failed']
+    lines = ['| setting | ' + ' | '.join(head) + ' |', '|---' * (len(head) + 1) + '|']
+    for setting, rows in groups:
+        s = summarise(rows, kind)
+        if kind.name == 'kuzu_main.py':
+            cells = [s['runs'], _num(s['mean'], 4), _num(s['sd'], 2), _num(s['low'], 4),
+                     _num(s['high'], 4)]
+        else:
+            low, high = s['interval']
+            cells = [s['runs'], s['successes'], _pct(s['share']),
+                     f'{_pct(low)}-{_pct(high)}' if s['runs'] else '',
+                     _num(s.get('median_reached_at') if kind.name == 'check_main.py'
+                          else s['median_metric'])]
+        cells += [_num(s['median_seconds'], 3), s['failed']]
+        lines.append(f'| {setting.label} | ' + ' | '.join(map(str, cells)) + ' |')
+    return '\n'.join(lines)
+
+
+def write_report(folder, sweep, results):
+    """Write summary.md and the pictures; return (table text, paths written)."""
+    groups = grouped(sweep, results)
+    text = table(sweep, groups)
+    rows = sum(len(r) for _, r in groups)
+    failed = sum(r['status'] != 'ok' for _, g in groups for r in g)
+    stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
+    pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
+        else [METRIC_PICTURE]
+    summary = (f"# Sweep of {sweep.kind.name}\n\n"
+               f"Command: `{sweep.command}`\n\n"
+               f"{rows} rows ({len(groups)} settings), {failed} failed. Success: "
+               f"{CRITERION[sweep.kind.name]}. Interval: 95% Wilson score interval. "
+               f"Seconds: a task's wall time shared by the seeds it trained.\n\n"
+               f"{text}\n\n"
+               f"Pictures: {', '.join(pictures)}.\n\n"
+               f"Written {stamp} from results.csv.\n")
+    written = [atomic_write_text(os.path.join(folder, SUMMARY), summary)]
+    if groups:
+        written += draw(folder, sweep, groups)
+    return text, written
+
+
+def _jitter(label, count, width=0.18):
+    """Fixed horizontal offsets for the dots of one setting (the same picture every time)."""
+    start = zlib.crc32(label.encode()) % 97 / 97
+    return [((start + i * 0.618034) % 1 - 0.5) * 2 * width for i in range(count)]
+
+
+def draw(folder, sweep, groups):
+    from nnlab.plotting import plt, save_figure
+    kind = sweep.kind
+    labels = [setting.label if setting.values else 'all seeds' for setting, _ in groups]
+    positions = range(len(groups))
+    title = ' '.join([kind.name, *sweep.script_args])
+    rotate = 30 if len(groups) > 6 else 0
+    written = []
+
+    if kind.has_criterion:
+        fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
+        for x, (_, rows) in zip(positions, groups):
+            s = summarise(rows, kind)
+            if not s['runs']:
+                continue
+            low, high = s['interval']
+            ax.errorbar([x], [100 * s['share']], yerr=[[100 * (s['share'] - low)],
+                                                       [100 * (high - s['share'])]],
+                        fmt='o', color='tab:blue', capsize=5)
+            ax.annotate(f"{s['successes']}/{s['runs']}", (x, 100 * s['share']),
+                        textcoords='offset points', xytext=(8, 0), va='center', fontsize=8)
+        ax.set_xticks(list(positions), labels, rotation=rotate,
+                      ha='right' if rotate else 'center')
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_ylim(-3, 103)
+        ax.set_ylabel('runs that succeeded (%)')
+        ax.set_title(f'{title}\nsuccess share per setting, 95% Wilson interval', fontsize=9)
+        ax.grid(axis='y', alpha=0.3)
+        written.append(save_figure(fig, os.path.join(folder, SUCCESS_PICTURE)))
+
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
+    column, log = kind.metric.column, kind.metric.log_scale
+    thresholds = set()
+    for x, (setting, rows) in zip(positions, groups):
+        finished = [r for r in rows if r['status'] == 'ok' and r[column] not in ('', None)]
+        values = [float(r[column]) for r in finished]
+        if not values:
+            continue
+        log = log and min(values) > 0
+        ax.boxplot([values], positions=[x], widths=0.5, showfliers=False,
+                   medianprops=dict(color='black'))
+        colours = ['tab:green' if r.get('success') == 'True' else 'tab:red' for r in finished] \
+            if kind.has_criterion else ['tab:blue'] * len(values)
+        offsets = _jitter(setting.label, len(values))
+        ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
+        thresholds.update(r['threshold'] for r in finished if r.get('threshold'))
+    if len(thresholds) == 1:
+        ax.axhline(float(thresholds.pop()), color='grey', linestyle='--', linewidth=1,
+                   label='success threshold')
+        ax.legend(fontsize=8, loc='best')
+    if log:
+        ax.set_yscale('log')
+    ax.set_xticks(list(positions), labels, rotation=rotate, ha='right' if rotate else 'center')
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_ylabel(kind.metric.label)
+    dots = '; green: succeeded, red: did not' if kind.has_criterion else ''
+    ax.set_title(f'{title}\n{kind.metric.label} per setting (one dot a run{dots})', fontsize=9)
+    ax.grid(axis='y', alpha=0.3)
+    written.append(save_figure(fig, os.path.join(folder, METRIC_PICTURE)))
+    return written
