@@ -1,0 +1,70 @@
+"""Put the page together: a title, when and from what it was made, a warning when results
+come from shortened runs, the contents, the three parts, the sweeps, and (after
+`report.py --run`) the commands that were run; then write index.html and report.md."""
+import datetime
+import os
+
+from nnlab.files import atomic_write_text, ensure_dir
+from nnlab.records import git_commit
+from nnlab.report import html, markdown, part1, part2, part3, sweeps
+from nnlab.report.doc import Code, Heading, Link, Table, contents, para, warn
+from nnlab.report.sources import Sources, shown
+
+TITLE = 'Neural networks, assignment 1: results'
+
+
+def document(sources, sweep_dirs):
+    body = (part1.build(sources) + part2.build(sources) + part3.build(sources)
+            + sweeps.build(sweep_dirs) + runs_blocks(sources))
+    commit = git_commit()
+    made = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
+    head = [Heading(1, TITLE),
+            para(f'Made by report.py on {made} from the files in ', Code(shown(sources.plot_dir)),
+                 ' and ', Code(shown(sources.net_dir)),
+                 f'{f" (toolkit commit {commit[:12]}{commit[40:]})" if commit else ""}. Each '
+                 'result names the command that made it.', kind='meta')]
+    if sources.shortened:
+        titles = {b.anchor: b.text for b in body if isinstance(b, Heading) and b.anchor}
+        listed = '; '.join(f'{titles.get(anchor, anchor)}: {text}'
+                           for anchor, text in sources.shortened)
+        quick = (' (made by report.py --run --quick)'
+                 if sources.manifest and sources.manifest.get('quick') else '')
+        head.append(warn(f'Some results come from shortened runs{quick} and are not the '
+                         f'assignment\'s figures. {listed}. Run ',
+                         Code('python3 report.py --run'), ' for the full ones.'))
+    return head + [contents(body)] + body
+
+
+def runs_blocks(sources):
+    """The commands the last `report.py --run` ran, how each ended and where its output is."""
+    manifest = sources.manifest
+    if not manifest or not manifest.get('steps'):
+        return []
+    rows = []
+    for number, step in enumerate(manifest['steps'], 1):
+        seconds = step.get('seconds')
+        rows.append((str(number), step.get('command', '?'), step.get('status', '?'),
+                     f'{seconds:.1f} s' if isinstance(seconds, (int, float)) else '',
+                     step.get('log') or ''))
+    total = manifest.get('seconds')
+    took = f', {total:.0f} s in all' if isinstance(total, (int, float)) else ''
+    quick = ' --quick' if manifest.get('quick') else ''
+    return [Heading(2, 'The commands report.py --run ran', 'runs'),
+            para(f'Started {manifest.get("started", "?")}{took}, with ',
+                 Code(f'report.py --run{quick}'), '. Each command\'s output is kept in ',
+                 Link(shown(os.path.join(sources.out_dir, 'logs')),
+                      os.path.join(sources.out_dir, 'logs')), '.'),
+            Table(('#', 'command', 'status', 'time', 'output'), tuple(rows))]
+
+
+def build_report(plot_dir, net_dir, out_dir, sweep_dirs=None):
+    """Write {out_dir}/index.html and report.md; returns their paths and the block list."""
+    sources = Sources(plot_dir, net_dir, out_dir)
+    if sweep_dirs is None:
+        sweep_dirs = sweeps.default_dirs()
+    blocks = document(sources, sweep_dirs)
+    ensure_dir(out_dir)
+    page = atomic_write_text(os.path.join(out_dir, 'index.html'),
+                             html.render(blocks, out_dir, TITLE))
+    text = atomic_write_text(os.path.join(out_dir, 'report.md'), markdown.render(blocks, out_dir))
+    return page, text, blocks

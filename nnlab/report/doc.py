@@ -1,0 +1,81 @@
+"""The report as a list of plain blocks, rendered twice: to HTML and to Markdown.
+
+The part builders (part1.py, part2.py, part3.py, sweeps.py) only say *what* the report
+holds; html.py and markdown.py say how it looks. Building one list and rendering it twice
+is what keeps report/index.html and report/report.md the same content.
+
+Text in blocks is plain text, exactly as read from the files; the renderers escape it.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    """Inline code (a command, a file name) inside a paragraph."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to a local file (a log, a CSV), relative to the report folder when rendered."""
+    text: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int          # 1 page title, 2 part, 3 question, 4 sub-part of a question
+    text: str
+    anchor: str = ''    # an id to link to from the contents
+
+
+@dataclass(frozen=True)
+class Para:
+    parts: tuple        # str, Code or Link, joined as they are
+    kind: str = ''      # '' plain, 'note' (nothing there yet: what to run), 'warn',
+                        # 'meta' (when and from what the page was made)
+
+
+@dataclass(frozen=True)
+class Pre:
+    """Console text kept as printed (state tables, weights): monospace, never reflowed."""
+    text: str
+    caption: str = ''
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple
+    rows: tuple         # tuples of cell strings
+    caption: str = ''
+    row_header: bool = False    # the first column names the row (a matrix's true class)
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: str           # the picture file, as found on disk
+    caption: str
+
+
+@dataclass(frozen=True)
+class Contents:
+    """The table of contents: (anchor, text, level) of the headings after it."""
+    entries: tuple
+
+
+def para(*parts, kind=''):
+    return Para(tuple(parts), kind)
+
+
+def note(*parts):
+    return Para(tuple(parts), 'note')
+
+
+def warn(*parts):
+    return Para(tuple(parts), 'warn')
+
+
+def contents(blocks):
+    """A Contents block for the anchored headings of level 2 and 3 in `blocks`."""
+    return Contents(tuple((b.anchor, b.text, b.level) for b in blocks
+                          if isinstance(b, Heading) and b.anchor and b.level in (2, 3)))

@@ -1,0 +1,80 @@
+"""The report as Markdown (report/report.md): the same blocks as the page, with pictures
+and files linked by their path relative to the report folder (`../plot/...`) instead of
+embedded, for people who write their report in Markdown or LaTeX (pandoc reads it)."""
+import os
+import re
+from urllib.parse import quote
+
+from nnlab.report.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
+
+SPECIAL = re.compile(r'([\\`*_\[\]<>|#])')
+LABELS = {'note': '**Note:** ', 'warn': '**Warning:** ', 'meta': ''}
+
+
+def render(blocks, out_dir):
+    return '\n\n'.join(_block(b, out_dir) for b in blocks).rstrip('\n') + '\n'
+
+
+def escape(text):
+    """Plain text that Markdown shows as it is."""
+    return SPECIAL.sub(r'\\\1', text)
+
+
+def _target(path, out_dir):
+    return quote(os.path.relpath(path, out_dir).replace(os.sep, '/'))
+
+
+def code(text):
+    """Inline code; a longer fence when the text holds backticks."""
+    fence = '`' * (max((len(run) for run in re.findall('`+', text)), default=0) + 1)
+    pad = ' ' if text.startswith('`') or text.endswith('`') else ''
+    return f'{fence}{pad}{text}{pad}{fence}'
+
+
+def _inline(parts, out_dir):
+    out = []
+    for part in parts:
+        if isinstance(part, Code):
+            out.append(code(part.text))
+        elif isinstance(part, Link):
+            out.append(f'[{escape(part.text)}]({_target(part.path, out_dir)})')
+        else:
+            out.append(escape(str(part)))
+    return ''.join(out)
+
+
+def _block(block, out_dir):
+    if isinstance(block, Heading):
+        anchor = f'<a id="{block.anchor}"></a>\n\n' if block.anchor else ''
+        return f'{anchor}{"#" * block.level} {escape(block.text)}'
+    if isinstance(block, Para):
+        text = LABELS.get(block.kind, '') + _inline(block.parts, out_dir)
+        return f'> {text}' if block.kind in ('note', 'warn') else text
+    if isinstance(block, Pre):
+        fence = '`' * max(3, max((len(r) for r in re.findall('`+', block.text)), default=0) + 1)
+        caption = f'*{escape(block.caption)}*\n\n' if block.caption else ''
+        return f'{caption}{fence}text\n{block.text}\n{fence}'
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Figure):
+        target = _target(block.path, out_dir)
+        return f'![{escape(block.caption)}]({target})\n\n*{escape(block.caption)}* ({code(target)})'
+    if isinstance(block, Contents):
+        return '\n'.join(f'{"  " if level > 2 else ""}- [{escape(text)}](#{anchor})'
+                         for anchor, text, level in block.entries)
+    raise TypeError(f'unknown block {block!r}')
+
+
+def _cell(text):
+    return escape(text).replace('\n', ' ') or ' '
+
+
+def _table(table):
+    lines = [f'*{escape(table.caption)}*', ''] if table.caption else []
+    lines.append('| ' + ' | '.join(_cell(h) for h in table.header) + ' |')
+    lines.append('|' + '|'.join('---' for _ in table.header) + '|')
+    for row in table.rows:
+        first, rest = row[0], row[1:]
+        first = f'**{_cell(first)}**' if table.row_header else _cell(first)
+        lines.append('| ' + ' | '.join([first, *map(_cell, rest)]) + ' |')
+    return '\n'.join(lines)
