@@ -124,7 +124,7 @@ class Setting:
 
     @property
     def label(self):
-        return ' '.join(f'{n}={v}' for n, v in self.values) or 'the script\'s flags'
+        return ' '.join(f'{n}={v}' for n, v in self.values) or '(no grid)'
 
     @property
     def argv(self):

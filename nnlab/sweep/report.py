@@ -107,7 +107,7 @@ def _jitter(label, count, width=0.18):
 def draw(folder, sweep, groups):
     from nnlab.plotting import plt, save_figure
     kind = sweep.kind
-    labels = [setting.label if setting.values else 'all seeds' for setting, _ in groups]
+    labels = [setting.label for setting, _ in groups]
     positions = range(len(groups))
     title = ' '.join([kind.name, *sweep.script_args])
     rotate = 30 if len(groups) > 6 else 0

@@ -9,6 +9,7 @@ DIR (--out) holds one sweep:
 """
 import json
 import os
+import shutil
 import time
 
 from nnlab.cli import UserError, stop
@@ -50,6 +51,19 @@ def check_folder(folder, sweep, stored, resume):
         raise UserError(f"--out {folder} already holds {what} ({count} rows); add --resume "
                         f"to run what is missing, --report to summarise it, or choose "
                         f"another --out")
+
+
+def remove_stale_folders(folder, results):
+    """Remove task folders no row points to: tasks stopped by Ctrl-C or a crash (their
+    seeds are about to run again), so runs/ holds exactly the attempts in results.csv."""
+    kept = {os.path.normpath(row['task']) for row in results.rows.values()}
+    runs = os.path.join(folder, 'runs')
+    for setting in (os.listdir(runs) if os.path.isdir(runs) else []):
+        if not os.path.isdir(os.path.join(runs, setting)):
+            continue
+        for name in os.listdir(os.path.join(runs, setting)):
+            if os.path.normpath(os.path.join('runs', setting, name)) not in kept:
+                shutil.rmtree(os.path.join(runs, setting, name), ignore_errors=True)
 
 
 def task_spec(sweep, task, folder):
@@ -130,7 +144,7 @@ class Progress:
             so_far = f"so far {self.runs} finished"
         failed = [r for r in rows if r['status'] != OK]
         if failed:
-            what += f", FAILED: {failed[0]['error']}"
+            what = f"FAILED: {failed[0]['error']}"
         return (f"[{self.done:>{len(str(self.total))}}/{self.total}] {task.label}: {what} | "
                 f"{so_far}, {self.failed} failed | {_clock(elapsed)} elapsed, "
                 f"about {_clock(left)} left")
@@ -173,6 +187,7 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
         atomic_write_json(os.path.join(folder, DEFINITION), sweep.to_json())
         results = Results(folder, sweep.kind, sweep.grid_names).load()
         results.write(sweep.settings)
+        remove_stale_folders(folder, results)
         work = plan_work(sweep, parsed, results, folder, backend.workers, block)
         missing = sum(len(task.seeds) for task, _ in work)
         already = rows_total - missing
