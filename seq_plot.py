@@ -10,7 +10,7 @@ implements, --explain names the units that count.
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
 """
 from nnlab import args as types
-from nnlab.cli import UserError, run_cli
+from nnlab.cli import UserError, run_cli, stop
 from nnlab.recurrent import flags, languages
 
 num_plot = types.whole(1, 1000, 'each example is printed in full')
@@ -64,6 +64,7 @@ def main(argv=None):
     from dataclasses import fields
 
     from nnlab.recurrent.pictures import PlotConfig, run  # torch loads here
+    stop.check()                                          # a Ctrl-C while it loaded
     return run(PlotConfig(**{f.name: getattr(args, f.name) for f in fields(PlotConfig)}))
 
 

@@ -37,7 +37,8 @@ import sys
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 141          # 128 + SIGPIPE, what a shell reports for `cmd | head`
-SIGNAL_NAMES = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM'}
+SIGNAL_NAMES = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM',
+                signal.SIGHUP: 'SIGHUP (the terminal closed)'}
 
 
 class UserError(Exception):
@@ -78,6 +79,18 @@ class StopRequest:
 stop = StopRequest()
 
 
+class Invocation:
+    """The script and arguments of this run, as run_cli received them (for the run record
+    and the command that repeats the run); outside run_cli, the process's own."""
+    script = None
+    argv = None
+
+    @classmethod
+    def current(cls):
+        script = cls.script or os.path.basename(sys.argv[0] or 'python3')
+        return script, list(sys.argv[1:] if cls.argv is None else cls.argv)
+
+
 def _on_signal(signum, frame):
     stop.signals += 1
     if stop.signals > 1:                       # asked twice: stop right now
@@ -110,6 +123,9 @@ class GuardedStdout:
         if self.failed is None:
             try:
                 self.stream.write(text)
+            except UnicodeEncodeError:      # e.g. a path with undecodable bytes
+                encoding = getattr(self.stream, 'encoding', None) or 'ascii'
+                self.write(text.encode(encoding, 'backslashreplace').decode(encoding))
             except OSError as err:
                 self._fail(err)
         return len(text)
@@ -128,20 +144,49 @@ class GuardedStdout:
 def _say(line):
     """One line on stderr; stderr may be gone too, and that is no reason for a traceback."""
     try:
-        print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):
+        print(line.encode('utf-8', 'backslashreplace').decode('utf-8'), file=sys.stderr,
+              flush=True)
+    except (OSError, ValueError, UnicodeError):
         pass
+
+
+def _out_of_memory(err):
+    """torch reports a failed allocation as a RuntimeError, numpy as a MemoryError."""
+    return isinstance(err, MemoryError) or (
+        isinstance(err, RuntimeError) and "can't allocate memory" in str(err))
+
+
+def _bug_report(err):
+    """Keep the traceback of an unexpected error in a file and point to it (the console
+    gets one line); NNLAB_TRACEBACK=1 prints it instead."""
+    import tempfile
+    import traceback
+    text = ''.join(traceback.format_exception(err))
+    if os.environ.get('NNLAB_TRACEBACK'):
+        _say(text.rstrip())
+        return 'the traceback is above'
+    try:
+        fd, path = tempfile.mkstemp(prefix='nnlab-error-', suffix='.txt')
+        with os.fdopen(fd, 'w') as f:
+            f.write(' '.join(sys.argv) + '\n' + text)
+        return f'details in {path}'
+    except OSError:
+        return 'run again with NNLAB_TRACEBACK=1 for details'
 
 
 def run_cli(main, argv=None):
     """Run `main(argv)`: signals set `stop`, failures become one line and an exit code."""
     stop.reset()
+    module = sys.modules.get(getattr(main, '__module__', ''), None)
+    Invocation.script = os.path.basename(getattr(module, '__file__', '') or '') or None
+    Invocation.argv = None if argv is None else [str(a) for a in argv]
     previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNAL_NAMES}
     real_stdout = sys.stdout
     sys.stdout = guarded = GuardedStdout(real_stdout)
     code = 0
     try:
         code = main(argv) or 0
+        guarded.flush()                       # a full disk shows only at the last flush
         stop.check()                          # a stop that came after the last boundary
     except UserError as err:
         code = EXIT_USAGE
@@ -152,12 +197,17 @@ def run_cli(main, argv=None):
     except KeyboardInterrupt:
         code = stop.exit_code or 128 + signal.SIGINT
         _say("interrupted: stopped at once; files already written are complete")
-    except MemoryError:
+    except Exception as err:                  # anything else is a bug: still one line
         code = EXIT_FAILURE
-        _say("error: out of memory; use smaller sizes (--hid, --restarts, counts)")
+        if _out_of_memory(err):
+            _say("error: out of memory; use smaller sizes (--hid, --restarts, counts)")
+        else:
+            _say(f"error: unexpected {type(err).__name__}: {str(err).strip()[:200]} -- a "
+                 f"bug in the toolkit, please report it ({_bug_report(err)})")
     finally:
         guarded.flush()
         sys.stdout = real_stdout
+        Invocation.script = Invocation.argv = None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     sys.exit(code)

@@ -140,6 +140,52 @@ def atomic_torch_save(obj, path):
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
+class OutputLock:
+    """One run at a time writes a set of outputs: `{folder}/.{name}.lock` holds the
+    writer's process id while it runs. A second run meanwhile is refused (the two would
+    mix their files); a lock whose process is gone (killed) is taken over."""
+
+    def __init__(self, folder, name, what):
+        self.path = os.path.join(folder, f'.{name}.lock')
+        self.folder, self.what, self.held = folder, what, False
+
+    def __enter__(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is not None and _alive(holder) and holder != os.getpid():
+                    raise UserError(f"another run (process {holder}) is writing {self.what} "
+                                    f"in {self.folder!r} now; wait for it to finish or "
+                                    f"choose another folder")
+                with contextlib.suppress(OSError):      # its writer is gone
+                    os.remove(self.path)
+                continue
+            except OSError as err:
+                raise UserError(f"cannot write into {self.folder!r} ({_reason(err)}); "
+                                f"choose another folder")
+            with os.fdopen(fd, 'w') as f:
+                f.write(str(os.getpid()))
+            self.held = True
+            return self
+        raise UserError(f"cannot take the lock {self.path!r}; remove it if no run is "
+                        f"writing {self.what}")
+
+    def _holder(self):
+        try:
+            with open(self.path) as f:
+                return int(f.read().strip() or -1)
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc):
+        if self.held and self._holder() == os.getpid():
+            with contextlib.suppress(OSError):
+                os.remove(self.path)
+        self.held = False
+
+
 def move_aside(paths, folder, why):
     """Move existing `paths` into `folder/previous-YYYYmmdd-HHMMSS/` so a new run does not
     mix its files with an earlier run's; returns the subfolder (None if nothing moved)."""

@@ -6,14 +6,15 @@ time and the results. It is written atomically when the run ends (also when it i
 interrupted: `status` says so), so sweep.py and report.py read finished runs only.
 """
 import datetime
-import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
 from dataclasses import asdict, is_dataclass
 
 from nnlab import ROOT
+from nnlab.cli import Invocation
 from nnlab.files import atomic_write_json
 
 FORMAT = 'nnlab-run-1'
@@ -62,12 +63,12 @@ class RunRecord:
 
     def __init__(self, script, config, seeds, seed_drawn=False):
         self.started = time.time()
+        _, argv = Invocation.current()
         self.data = {
             'format': FORMAT,
             'script': script,
-            'argv': list(sys.argv[1:]),
-            'command': ' '.join(['python3', os.path.basename(sys.argv[0] or script),
-                                 *sys.argv[1:]]),
+            'argv': argv,
+            'command': shlex.join(['python3', script, *argv]),
             'config': _plain(config),
             'seeds': [int(s) for s in seeds],
             'seed_drawn': bool(seed_drawn),

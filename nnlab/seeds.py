@@ -7,9 +7,9 @@ without `--seed` draws a fresh seed and prints it with the command that repeats 
 import random
 import secrets
 import shlex
-import sys
 
 from nnlab.args import MAX_SEED
+from nnlab.cli import Invocation
 
 
 def draw_seed(count=1):
@@ -22,9 +22,9 @@ def resolve_seed(seed, count=1):
     return (draw_seed(count), True) if seed is None else (seed, False)
 
 
-def repeat_command(seed, argv=None):
+def repeat_command(seed):
     """The command line that repeats this run: the same flags with --seed fixed."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    script, argv = Invocation.current()
     kept, skip = [], False
     for arg in argv:
         if skip:
@@ -36,7 +36,6 @@ def repeat_command(seed, argv=None):
         if arg.startswith('--seed='):
             continue
         kept.append(arg)
-    script = sys.argv[0].split('/')[-1] if sys.argv and sys.argv[0] else 'script'
     return shlex.join(['python3', script, *kept, '--seed', str(seed)])
 
 

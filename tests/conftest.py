@@ -41,7 +41,8 @@ def assert_one_line_error(done, *words):
     """A script refused bad input as users expect: exit 2, one `error:` line, no traceback."""
     assert done.returncode == 2, done.stderr
     assert 'Traceback' not in done.stderr
-    lines = done.stderr.strip().splitlines()
+    # `note: ...` lines (e.g. which data is used) come before; the error is one line
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith('note: ')]
     assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
     for word in words:
         assert word in lines[0], f'{word!r} missing from: {lines[0]}'

@@ -8,10 +8,17 @@ from dataclasses import dataclass
 
 from check import MLP, SIG_SCALE
 from nnlab.cli import UserError, stop
-from nnlab.files import check_writable_file, ensure_dir, probe_temporary
+from nnlab.files import OutputLock, check_writable_file, ensure_dir, probe_temporary
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import plot_output, plot_units
-from nnlab.perceptron.report import print_accuracy, print_analysis, print_restarts, print_weights
+from nnlab.perceptron.report import (
+    activation_table,
+    dividing_lines,
+    print_accuracy,
+    print_analysis,
+    print_restarts,
+    print_weights,
+)
 from nnlab.perceptron.train import initial_weights, train_restarts
 from nnlab.perceptron.weights import load_weights_file
 from nnlab.plotting import plt, use_window
@@ -79,6 +86,13 @@ def record_path(config, hid):
 
 
 def run(config):
+    """check_main.py's work; one run at a time writes the pictures of a --plot_dir."""
+    stop.check()                             # a Ctrl-C while torch loaded: stop here
+    with OutputLock(ensure_dir(config.plot_dir), 'check', 'check_main.py pictures'):
+        return _run(config)
+
+
+def _run(config):
     check_config(config)
     inputs, targets = load_points(config.csv) if config.csv else load_points()
     if config.designed:
@@ -138,13 +152,21 @@ def run(config):
 
     print_weights('Final Weights:', net)
     accuracy = print_accuracy('Final Accuracy: ', net, inputs, targets)
-    record.results['final_accuracy'] = accuracy
+    if accuracy < 100.0 and config.act == 'sig' and not interrupted:
+        again = ('run it again without --seed (a fresh one is drawn), or train 8 at once '
+                 'with --restarts 8' if config.random_start else 'change the weights')
+        print(f"Stuck at {accuracy:.2f}% (training sometimes sticks): {again}")
     print_analysis(net, inputs, targets)
+    record.results.update(final_accuracy=accuracy, dividing_lines=dividing_lines(net),
+                          activation_table=activation_table(net, inputs, targets),
+                          final_weights={k: v.tolist() for k, v in net.get_weights().items()})
     pictures = [check_path]
     if hid <= MAX_PICTURE_HID:
         pictures += plot_units(net, inputs, targets, config.plot_dir, label, close=close)
     print()
     print('Pictures:', ' '.join(pictures))
+    print(f"(the course's names: the next check_main.py run with --hid {hid} in "
+          f"{config.plot_dir} replaces them)")
     record.results['pictures'] = pictures
     record.write(record_path(config, hid), 'interrupted' if interrupted else 'finished')
     if config.show:

@@ -8,8 +8,15 @@ import os
 
 import torch
 
-from nnlab.cli import Interrupted
-from nnlab.files import check_writable_file, ensure_dir, matching, move_aside, probe_temporary
+from nnlab.cli import Interrupted, stop
+from nnlab.files import (
+    OutputLock,
+    check_writable_file,
+    ensure_dir,
+    matching,
+    move_aside,
+    probe_temporary,
+)
 from nnlab.records import RunRecord
 from nnlab.recurrent import checkpoint, languages
 from nnlab.recurrent.trainer import Config, Trainer, timed
@@ -102,6 +109,14 @@ def fill_record(record, trainer):
 
 
 def run(config):
+    """seq_train.py's work; one run at a time writes a language/model/size's checkpoints."""
+    stop.check()                             # a Ctrl-C while torch loaded: stop here
+    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
+    with OutputLock(ensure_dir(config.out_path), name, f'the {name} checkpoints'):
+        return _run(config)
+
+
+def _run(config):
     spec = languages.get_spec(config.lang)
     lang = spec.make(embed=config.embed, length=config.length)
     probe_temporary(ensure_dir(config.out_path), record_path(config))
