@@ -8,7 +8,7 @@ from nnlab.files import atomic_write_text, ensure_dir
 from nnlab.records import git_commit
 from nnlab.report import html, markdown, part1, part2, part3, sweeps
 from nnlab.report.doc import Code, Heading, Link, Table, contents, para, warn
-from nnlab.report.sources import Sources, shown
+from nnlab.report.sources import Sources, shown, when
 
 TITLE = 'Neural networks, assignment 1: results'
 
@@ -24,15 +24,26 @@ def document(sources, sweep_dirs):
                  f'{f" (toolkit commit {commit[:12]}{commit[40:]})" if commit else ""}. Each '
                  'result names the command that made it.', kind='meta')]
     if sources.shortened:
-        titles = {b.anchor: b.text for b in body if isinstance(b, Heading) and b.anchor}
-        listed = '; '.join(f'{titles.get(anchor, anchor)}: {text}'
-                           for anchor, text in sources.shortened)
+        listed = short_list(body, [anchor for anchor, _ in sources.shortened])
         quick = (' (made by report.py --run --quick)'
                  if sources.manifest and sources.manifest.get('quick') else '')
         head.append(warn(f'Some results come from shortened runs{quick} and are not the '
-                         f'assignment\'s figures. {listed}. Run ',
+                         f'assignment\'s figures: {listed} (each says how). Run ',
                          Code('python3 report.py --run'), ' for the full ones.'))
     return head + [contents(body)] + body
+
+
+def short_list(blocks, anchors):
+    """'Part 1 questions 1, 2, 3; Part 3 question 1' for the questions with these anchors
+    (a question's number is the start of its heading)."""
+    found, part = {}, ''
+    for block in blocks:
+        if isinstance(block, Heading) and block.level == 2:
+            part = block.text.split(':')[0]
+        elif isinstance(block, Heading) and block.anchor in anchors:
+            found.setdefault(part, []).append(block.text.split('.')[0])
+    return '; '.join(f'{part} question{"s" if len(numbers) > 1 else ""} {", ".join(numbers)}'
+                     for part, numbers in found.items())
 
 
 def runs_blocks(sources):
@@ -50,7 +61,7 @@ def runs_blocks(sources):
     took = f', {total:.0f} s in all' if isinstance(total, (int, float)) else ''
     quick = ' --quick' if manifest.get('quick') else ''
     return [Heading(2, 'The commands report.py --run ran', 'runs'),
-            para(f'Started {manifest.get("started", "?")}{took}, with ',
+            para(f'Started {when(manifest)}{took}, with ',
                  Code(f'report.py --run{quick}'), '. Each command\'s output is kept in ',
                  Link(shown(os.path.join(sources.out_dir, 'logs')),
                       os.path.join(sources.out_dir, 'logs')), '.'),

@@ -9,9 +9,10 @@ FAILED = {'failed': 'failed', 'interrupted': 'was interrupted', 'skipped': 'was 
           'not run': 'was not run'}
 
 
-def made_by(path, record):
+def made_by(path, record, seeded=True):
     """'Made by `command` (finished 2026-12-02 00:56 in 7.3 s; record plot/...)' and, for a
-    run that did not finish, a warning; for a drawn seed, how to repeat it."""
+    run that did not finish, a warning; for a drawn seed that mattered (`seeded`: the run
+    started from random weights), how to repeat it."""
     wall = record.get('wall_seconds')
     took = f' in {wall:.1f} s' if isinstance(wall, (int, float)) else ''
     status = record.get('status') or 'unknown'
@@ -24,7 +25,7 @@ def made_by(path, record):
         blocks.append(warn(f'This run did not finish (status {status!r}): it was stopped at '
                            'once or is still running, so its results may be incomplete.'))
     seeds = record.get('seeds') or []
-    if record.get('seed_drawn') and seeds:
+    if seeded and record.get('seed_drawn') and seeds:
         blocks.append(para(f'Seed {seeds[0]} was drawn for this run; the same command with ',
                            Code(f'--seed {seeds[0]}'), ' repeats it.'))
     return blocks
@@ -58,9 +59,9 @@ def to_run(sources, key, commands, looked_for):
     return attempt_blocks(sources, key) + [para(*parts, kind='note')]
 
 
-def figures(items):
+def figures(items, small=False):
     """Figure blocks for the (path, caption) pairs whose file exists."""
-    return [Figure(path, caption) for path, caption in items if is_file(path)]
+    return [Figure(path, caption, small) for path, caption in items if is_file(path)]
 
 
 def shortened(sources, anchor, text):

@@ -55,6 +55,7 @@ class Table:
 class Figure:
     path: str           # the picture file, as found on disk
     caption: str
+    small: bool = False     # one of a series (a unit each): two to a row on the page
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ and a browser then refuses, and reports, anything that would reach out).
 
 Printing: each part starts on a new page, headings stay with what follows them, and a
 figure, table or console block is never split across pages; pictures are at most 19 cm
-high, so each fits whole on an A4 or Letter page with its caption.
+high (8.5 cm two to a row for a series), so two fit on an A4 or Letter page, each whole
+with its caption.
 """
 import base64
 import html
@@ -56,13 +57,16 @@ td.diag { background: #dbe9fb; font-weight: 600; }
 figure.picture { margin: 1.2rem 0; text-align: center; }
 figure.picture img { max-width: 100%; height: auto; max-height: 85vh; }
 figure.picture figcaption { font-size: 0.9rem; color: #57606a; margin-top: 0.2rem; }
+div.series { display: flex; flex-wrap: wrap; justify-content: space-around; }
+figure.small { width: 48%; margin: 0.6rem 0; }
 @media print {
   @page { margin: 1.5cm; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   h2 { break-before: page; page-break-before: always; }
   h1, h2, h3, h4, .cap { break-after: avoid; page-break-after: avoid; }
   figure, table, .text, p.note, p.warn { break-inside: avoid; page-break-inside: avoid; }
-  figure.picture img { max-height: 19cm; }
+  figure.picture img { max-height: 12cm; }
+  figure.small img { max-height: 8.5cm; }
   pre { font-size: 7.5pt; white-space: pre-wrap; overflow: visible; }
   nav.toc { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -74,12 +78,27 @@ POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def render(blocks, out_dir, title):
-    body = '\n'.join(_block(b, out_dir) for b in blocks)
+    body = '\n'.join(_grouped(blocks, out_dir))
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n'
             f'<body>\n{body}\n</body>\n</html>\n')
+
+
+def _grouped(blocks, out_dir):
+    """Each block's HTML; a run of small figures goes into one row-wrapping <div>."""
+    series = []
+    for block in blocks:
+        if isinstance(block, Figure) and block.small:
+            series.append(_figure(block, out_dir))
+            continue
+        if series:
+            yield '<div class="series">' + ''.join(series) + '</div>'
+            series = []
+        yield _block(block, out_dir)
+    if series:
+        yield '<div class="series">' + ''.join(series) + '</div>'
 
 
 def _href(path, out_dir):
@@ -161,7 +180,8 @@ def _figure(figure, out_dir):
         return (f'<p class="note">Picture not embedded (unreadable, unknown type or larger '
                 f'than {MAX_EMBED // 1_000_000} MB): <code>{name}</code></p>')
     caption = html.escape(figure.caption)
-    return (f'<figure class="picture"><img src="{uri}" alt="{caption}">'
+    kind = 'picture small' if figure.small else 'picture'
+    return (f'<figure class="{kind}"><img src="{uri}" alt="{caption}">'
             f'<figcaption>{caption} (<code>{name}</code>)</figcaption></figure>')
 
 

@@ -7,7 +7,9 @@ from urllib.parse import quote
 
 from nnlab.report.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
 
-SPECIAL = re.compile(r'([\\`*_\[\]<>|#])')
+# What Markdown would read as markup anywhere in a line; '#' and '>' only matter at the
+# start of a line, where no text of ours begins with them.
+SPECIAL = re.compile(r'([\\`*_\[\]<|])')
 LABELS = {'note': '**Note:** ', 'warn': '**Warning:** ', 'meta': ''}
 
 

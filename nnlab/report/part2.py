@@ -182,9 +182,12 @@ def restarts_table(record):
                      _accuracy({'results': {'final_accuracy': run.get('final_accuracy')}}),
                      'kept' if i == kept else ''))
     won = sum(1 for run in runs if run.get('reached_100'))
+    first = ((record.get('config') or {}).get('first') and isinstance(kept, int)
+             and f' (--first: training ended when restart {kept} had finished; the others '
+                 f'as they were then)' or '')
     return [Table(('restart', 'seed', 'reached 100%', '100% from epoch', 'stopped after epoch',
                    'final loss', 'final accuracy', ''), tuple(rows),
-                  f'Restarts: {won} of {len(runs)} reached 100%')]
+                  f'Restarts: {won} of {len(runs)} reached 100%{first}')]
 
 
 def cut_short(record):
@@ -203,15 +206,16 @@ def cut_short(record):
 
 def run_blocks(sources, anchor, path, record, owners):
     config, results = record.get('config') or {}, record.get('results') or {}
-    blocks = made_by(path, record)
+    blocks = made_by(path, record, seeded=not _designed(config))
     cut = cut_short(record)
     if cut:
         blocks.append(shortened(sources, anchor, cut))
-    accuracy = results.get('final_accuracy')
-    if isinstance(accuracy, (int, float)):
-        blocks.append(Pre(f'Final Accuracy:  {round(accuracy, 2)}', 'The final accuracy line'))
     blocks += restarts_table(record)
-    blocks += text_blocks(sources, record)
+    printed = text_blocks(sources, record)
+    accuracy = results.get('final_accuracy')
+    if isinstance(accuracy, (int, float)) and not any(isinstance(b, Pre) for b in printed):
+        blocks.append(Pre(f'Final Accuracy:  {round(accuracy, 2)}', 'The final accuracy line'))
+    blocks += printed
     hid = config.get('hid')
     mine, replaced = [], []
     for recorded in results.get('pictures') or []:
@@ -220,7 +224,8 @@ def run_blocks(sources, anchor, path, record, owners):
             continue
         owner = owners.get(os.path.abspath(where))
         (mine if owner == path else replaced).append(where)
-    blocks += figures([(where, caption(os.path.basename(where), hid)) for where in mine])
+    blocks += figures([(where, caption(os.path.basename(where), hid)) for where in mine],
+                      small=True)
     if replaced:
         names = ', '.join(os.path.basename(p) for p in replaced)
         blocks.append(para(f'Pictures not shown: {names} were overwritten by a later run in '

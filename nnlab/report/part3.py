@@ -89,7 +89,9 @@ def verdict_blocks(lang, results):
         return []
     if len(runs) == 1:
         met = 'yes' if runs[0].get('success') else 'no'
-        return [Pre(f'{lang}: {criterion}: {met}', 'The verdict')]
+        stuck = ('' if runs[0].get('success') else '\ntraining stuck (it sometimes does): run '
+                 'it again without --seed, or train 8 runs at once with --restarts 8')
+        return [Pre(f'{lang}: {criterion}: {met}{stuck}', 'The verdict')]
     winners = [str(i) for i, r in enumerate(runs) if r.get('success')]
     means = [r.get('mean_last_checks') for r in runs]
     best = min(range(len(runs)), key=lambda i: means[i] if isinstance(means[i], float)
@@ -107,6 +109,9 @@ def verdict_blocks(lang, results):
                      f'{checks[-1]:.4f}' if checks and isinstance(checks[-1], float) else '?',
                      'best' if i == best else ''))
     metric = results.get('metric', 'error')
+    if not winners:
+        lines.append(f'no run met the criterion: try more runs (--restarts {2 * len(runs)}) '
+                     f'or another --seed')
     return [Pre('\n'.join(lines), 'The verdict'),
             Table(('run', 'seed', 'met', f'mean {metric} of the last checks',
                    f'last {metric}', ''), tuple(rows), 'Every run of --restarts')]
@@ -207,15 +212,19 @@ def inside_blocks(sources, anchor, which, found, trained):
         blocks.append(shortened(sources, anchor, f'a checkpoint after '
                                                  f'{format_thousands(epoch)},000 examples '
                                                  f'instead of {course},000'))
-    for part, label in (('fsm', 'The state machine in the hidden states'),
-                        ('explain', 'Which units count')):
+    for part, label in (('fsm', 'The state machine the network implements (--fsm)'),
+                        ('explain', 'Which units count (--explain)')):
         text = (analysis.get(part) or {}).get('text') if isinstance(analysis.get(part),
                                                                     dict) else None
         if isinstance(text, str) and text.strip():
             blocks.append(Pre(text.strip('\n'), label))
     files = [picture(path, p) for p in analysis.get('pictures') or []]
     files = [f for f in files if f]
-    blocks += figures([(f, caption(name, f)) for f in files if not f.endswith('.gif')])
+    # A series of pair scatters (one per two units) goes two to a row.
+    series = re.compile(re.escape(name) + r'_(ctx_)?\d\d(_fsm)?\.\w+$')
+    for f in files:
+        if not f.endswith('.gif'):
+            blocks += figures([(f, caption(name, f))], small=bool(series.search(f)))
     for gif in (f for f in files if f.endswith('.gif')):
         blocks.append(para('A rotating 3-D view (an animation, not embedded): ',
                            Link(shown(gif), gif), '.'))
