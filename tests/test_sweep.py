@@ -183,6 +183,18 @@ def test_ray_backend_gives_the_local_table(seq_sweep, tmp_path):
     assert (tmp_path / 'ray' / 'runs' / 'hid-2' / 'seeds-0-3' / 'run.json').exists()
 
 
+def test_files_shipped_back_from_another_node_land_as_they_were(tmp_path):
+    """What a Ray task on another node returns is written under DIR unchanged."""
+    from nnlab.sweep.ray_backend import _folder_files, _write_files
+    worker = tmp_path / 'worker'
+    (worker / 'sub').mkdir(parents=True)
+    (worker / 'run.json').write_text('{"format": "nnlab-run-1"}')
+    (worker / 'sub' / 'picture.png').write_bytes(bytes(range(256)))
+    _write_files(tmp_path / 'driver', _folder_files(worker))
+    assert (tmp_path / 'driver' / 'run.json').read_text() == '{"format": "nnlab-run-1"}'
+    assert (tmp_path / 'driver' / 'sub' / 'picture.png').read_bytes() == bytes(range(256))
+
+
 # ---- failures, Ctrl-C, resume --------------------------------------------------------------
 
 def test_a_failing_task_is_a_row_and_the_sweep_goes_on(tmp_path):
