@@ -102,6 +102,61 @@ def test_files_match_the_printout(runs, net):
     model.load_state_dict(state)   # complete and of the right shapes
 
 
+@pytest.mark.parametrize('net', ['lin', 'full', 'conv'])
+def test_history_csv_is_the_printed_lines_and_the_curve_is_drawn(runs, net):
+    out, result = runs[net]
+    plot = out / 'plot'
+    with open(plot / f'kuzu_{net}_history.csv', newline='') as f:
+        rows = list(csv.DictReader(f))
+    printed_train = [m.groups() for m in TRAIN_RE.finditer(result.stdout)]
+    printed_test = [m.groups() for m in TEST_RE.finditer(result.stdout)]
+    train = [r for r in rows if r['kind'] == 'train']
+    test = [r for r in rows if r['kind'] == 'test']
+    assert len(train) + len(test) == len(rows) and len(test) == 10
+    # epoch, images seen, loss to 6 decimals: exactly the 'Train Epoch' lines
+    assert [(r['epoch'], r['images_seen'], r['loss']) for r in train] == \
+        [(e, seen, loss) for e, seen, _, _, loss in printed_train]
+    # the test rows round to the 'Test set' lines
+    assert [(f"{float(r['loss']):.4f}", r['correct'], f"{float(r['accuracy']):.0f}")
+            for r in test] == [(loss, c, pct) for loss, c, _, pct in printed_test]
+    assert [int(r['epoch']) for r in test] == list(range(1, 11))
+    from PIL import Image
+    for name in ('curve', 'mistakes'):
+        with Image.open(plot / f'kuzu_{net}_{name}.jpg') as picture:
+            assert picture.format == 'JPEG' and min(picture.size) > 400, name
+
+
+@pytest.mark.parametrize('net', ['lin', 'conv'])
+def test_mistakes_shown_are_misclassified_as_labelled(runs, net, data_dir):
+    """The run record lists the images of kuzu_{net}_mistakes.jpg; the saved net, run
+    over the test set again, must call each one what its row says."""
+    import json
+
+    from nnlab.kmnist.data import load_split
+    from nnlab.kmnist.train import evaluate, prepare
+    out, result = runs[net]
+    record = json.loads((out / 'plot' / f'kuzu_{net}_run.json').read_text())
+    assert str(out / 'plot' / f'kuzu_{net}_mistakes.jpg') in record['results']['files']
+    rows = record['results']['mistakes']
+    matrix = parse_console(result.stdout)[-1][1]
+    errors = matrix.copy()
+    np.fill_diagonal(errors, -1)
+    assert [r['count'] for r in rows] == sorted(errors.ravel(), reverse=True)[:3]
+
+    model = make_net(net)
+    model.load_state_dict(torch.load(out / 'net.pth'))
+    images, labels = load_split(data_dir, 'test')
+    model, (images,) = prepare(model, [images], net)
+    _, correct, confusion, predicted = evaluate(model, images, labels, predictions=True)
+    assert confusion.tolist() == matrix.tolist()     # the same net as the final epoch
+    for row in rows:
+        true, wrong = CLASSES.index(row['true']), CLASSES.index(row['predicted'])
+        shown = np.array(row['test_images'])
+        assert len(shown) == min(6, row['count']) and matrix[true, wrong] == row['count']
+        assert (labels.numpy()[shown] == true).all()
+        assert (predicted[shown] == wrong).all()
+
+
 @pytest.mark.parametrize('net', ['lin', 'conv'])
 def test_most_confused_pairs_are_the_largest_errors(runs, net):
     _, result = runs[net]

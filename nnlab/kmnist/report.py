@@ -10,12 +10,18 @@ from nnlab.kmnist.data import CLASSES
 from nnlab.plotting import plt, save_figure
 
 
-def most_confused(confusion, k=3):
-    """The k largest off-diagonal counts as (true name, predicted name, count), ties by order."""
+def confused_pairs(confusion, k=3):
+    """The k largest off-diagonal cells as (true class, predicted class, count), ties in
+    row order."""
     counts = np.asarray(confusion, dtype=np.int64)
     cells = [(-counts[t, p], t, p) for t in range(len(counts)) for p in range(len(counts))
              if t != p]
-    return [(CLASSES[t], CLASSES[p], -neg) for neg, t, p in sorted(cells)[:k]]
+    return [(t, p, int(-neg)) for neg, t, p in sorted(cells)[:k]]
+
+
+def most_confused(confusion, k=3):
+    """The k largest off-diagonal counts as (true name, predicted name, count), ties by order."""
+    return [(CLASSES[t], CLASSES[p], count) for t, p, count in confused_pairs(confusion, k)]
 
 
 def confused_lines(confusion, k=3):
@@ -123,3 +129,29 @@ def parameter_report(net):
     lines.append(f"total: {sums}{total}")
     return '\n'.join(lines) + '\n'
 
+
+
+def choose_mistakes(confusion, predictions, labels, k=3, count=6):
+    """The images behind the k most confused pairs: [(true, predicted, errors, indices)],
+    `indices` up to `count` test images of class `true` that the net called `predicted`,
+    in test-set order (an unbiased pick; the set is not sorted by class)."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    rows = []
+    for t, p, errors in confused_pairs(confusion, k):
+        if errors == 0:
+            break                       # no more mistakes to show
+        wrong = np.nonzero((labels == t) & (predictions == p))[0]
+        rows.append((t, p, errors, wrong[:count]))
+    return rows
+
+
+def typical_correct(images, predictions, labels, cls, count=3):
+    """Indices of `count` correctly classified test images of class `cls` closest (in
+    pixels) to the mean of them: what the net has learnt that character looks like."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    right = np.nonzero((labels == cls) & (predictions == cls))[0]
+    if len(right) == 0:
+        return right
+    pixels = np.asarray(images[right], dtype=np.float32).reshape(len(right), -1)
+    distance = ((pixels - pixels.mean(0)) ** 2).sum(1)
+    return right[np.argsort(distance, kind='stable')[:count]]

@@ -17,8 +17,10 @@ from nnlab.files import (
     ensure_dir,
     probe_temporary,
 )
-from nnlab.kmnist.data import FULL_TRAIN, default_root, load_kmnist, sample_images
+from nnlab.kmnist.data import CLASSES, FULL_TRAIN, default_root, load_kmnist, sample_images
+from nnlab.kmnist.pictures import plot_curve, plot_mistakes
 from nnlab.kmnist.report import (
+    choose_mistakes,
     confused_lines,
     parameter_report,
     plot_confusion,
@@ -50,6 +52,7 @@ def output_paths(plot_dir, net_name):
     stem = os.path.join(plot_dir, f'kuzu_{net_name}')
     return {'params': f'{stem}_params.txt', 'csv': f'{stem}_confusion.csv',
             'jpg': f'{stem}_confusion.jpg', 'history': f'{stem}_history.csv',
+            'curve': f'{stem}_curve.jpg', 'mistakes': f'{stem}_mistakes.jpg',
             'record': f'{stem}_run.json'}
 
 
@@ -84,6 +87,7 @@ def run(config):
     if note:
         print(note, file=sys.stderr, flush=True)
     samples = sample_images(test_x, test_y)
+    test = (test_x, test_y.numpy())   # on the CPU, in file order: the mistakes picture
     if config.train_count:
         order = torch.arange(config.train_count) % len(train_x)
         train_x, train_y = train_x[order], train_y[order]
@@ -103,17 +107,18 @@ def run(config):
     net, (train_x, test_x) = prepare(net, [train_x, test_x], config.net)
     optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.mom)
 
-    finished = None   # (epoch, correct, confusion, state) of the last complete epoch
+    finished = None   # (epoch, correct, confusion, state, predictions) of the last epoch
     history = []      # ('train', epoch, batch, seen, loss, '', '') / ('test', ...)
     try:
         for epoch in range(1, config.epochs + 1):
             for batch, seen, loss in train_epoch(net, optimizer, train_x, train_y, epoch):
                 history.append(('train', epoch, batch, seen, loss, None, None))
-            loss_sum, correct, confusion = evaluate(net, test_x, test_y)
+            loss_sum, correct, confusion, predicted = evaluate(net, test_x, test_y,
+                                                               predictions=True)
             check_finite(loss_sum, f'the test after epoch {epoch}')
             state = ({k: v.detach().clone() for k, v in net.state_dict().items()}
                      if config.save else None)
-            finished = (epoch, correct, confusion, state)
+            finished = (epoch, correct, confusion, state, predicted)
             n = len(test_y)
             history.append(('test', epoch, None, None, loss_sum / n, correct, 100. * correct / n))
             record.results['epochs'].append(dict(epoch=epoch, test_loss=loss_sum / n,
@@ -125,17 +130,19 @@ def run(config):
             raise
         print(f'\ninterrupted after epoch {finished[0]} of {config.epochs}; the outputs '
               f'hold that epoch', file=sys.stderr, flush=True)
-        write_outputs(config, paths, net, finished, history, samples, len(test_y),
-                      available, record, 'interrupted')
+        write_outputs(config, paths, net, finished, history, samples, test,
+                      len(train_x), available, record, 'interrupted')
         raise
-    write_outputs(config, paths, net, finished, history, samples, len(test_y), available,
-                  record, 'finished')
+    write_outputs(config, paths, net, finished, history, samples, test, len(train_x),
+                  available, record, 'finished')
     return 0
 
 
-def write_outputs(config, paths, net, finished, history, samples, n, available, record,
-                  status):
-    epoch, correct, confusion, state = finished
+def write_outputs(config, paths, net, finished, history, samples, test, train_count,
+                  available, record, status):
+    epoch, correct, confusion, state, predicted = finished
+    test_images, test_labels = test
+    n = len(test_labels)
     print(confused_lines(confusion), flush=True)
     write_confusion_csv(confusion, paths['csv'])
     write_history_csv(history, paths['history'])
@@ -145,11 +152,22 @@ def write_outputs(config, paths, net, finished, history, samples, n, available, 
     title = (f'{type(net).__name__} on the KMNIST test set: accuracy {accuracy:.2f}% '
              f'({correct}/{n}), epoch {epoch}{trained_on}')
     plot_confusion(confusion, paths['jpg'], title, samples)
-    written = [paths['params'], paths['csv'], paths['jpg'], paths['history']]
+    name = type(net).__name__
+    plot_curve(history, train_count, paths['curve'],
+               f'{name} training: loss and test accuracy (final {accuracy:.2f}%)')
+    mistakes = choose_mistakes(confusion, predicted, test_labels)
+    plot_mistakes(test_images, test_labels, predicted, mistakes, paths['mistakes'],
+                  f'{name}, epoch {epoch}: the three most confused pairs, test images '
+                  f'(red) beside typical ones of both classes')
+    written = [paths['params'], paths['csv'], paths['jpg'], paths['history'],
+               paths['curve'], paths['mistakes']]
     if config.save:
         atomic_torch_save({k: v.cpu().contiguous() for k, v in state.items()}, config.save)
         written.append(config.save)
     record.results.update(final_epoch=epoch, correct=correct, accuracy=accuracy,
-                          confusion=confusion.astype(int).tolist(), files=written)
+                          confusion=confusion.astype(int).tolist(), files=written,
+                          mistakes=[dict(true=CLASSES[t], predicted=CLASSES[p], count=c,
+                                         test_images=[int(i) for i in idx])
+                                    for t, p, c, idx in mistakes])
     written.append(record.write(config.summary or paths['record'], status))
     print('wrote ' + ', '.join(written), flush=True)

@@ -78,11 +78,16 @@ def check_finite(loss, where):
 
 
 @torch.no_grad()
-def evaluate(net, images, labels):
-    """(summed NLL loss, number correct, 10x10 confusion counts as float64 numpy)."""
+def evaluate(net, images, labels, predictions=False):
+    """(summed NLL loss, number correct, 10x10 confusion counts as float64 numpy).
+
+    With `predictions`, a fourth item: every image's predicted class, (N,) int64 numpy
+    (the argmax the confusion counts are made of, so it costs one copy).
+    """
     net.eval()
     loss_sum, correct = 0.0, 0
     pairs = torch.zeros(100, dtype=torch.int64, device=labels.device)
+    predicted = []
     for start in range(0, len(images), TEST_BATCH):
         data, target = images[start:start + TEST_BATCH], labels[start:start + TEST_BATCH]
         output = net(data)
@@ -90,7 +95,11 @@ def evaluate(net, images, labels):
         pred = output.argmax(dim=1)
         correct += int((pred == target).sum())
         pairs += torch.bincount(target * 10 + pred, minlength=100)
-    return loss_sum, correct, pairs.view(10, 10).cpu().numpy().astype(np.float64)
+        predicted.append(pred)
+    result = (loss_sum, correct, pairs.view(10, 10).cpu().numpy().astype(np.float64))
+    if predictions:
+        return result + (torch.cat(predicted).cpu().numpy(),)
+    return result
 
 
 def print_test(loss_sum, correct, confusion, n):
