@@ -3,7 +3,8 @@
 Run i uses seed `seed + i` for its initial weights (a torch.Generator), its training
 examples and its check examples (numpy Generators), so run i of `--restarts K` is exactly
 the single run `--seed seed+i`. Every step is one optimiser step per run on that run's own
-example (bptt.py does the arithmetic). Every 1000 steps each run is checked on a fresh
+example; the compiled kernels (kernels.py) do the 1000 steps between two checks in one
+call, the runs spread over the cores. Every 1000 steps each run is checked on a fresh
 example; every 10,000 steps (and at the end) each run's weights are saved.
 """
 import time
@@ -11,11 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
 from nnlab.cli import UserError, stop
-from nnlab.recurrent import checkpoint
-from nnlab.recurrent.bptt import BatchedNet, FlatOptimizer
+from nnlab.recurrent import checkpoint, kernels
 from seq_models import make_model
 
 CHECK_EVERY = 1000
@@ -23,14 +22,13 @@ SAVE_EVERY = 10000
 VERDICT_CHECKS = 10          # the verdict looks at the last 10 checks (LangSpec.meets)
 
 
-def pack_block(runs):
-    """[(flat symbols, lengths)] per run -> padded (steps, Lmax, K) (-1 = none), lengths."""
-    lengths = np.stack([run_lengths for _, run_lengths in runs], axis=1)
-    block = np.full((lengths.shape[0], lengths.max(), len(runs)), -1, dtype=np.int64)
-    inside = np.arange(block.shape[1])[None, :, None] < lengths[:, None, :]
-    for k, (flat, _) in enumerate(runs):
-        block[:, :, k][inside[:, :, k]] = flat          # step-major order, as generated
-    return block, lengths
+def pack_block(samples):
+    """Each run's examples [(flat symbols, lengths)] -> (symbols, starts (K, n + 1)): the
+    layout kernels.train reads, example e of run k at symbols[starts[k, e]:starts[k, e+1]]."""
+    offsets = np.cumsum([0] + [len(flat) for flat, _ in samples])
+    starts = np.stack([offset + np.concatenate([[0], np.cumsum(lengths)])
+                       for offset, (_, lengths) in zip(offsets, samples)])
+    return np.concatenate([flat for flat, _ in samples]), starts
 
 
 @dataclass(frozen=True)
@@ -63,10 +61,9 @@ class Trainer:
         S = lang.num_symbols
         models = [make_model(config.model, S, config.hid, S, init=config.init,
                              generator=torch.Generator().manual_seed(s)) for s in self.seeds]
-        self.net = BatchedNet(config.model, S, config.hid, self.K)
-        self.theta = np.stack([self.net.layout.from_model(m) for m in models])
-        self.opt = FlatOptimizer(config.optim, self.theta.shape, config.lr, config.mom,
-                                 config.weight_decay)
+        self.layout = kernels.Layout(config.model, S, config.hid)
+        self.theta = np.stack([self.layout.from_model(m) for m in models])
+        self.opt = kernels.OptimiserState(self.K, self.layout.size)
         self.data_rngs = [np.random.default_rng(s) for s in self.seeds]
         self.check_rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
         self.checks = [[] for _ in range(self.K)]        # metric at each check, per run
@@ -77,26 +74,17 @@ class Trainer:
     # --- the loop -----------------------------------------------------------------
     def train(self, steps, report):
         """Train to `steps` examples per run; `report(trainer, examples, hidden, probs)`
-        is called after each check. A stop request (nnlab.cli.stop) ends it at a step
-        boundary with Interrupted."""
-        # BLAS threads only add overhead to these tiny products; a diverging run (too
-        # large --lr) overflows quietly and check() reports it
-        with threadpool_limits(1), np.errstate(over='ignore', invalid='ignore',
-                                               divide='ignore'):
-            self._train(steps, report)
-
-    def _train(self, steps, report):
+        is called after each check. A stop request (nnlab.cli.stop) ends it at a block
+        boundary (every 1000 steps at most) with Interrupted."""
+        c = self.config
         while self.step < steps:
+            stop.check()
             block_size = min(CHECK_EVERY - self.step % CHECK_EVERY, steps - self.step)
             samples = [self.lang.sample_arrays(rng, block_size) for rng in self.data_rngs]
-            block, lengths = pack_block([(seq, n) for seq, _, _, n in samples])
-            longest = lengths.max(axis=1).tolist()
-            for s in range(block_size):
-                stop.check()
-                seqs = block[s, :longest[s]]
-                self.net.loss_and_grad(self.theta, seqs[:-1], seqs[1:], want_loss=False)
-                self.opt.step(self.theta, self.net.grad)
-                self.step += 1
+            symbols, starts = pack_block([(seq, lengths) for seq, _, _, lengths in samples])
+            kernels.train(c.model, self.layout, self.theta, self.opt, symbols, starts,
+                          c.optim, c.lr, c.mom, c.weight_decay)
+            self.step += block_size
             if self.step % CHECK_EVERY == 0:
                 report(self, *self.check())
             if self.step % SAVE_EVERY == 0 or self.step == steps:
@@ -118,14 +106,9 @@ class Trainer:
 
     def forward(self, examples):
         """Hidden states and output probabilities of run k on examples[k] (lists)."""
-        T = max(len(ex.seq) for ex in examples) - 1
-        inputs = np.full((T, self.K), -1, dtype=np.int64)
-        for k, ex in enumerate(examples):
-            inputs[:len(ex.seq) - 1, k] = ex.seq[:-1]
-        hidden, probs = self.net.forward(self.theta, inputs)
-        lengths = [len(ex.seq) - 1 for ex in examples]
-        return ([hidden[k, :n] for k, n in enumerate(lengths)],
-                [probs[k, :n] for k, n in enumerate(lengths)])
+        outputs = [kernels.forward(self.config.model, self.layout, self.theta[k], ex.seq)
+                   for k, ex in enumerate(examples)]
+        return [hidden for hidden, _, _ in outputs], [probs for _, probs, _ in outputs]
 
     def verdict(self, k):
         """(met, checks used, mean of them) of run k against the language's criterion."""
@@ -141,7 +124,7 @@ class Trainer:
     def model_of(self, k):
         S = self.lang.num_symbols
         model = make_model(self.config.model, S, self.config.hid, S)
-        return self.net.layout.to_model(self.theta[k], model)
+        return self.layout.to_model(self.theta[k], model)
 
     def meta(self, k, interrupted=False):
         c = self.config
