@@ -35,7 +35,9 @@ def parse_args(argv=None):
     own, script = split_argv(argv)
     parser = types.CliParser(
         prog='sweep.py', usage='sweep.py [sweep flags] -- SCRIPT [script flags]',
-        description=__doc__.split('\n')[0])
+        description=__doc__.split('\n')[0],
+        epilog='SCRIPT: seq_train.py, check_main.py or kuzu_main.py, with its flags. '
+               'Files, criteria, Ray clusters: docs/sweeps.md')
     parser.add_argument('--seeds', default=None,
                         help=f'seeds: a range A-B, a list 1,5,9, or both (default '
                              f'{DEFAULT_SEEDS}; with --resume and no script: the stored ones)')

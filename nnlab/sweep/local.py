@@ -18,11 +18,20 @@ from nnlab.sweep.process import STOP_GRACE_SECONDS, TaskProcess
 POLL_SECONDS = 0.1
 
 
+def usable_cores():
+    """The cores this process may run on (a container or `taskset` can allow fewer than
+    the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class LocalBackend:
     name = 'local'
 
     def __init__(self, jobs=None):
-        self.workers = jobs or os.cpu_count() or 1
+        self.workers = jobs or usable_cores()
 
     def run(self, work, on_done):
         """Run [(task, TaskSpec)]; call on_done(task, outcome) as each one finishes."""

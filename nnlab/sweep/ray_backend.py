@@ -13,6 +13,7 @@ Ray is imported only here, only for --backend ray: local sweeps never need it.
 """
 import logging
 import os
+import shutil
 import signal
 import socket
 import time
@@ -127,7 +128,8 @@ class RayBackend:
             first = str(err).strip().splitlines()
             return dict(exit_code=None, seconds=round(time.monotonic() - started, 3),
                         error=f"ray: {type(err).__name__}: {first[-1] if first else ''}")
-        if 'files' in outcome:
+        if 'files' in outcome:      # from another node: replace any earlier attempt here
+            shutil.rmtree(spec.folder, ignore_errors=True)
             _write_files(spec.folder, outcome.pop('files'))
         return outcome
 

@@ -165,6 +165,7 @@ def report(folder):
         raise UserError(f"--out {folder} holds no sweep ({DEFINITION} is missing); give the "
                         f"folder of an earlier sweep")
     results = Results(folder, sweep.kind, sweep.grid_names).load()
+    remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
     text, written = write_report(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join(written), flush=True)
@@ -213,6 +214,7 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
               f"{results.path}; `python3 sweep.py --resume --out {folder}` runs the rest",
               flush=True)
         stop.check()
+    remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
     text, written = write_report(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join([results.path, *written]), flush=True)
