@@ -7,8 +7,10 @@ and draw arrows labelled by symbol between them. Here that is done on plain arra
   points proposes a clustering for every number of states k, k-means (scikit-learn)
   polishes it on all points, and the k kept is the one whose machine, run on its own,
   best reproduces the network's next-symbol choices (fewest states on a tie), unless
-  k is fixed. The state holding the initial vector is the start state s0; the others
-  are numbered in the order the machine reaches them.
+  k is fixed. The cluster holding the initial vector is c0; the others are numbered
+  in the order the machine reaches them.
+- `minimise` merges clusters that behave alike into the states of the minimal machine,
+  s0, s1, ... again in reach order: the names the printout and the pictures share.
 - `build_machine` counts transitions (from state, on symbol, to state) and averages what
   the network predicts in each state.
 - `check_machine` runs the machine on its own over held-out examples (no network) and
@@ -155,8 +157,9 @@ def minimise(machine):
     (The top symbol, not the set above ALLOWED_PROB: a network's 0.09 versus 0.11 is
     noise, not a different state.) Returns
     (the merged machine, groups): groups[i] lists the original states of merged state
-    i, lowest first; the group holding the start comes first, then by lowest member.
-    Counts, visits and predictions (visit-weighted) are pooled.
+    i, lowest first. Merged states are numbered in the order the merged machine
+    reaches them (as `cluster_states` numbers clusters), so s0 is the start and the
+    names run without gaps. Counts, visits and predictions (visit-weighted) are pooled.
     """
     table = machine.table()
     k = machine.num_states
@@ -169,22 +172,24 @@ def minimise(machine):
         if refined.max() == block.max():
             break
         block = refined
-    groups = sorted([list(np.nonzero(block == b)[0]) for b in range(block.max() + 1)],
-                    key=lambda g: (machine.start not in g, g[0]))
-    of = np.empty(k, dtype=int)
-    for i, g in enumerate(groups):
-        of[g] = i
-    m = len(groups)
-    counts = np.zeros((m, len(machine.symbols), m), dtype=np.int64)
+    m = int(block.max()) + 1
+    pooled = np.zeros((m, len(machine.symbols), m), dtype=np.int64)
     for s in range(k):
         for t in range(k):
-            counts[of[s], :, of[t]] += machine.counts[s, :, t]
+            pooled[block[s], :, block[t]] += machine.counts[s, :, t]
+    # Renumber the blocks in reach order: merged names then read like cluster names.
+    order = _bfs_order(pooled, int(block[machine.start]), np.bincount(
+        block, weights=machine.visits, minlength=m))
+    rename = np.empty(m, dtype=int)
+    rename[order] = np.arange(m)
+    of = rename[block]
+    groups = [[int(s) for s in np.nonzero(of == i)[0]] for i in range(m)]
+    counts = pooled[np.ix_(order, np.arange(len(machine.symbols)), order)]
     visits = np.bincount(of, weights=machine.visits, minlength=m).astype(np.int64)
     weighted = np.zeros((m, len(machine.symbols)))
     np.add.at(weighted, of, machine.predict * machine.visits[:, None])
     predict = weighted / np.maximum(visits, 1)[:, None]
-    return (Machine(machine.symbols, counts, predict, visits, int(of[machine.start])),
-            [[int(s) for s in g] for g in groups])
+    return Machine(machine.symbols, counts, predict, visits, int(of[machine.start])), groups
 
 
 def _renumber(keys):
@@ -305,10 +310,16 @@ def _reach_order(labels, seqs, k):
     for lab, seq in zip(labels, seqs):
         np.add.at(counts, (lab[:-1], seq[:len(lab) - 1], lab[1:]), 1)
     start = _majority([lab[0] for lab in labels])
+    return _bfs_order(counts, start, np.bincount(np.concatenate(labels), minlength=k))
+
+
+def _bfs_order(counts, start, sizes):
+    """States breadth-first from `start` over counts (from, symbol, to): symbols in
+    order, the most frequent successor first; unreached states last, largest first."""
     order, queue = [start], [start]
     while queue:
         state = queue.pop(0)
-        for a in range(num_symbols):
+        for a in range(counts.shape[1]):
             row = counts[state, a]
             for nxt in np.argsort(-row, kind='stable'):
                 if row[nxt] == 0:
@@ -316,8 +327,7 @@ def _reach_order(labels, seqs, k):
                 if nxt not in order:
                     order.append(int(nxt))
                     queue.append(int(nxt))
-    sizes = np.bincount(np.concatenate(labels), minlength=k)
-    rest = [s for s in np.argsort(-sizes, kind='stable') if s not in order]
+    rest = [s for s in np.argsort(-np.asarray(sizes), kind='stable') if s not in order]
     return np.array(order + [int(s) for s in rest])
 
 
@@ -410,10 +420,16 @@ def format_machine(machine, heading, names=None):
     return "\n".join(lines)
 
 
+def state_names(count, prefix='s'):
+    """s0, s1, ...: the states of the machine that is printed and drawn (merged); the
+    clusters before merging are c0, c1, ... so no name means two things."""
+    return [f"{prefix}{i}" for i in range(count)]
+
+
 def format_groups(groups):
-    """'s3 = s3 s14 s19' lines for the merged states of a minimised machine."""
-    return "\n".join(f"  s{g[0]:<4d}= " + " ".join(f"s{s}" for s in g)
-                     for g in groups if len(g) > 1)
+    """One line per merged state, naming the clusters it holds: '  s3   = c3 c12'."""
+    return "\n".join(f"  {f's{i}':5s}= " + " ".join(f"c{c}" for c in g)
+                     for i, g in enumerate(groups))
 
 
 def format_check(check):

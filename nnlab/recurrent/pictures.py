@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlab.files import atomic_write_json, ensure_dir, probe_temporary
 from nnlab.plotting import plt, save_figure, use_window
-from nnlab.recurrent import checkpoint, explain, fsm, languages, views
+from nnlab.recurrent import checkpoint, diagrams, explain, fsm, languages, layout, views
 from nnlab.recurrent.trace import trace_model
 from nnlab.seeds import set_seed
 
@@ -125,63 +125,95 @@ def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, in
 
 
 def extract_machine(fresh, held_out, lang, args, label, save):
-    """Cluster the hidden states into a machine, print it, check it, draw it."""
+    """Cluster the states, merge alike clusters into the machine, print it, check it,
+    draw it (over each pair scatter, and as a diagram) with the printed names."""
     # An LSTM's state is its hidden and cell vectors together; both carry over.
     with_cell = args.model == 'lstm'
     paths = fresh.paths(with_cell)
     seqs = [ex.seq for ex in fresh.examples]
     clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states, seed=args.seed)
-    machine = fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
+    clusters = fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
+    machine, groups = fsm.minimise(clusters)
     check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
                               [ex.probs for ex in held_out.examples], held_out.probs)
-    space = 'hidden and cell states' if with_cell else 'hidden states'
-    lines = []                           # printed at the end, and kept for report.py
-    lines.append('')
-    lines.append(f"finite state machine in the {space} of {len(paths)} fresh examples "
-                 f"({sum(len(p) for p in paths)} points):")
-    lines.append(fsm.format_machine(machine, f"state machine: {machine.num_states} states, "
-                                    f"start state s{machine.start}\n"
-                                    f"(number of states: {clustering.how})"))
-    minimal, groups = fsm.minimise(machine)
-    names = [f"s{g[0]}" for g in groups]
-    if minimal.num_states < machine.num_states:
+    text = machine_text(clusters, machine, groups, clustering.how, len(paths),
+                        sum(len(p) for p in paths), check,
+                        'hidden and cell states' if with_cell else 'hidden states')
+    print(text)
+    draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
+    return dict(text=text, states=int(clusters.num_states),
+                minimal_states=int(machine.num_states),
+                state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
+                accepted=int(check.accepted), examples=int(check.examples))
+
+
+def state_of_clusters(groups):
+    """cluster -> merged state, from minimise's groups."""
+    state_of = np.empty(sum(len(g) for g in groups), dtype=int)
+    for i, g in enumerate(groups):
+        state_of[g] = i
+    return state_of
+
+
+def machine_text(clusters, machine, groups, how, examples, points, check, space):
+    """What --fsm prints: the clusters (c0, c1, ...) when merging changes anything, which
+    clusters each state holds, the machine (s0, s1, ...: the pictures' names), the check."""
+    lines = ['', f"finite state machine in the {space} of {examples} fresh examples "
+                 f"({points} points):"]
+    merged = machine.num_states < clusters.num_states
+    if merged:
+        lines.append(fsm.format_machine(
+            clusters, f"clusters: {clusters.num_states}, start cluster c{clusters.start}\n"
+                      f"(number of clusters: {how})",
+            fsm.state_names(clusters.num_states, 'c')))
         lines.append('')
-        lines.append(f"merging states that behave alike (the same most likely next symbol, "
-                     f"equivalent successors) leaves {minimal.num_states} states:")
+        lines.append(f"merging clusters that behave alike (the same most likely next "
+                     f"symbol, equivalent successors) leaves {machine.num_states} states; "
+                     f"each state and its clusters:")
         lines.append(fsm.format_groups(groups))
-        lines.append(fsm.format_machine(minimal, f"minimal machine: {minimal.num_states} "
-                                        f"states, start state {names[minimal.start]}", names))
+        heading = f"state machine: {machine.num_states} states, start state s{machine.start}"
+    else:
+        heading = (f"state machine: {machine.num_states} states, start state "
+                   f"s{machine.start}\n(number of states: {how}; no two behave alike)")
+    lines.append(fsm.format_machine(machine, heading))
     lines.append('')
     lines.append(fsm.format_check(check))
-    text = '\n'.join(lines)
-    print(text)
+    return '\n'.join(lines)
 
+
+def draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save):
+    """`{stem}_{j}{k}_fsm.jpg` for every pair of units and the diagram `{stem}_fsm.jpg`."""
     labels = np.concatenate(clustering.labels)
+    state_of = state_of_clusters(groups)
+    names = fsm.state_names(machine.num_states)
     # Colour the initial rows like the end of a string (state 0): what precedes a string.
     colours = np.concatenate([np.concatenate([[0], ex.state]) for ex in fresh.examples])
+    paths = fresh.paths(args.model == 'lstm')
     points = np.concatenate([p[:, :fresh.initial.shape[0]] for p in paths])
     for j, k in itertools.combinations(range(points.shape[1]), 2):
-        save(views.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
-                               fresh.initial, label), f"{j}{k}_fsm.jpg")
-    # The diagram shows the minimal machine; rows follow the typical (median) colour of
-    # a state's points, and (counting languages) lanes the n of their strings.
-    row_key = np.array([np.median(colours[np.isin(labels, g)]) for g in groups])
-    side = None
-    if not languages.get_spec(args.lang).is_reber:
-        n = np.concatenate([np.concatenate([[0], explain.counting_quantities(
-            ex.text)[2]["A's seen"]]) for ex in fresh.examples])
-        side = np.array([np.median(n[np.isin(labels, g)]) for g in groups])
-    members = [" ".join(f"s{s}" for s in g[1:]) for g in groups]
-    if minimal.num_states < machine.num_states:
-        members = [f"+ {m}" if m else "" for m in members]
-        title = (f"{label}: {machine.num_states} states in the {space}, "
-                 f"{minimal.num_states} after merging alike ones")
+        save(diagrams.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
+                                  fresh.initial, label, clusters=clusters,
+                                  state_of=state_of, names=names), f"{j}{k}_fsm.jpg")
+    of_point = state_of[labels]
+    members = [' '.join(f'c{c}' for c in g) if len(g) > 1 else '' for g in groups]
+    space = 'hidden and cell states' if args.model == 'lstm' else 'hidden states'
+    if machine.num_states < clusters.num_states:
+        title = (f"{label}: {clusters.num_states} clusters in the {space}, "
+                 f"{machine.num_states} states after merging alike ones")
     else:
         title = f"{label}: {machine.num_states} states in the {space}"
-    save(views.state_diagram(minimal, row_key, title, names, members, side),
-         "fsm.jpg")
-    return dict(text=text, states=int(machine.num_states), minimal_states=int(minimal.num_states),
-                accepted=int(check.accepted), examples=int(check.examples))
+    if languages.get_spec(args.lang).is_reber:
+        # Rows follow the typical (median) colour of a state's points.
+        row_key = np.array([np.median(colours[of_point == s])
+                            for s in range(machine.num_states)])
+        figure = diagrams.state_diagram(machine, row_key, title, names, members)
+    else:
+        # Counting languages: rows are the symbols still to come in the string.
+        to_end = np.concatenate([layout.to_end_of_string(ex.text) for ex in fresh.examples])
+        typical = [np.median(to_end[of_point == s]) for s in range(machine.num_states)]
+        figure = diagrams.state_diagram(machine, title=title, names=names, members=members,
+                                        to_end=typical)
+    save(figure, "fsm.jpg")
 
 
 def explain_units(fresh, args, label, save):
