@@ -119,6 +119,20 @@ def test_ray_backend_without_ray_says_how_to_install_it(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+def test_a_ray_address_where_nothing_answers_is_one_line_not_a_hang():
+    import socket
+
+    from nnlab.sweep.ray_backend import check_reachable
+    with socket.socket() as probe:          # a loopback port that is free, so refused
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(UserError, match='nothing answers at Ray address'):
+        check_reachable(f'127.0.0.1:{port}', seconds=2)
+    with pytest.raises(UserError, match='HOST:PORT'):
+        check_reachable('cluster-without-port')
+    check_reachable('auto')                 # Ray's own to resolve
+
+
 # ---- a real sweep (shared by several tests) ------------------------------------------------
 
 @pytest.fixture(scope='module')

@@ -66,12 +66,29 @@ def _write_files(folder, files):
         atomic_write(path, write)
 
 
+def check_reachable(address, seconds=5):
+    """Fail with one line if nothing answers at a HOST:PORT address: Ray itself would retry
+    connecting for minutes, deaf to Ctrl-C. 'auto', 'local' and None are Ray's to resolve."""
+    if not address or address in ('auto', 'local'):
+        return
+    host, _, port = address.split('://')[-1].rpartition(':')
+    if not host or not port.isdigit():
+        raise UserError(f"--address {address!r}: expected HOST:PORT (e.g. 10.0.0.5:6379 or "
+                        f"ray://10.0.0.5:10001), 'auto' or 'local'")
+    try:
+        socket.create_connection((host.strip('[]'), int(port)), timeout=seconds).close()
+    except OSError as err:
+        raise UserError(f"nothing answers at Ray address {address} ({err.strerror or err}); "
+                        f"start the cluster (ray start --head) or fix --address/RAY_ADDRESS")
+
+
 class RayBackend:
     name = 'ray'
 
     def __init__(self, jobs=None, address=None):
         ray = self.ray = import_ray()
         address = address or os.environ.get('RAY_ADDRESS') or None
+        check_reachable(address)
         # ray.init replaces the SIGTERM handler (and may touch SIGINT): keep the toolkit's,
         # so Ctrl-C and SIGTERM still stop the sweep cleanly.
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
