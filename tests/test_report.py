@@ -131,6 +131,12 @@ def text_of(page):
     return html.unescape(re.sub(r'<[^>]+>', '', page))
 
 
+def between(text, start, end):
+    """The text from heading `start` to heading `end` (their last appearance: the first is
+    in the contents)."""
+    return text[text.rindex(start):text.rindex(end)]
+
+
 # --- the page from real runs -------------------------------------------------------------
 
 def test_part1_quotes_the_printed_accuracy_line_and_matrix(page, printed):
@@ -287,7 +293,7 @@ def test_a_failing_command_is_reported_in_the_page_and_the_rest_goes_on(tmp_path
     assert 'error: no KMNIST files; set KUZU_DATA' in said[1]
     build_report(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(out), [])
     text = text_of((out / 'index.html').read_text())
-    netlin = text[text.index('1. NetLin'):text.index('2. NetFull')]
+    netlin = between(text, '1. NetLin', '2. NetFull')
     assert 'failed (exit code 2): error: no KMNIST files; set KUZU_DATA' in netlin
     assert 'Its output: logs/01_kuzu_lin.txt' in netlin
     assert 'was skipped: it reads the files of seq_anb2n_srn2, which failed' in text
@@ -383,8 +389,8 @@ def test_pictures_overwritten_by_a_later_run_are_not_shown_as_the_earlier_runs(t
            {'final_accuracy': 100.0, 'pictures': shared}, '2026-12-01T10:05:00+00:00')
     page, _, blocks = build_report(str(plot), str(tmp_path / 'net'), str(tmp_path / 'r'), [])
     text = text_of(Path(page).read_text())
-    step = text[text.index('2. The hand-designed'):text.index('3. The same weights')]
-    sig = text[text.index('3. The same weights'):text.index('Part 3')]
+    step = between(text, '2. The hand-designed', '3. The same weights')
+    sig = between(text, '3. The same weights', 'Part 3')
     assert 'Pictures not shown: check.jpg, hid_4_0.jpg, out_4.jpg were overwritten' in step
     assert 'plot/hid_4_0.jpg' in sig and 'plot/hid_4_0.jpg' not in step
     assert 'no copy of them' in step        # no report_text, no log: says where they are
