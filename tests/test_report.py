@@ -154,7 +154,7 @@ def test_part1_quotes_the_printed_accuracy_line_and_matrix(page, printed):
 
 def test_part2_has_each_runs_lines_and_table(runs, page):
     text = text_of(page)
-    logs = sorted((runs / 'report' / 'logs').glob('*_check_*.txt'))
+    logs = sorted((runs / 'report' / 'logs').glob('check_*.txt'))
     assert len(logs) == 3
     for log in logs:
         lines = log.read_text().splitlines()
@@ -240,7 +240,7 @@ def test_run_prints_progress_per_command(runs, printed):
         assert match.group(1, 2, 3) == (str(number), '3', 'check_main.py')
     manifest = json.loads((runs / 'report' / 'runs.json').read_text())
     assert [s['status'] for s in manifest['steps']] == ['finished'] * 3
-    assert manifest['quick'] is True
+    assert all(s['quick'] for s in manifest['steps'])
 
 
 # --- the command list ---------------------------------------------------------------------
@@ -295,8 +295,23 @@ def test_a_failing_command_is_reported_in_the_page_and_the_rest_goes_on(tmp_path
     text = text_of((out / 'index.html').read_text())
     netlin = between(text, '1. NetLin', '2. NetFull')
     assert 'failed (exit code 2): error: no KMNIST files; set KUZU_DATA' in netlin
-    assert 'Its output: logs/01_kuzu_lin.txt' in netlin
+    assert 'Its output: logs/kuzu_lin.txt' in netlin
     assert 'was skipped: it reads the files of seq_anb2n_srn2, which failed' in text
+
+
+def test_running_some_parts_keeps_what_an_earlier_run_recorded_of_the_others(tmp_path):
+    fine = write_script(tmp_path / 'fine.py', 'print("Final Weights: " + sys.argv[-1])\n')
+    out = str(tmp_path / 'report')
+    quiet = lambda *a, **k: None                                    # noqa: E731
+    Runner([Step('check_sig5', 2, fine, ('first',), None),
+            Step('kuzu_lin', 1, fine, ('first',), None)], out, say=quiet).run()
+    Runner([Step('kuzu_lin', 1, fine, ('again',), None)], out, quick=True, say=quiet).run()
+    entries = json.loads((tmp_path / 'report' / 'runs.json').read_text())['steps']
+    assert [(e['key'], e['argv'], e['quick']) for e in entries] == [
+        ('check_sig5', ['first'], False), ('kuzu_lin', ['again'], True)]
+    logs = tmp_path / 'report' / 'logs'
+    assert 'first' in (logs / 'check_sig5.txt').read_text()     # still there for the page
+    assert 'again' in (logs / 'kuzu_lin.txt').read_text()
 
 
 def test_ctrl_c_stops_the_command_once_and_the_page_is_still_built(tmp_path):
@@ -327,7 +342,7 @@ def test_ctrl_c_stops_the_command_once_and_the_page_is_still_built(tmp_path):
         'run_cli(main)\n')
     proc = subprocess.Popen([sys.executable, str(driver)], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    log = tmp_path / 'report' / 'logs' / '01_kuzu_lin.txt'
+    log = tmp_path / 'report' / 'logs' / 'kuzu_lin.txt'
     deadline = time.monotonic() + 30
     while not (log.exists() and 'started' in log.read_text()):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()

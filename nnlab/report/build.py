@@ -25,8 +25,9 @@ def document(sources, sweep_dirs):
                  'result names the command that made it.', kind='meta')]
     if sources.shortened:
         listed = short_list(body, [anchor for anchor, _ in sources.shortened])
-        quick = (' (made by report.py --run --quick)'
-                 if sources.manifest and sources.manifest.get('quick') else '')
+        quick = (' (made by report.py --run --quick)' if sources.manifest and any(
+            isinstance(e, dict) and e.get('quick') for e in sources.manifest.get('steps') or [])
+            else '')
         head.append(warn(f'Some results come from shortened runs{quick} and are not the '
                          f'assignment\'s figures: {listed} (each says how). Run ',
                          Code('python3 report.py --run'), ' for the full ones.'))
@@ -52,20 +53,21 @@ def runs_blocks(sources):
     if not manifest or not manifest.get('steps'):
         return []
     rows = []
-    for number, step in enumerate(manifest['steps'], 1):
+    for step in manifest['steps']:
+        if not isinstance(step, dict):
+            continue
         seconds = step.get('seconds')
-        rows.append((str(number), step.get('command', '?'), step.get('status', '?'),
+        rows.append((str(step.get('part', '')), step.get('command', '?'),
+                     step.get('status', '?'), (step.get('started') or '')[:16].replace('T', ' '),
                      f'{seconds:.1f} s' if isinstance(seconds, (int, float)) else '',
                      step.get('log') or ''))
     total = manifest.get('seconds')
-    took = f', {total:.0f} s in all' if isinstance(total, (int, float)) else ''
-    quick = ' --quick' if manifest.get('quick') else ''
+    took = f' ({total:.0f} s)' if isinstance(total, (int, float)) else ''
     return [Heading(2, 'The commands report.py --run ran', 'runs'),
-            para(f'Started {when(manifest)}{took}, with ',
-                 Code(f'report.py --run{quick}'), '. Each command\'s output is kept in ',
-                 Link(shown(os.path.join(sources.out_dir, 'logs')),
-                      os.path.join(sources.out_dir, 'logs')), '.'),
-            Table(('#', 'command', 'status', 'time', 'output'), tuple(rows))]
+            para(f'The last report.py --run started {when(manifest)}{took}. Each command\'s '
+                 'output is kept in ', Link(shown(os.path.join(sources.out_dir, 'logs')),
+                                            os.path.join(sources.out_dir, 'logs')), '.'),
+            Table(('part', 'command', 'status', 'started', 'time', 'output'), tuple(rows))]
 
 
 def build_report(plot_dir, net_dir, out_dir, sweep_dirs=None):

@@ -1,11 +1,12 @@
 """`report.py --run`: run the assignment's commands one after the other, each as its own
 process, with one progress line per command; keep what each printed and how it ended.
 
-- A command's output goes to `{out}/logs/NN_{key}.txt` (the console gets one line per
+- A command's output goes to `{out}/logs/{key}.txt` (the console gets one line per
   command); the page quotes from it what the run records do not hold (Part 2's lines and
   table) and links it where a command failed.
 - What happened is written to `{out}/runs.json` after every command, so the page can say
-  which command failed, was interrupted or was not run, even after a crash.
+  which command failed, was interrupted or was not run, even after a crash. A run of some
+  parts (`--part 3`) keeps what an earlier `--run` recorded of the others, and their logs.
 - A failing command does not stop the list; a command that needs the files of one that
   failed (seq_plot.py after its seq_train.py) is skipped with the reason.
 - Ctrl-C (or SIGTERM) is passed on to the running command once, which stops at its next
@@ -15,7 +16,6 @@ process, with one progress line per command; keep what each printed and how it e
   stop at once). A second Ctrl-C stops everything at once.
 """
 import datetime
-import glob
 import os
 import signal
 import subprocess
@@ -25,7 +25,7 @@ import time
 from nnlab import ROOT
 from nnlab.cli import stop
 from nnlab.files import atomic_write_json, ensure_dir
-from nnlab.report.sources import MANIFEST, MANIFEST_FORMAT
+from nnlab.report.sources import MANIFEST, MANIFEST_FORMAT, read_json
 
 LOGS = 'logs'
 INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGHUP)
@@ -82,8 +82,11 @@ class Runner:
 
     def __init__(self, steps, out_dir, quick=False, say=print):
         self.steps, self.out_dir, self.quick, self.say = steps, out_dir, quick, say
-        self.manifest = {'format': MANIFEST_FORMAT, 'quick': quick, 'started': _now(),
-                         'steps': []}
+        earlier = read_json(os.path.join(out_dir, MANIFEST)) or {}
+        ours = {step.key for step in steps}
+        kept = [e for e in earlier.get('steps') or [] if isinstance(e, dict)
+                and e.get('key') not in ours] if earlier.get('format') == MANIFEST_FORMAT else []
+        self.manifest = {'format': MANIFEST_FORMAT, 'started': _now(), 'steps': kept}
 
     def _save(self):
         atomic_write_json(os.path.join(self.out_dir, MANIFEST), self.manifest)
@@ -97,19 +100,19 @@ class Runner:
     def run(self):
         """Run every step; the number of steps that did not finish."""
         logs = ensure_dir(os.path.join(self.out_dir, LOGS))
-        for old in glob.glob(os.path.join(glob.escape(logs), '[0-9][0-9]_*.txt')):
-            os.remove(old)          # an earlier --run's output, which the new one replaces
         total, began = len(self.steps), time.monotonic()
+        entries = []
         for number, step in enumerate(self.steps, 1):
             entry = dict(key=step.key, part=step.part, command=step.command(self.quick),
-                         argv=step.argv(self.quick), status='pending')
+                         argv=step.argv(self.quick), quick=self.quick, status='pending')
             self.manifest['steps'].append(entry)
+            entries.append(entry)
             self._one(number, total, step, entry, logs)
             self._save()
         self.manifest['seconds'] = round(time.monotonic() - began, 1)
         self._save()
         counts = {}
-        for entry in self.manifest['steps']:
+        for entry in entries:
             counts[entry['status']] = counts.get(entry['status'], 0) + 1
         summary = ', '.join(f'{n} {status}' for status, n in counts.items())
         self.say(f'ran the commands in {self.manifest["seconds"]:.1f} s: {summary}')
@@ -127,7 +130,7 @@ class Runner:
             self.say(f'{head} ... skipped ({entry["reason"]})')
             return
         self.say(f'{head} ...', end=' ', flush=True)
-        log = os.path.join(logs, f'{number:02d}_{step.key}.txt')
+        log = os.path.join(logs, f'{step.key}.txt')
         entry.update(log=os.path.relpath(log, self.out_dir), started=_now(),
                      started_ts=time.time())
         self._save()
