@@ -1,6 +1,7 @@
-"""Benchmark Part 2: K restarts trained as one batched run vs K runs of a plain loop.
+"""Benchmark Part 2: K restarts trained by the compiled kernel vs K runs of a plain loop.
 
     python3 -m bench.bench_check                 # K=32, 1000 epochs each: times, ratio
+    python3 -m bench.bench_check --commands      # check_main.py end to end, pictures
     python3 -m bench.bench_check --share 256     # share of seeds reaching 100%
 
 The plain loop is written the way the course's script trains one network (nn.Linear
@@ -13,14 +14,20 @@ end in one batched run. Restart i is the single run with seed i, so this gives t
 of seeds where `check_main.py --act sig --hid 5 --seed S` reaches 100%; the groups of 8
 consecutive seeds (8j..8j+7) are exactly `--restarts 8 --seed 8j`.
 """
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 import torch
 import torch.nn.functional as F
-from common import CliParser, nonneg_float, positive_int, run_cli
 
 from check import MLP, accuracy
+from nnlab import ROOT
+from nnlab import args as types
+from nnlab.cli import run_cli
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts
 
@@ -48,14 +55,15 @@ def speed(args, inputs, targets):
     t0 = time.perf_counter()
     plain = [plain_run(s, inputs, targets, args.hid, args.lr, args.epochs) for s in starts]
     t_plain = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    train_restarts(starts[:1], inputs, targets, epochs=1, log=lambda line: None)   # loads
+    t0 = time.perf_counter()                                          # the compiled code
     result = train_restarts(starts, inputs, targets, lr=args.lr, epochs=args.epochs,
                             log=lambda line: None)
     t_batched = time.perf_counter() - t0
     gap = max((p[name] - r.weights[name]).abs().max().item()
               for p, r in zip(plain, result.restarts) for name in p)
     print(f"plain loop, {args.restarts} runs x {args.epochs} epochs:  {t_plain:8.2f} s")
-    print(f"batched,  --restarts {args.restarts}, {args.epochs} epochs: {t_batched:8.2f} s")
+    print(f"compiled, --restarts {args.restarts}, {args.epochs} epochs: {t_batched:8.2f} s")
     print(f"speed-up: {t_plain / t_batched:.1f}x")
     print(f"largest difference between the two runs' final weights: {gap:.2e}")
 
@@ -82,21 +90,56 @@ def share(args, inputs, targets):
           f"= {100 * group_wins / max(len(groups), 1):.1f}%")
 
 
+def command_seconds(*flags):
+    """Wall seconds of `check_main.py FLAGS`, start-up and pictures included."""
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, os.path.join(ROOT, 'check_main.py'), *flags,
+                               '--plot_dir', folder], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        print(done.stderr.strip(), file=sys.stderr)
+    return seconds
+
+
+def commands():
+    """The issue's targets: the course's training command, 8 restarts, the pictures."""
+    from nnlab.perceptron.plots import plot_units
+    for flags in (['--act', 'sig', '--hid', '5', '--seed', '0'],
+                  ['--act', 'sig', '--hid', '5', '--seed', '0', '--restarts', '8']):
+        print(f"check_main.py {' '.join(flags)}: {command_seconds(*flags):.1f} s wall "
+              f"(start-up, training, printing and pictures)", flush=True)
+    inputs, targets = load_points()
+    net = MLP(5, 'sig')
+    net.load_weights(initial_weights(5, 0.15, 0))
+    with tempfile.TemporaryDirectory() as folder:
+        plot_units(net, inputs, targets, folder, 'bench')          # warm up matplotlib
+        start = time.perf_counter()
+        paths = plot_units(net, inputs, targets, folder, 'bench')
+        each = (time.perf_counter() - start) / len(paths)
+    print(f"region pictures (hid_5_*.jpg, out_5.jpg): {each:.3f} s each", flush=True)
+
+
 def main(argv=None):
-    parser = CliParser(description="Batched restarts vs a plain loop, for Part 2.")
-    parser.add_argument('--restarts', type=positive_int, default=32)
-    parser.add_argument('--epochs', type=positive_int, default=None,
+    parser = types.CliParser(description="Compiled restarts vs a plain loop, for Part 2.")
+    count = types.whole(1, 4096, 'each plain run takes seconds')
+    parser.add_argument('--restarts', type=count, default=32)
+    parser.add_argument('--epochs', type=count, default=None,
                         help='epochs (default 1000; with --share 200000, as check_main.py)')
-    parser.add_argument('--hid', type=positive_int, default=5)
-    parser.add_argument('--init', type=nonneg_float, default=0.15)
-    parser.add_argument('--lr', type=nonneg_float, default=0.001)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--share', type=positive_int, metavar='N', default=None,
+    parser.add_argument('--hid', type=count, default=5)
+    parser.add_argument('--init', type=types.positive, default=0.15)
+    parser.add_argument('--lr', type=types.learning_rate, default=0.001)
+    parser.add_argument('--seed', type=types.seed, default=0)
+    parser.add_argument('--share', type=count, metavar='N', default=None,
                         help='measure the share of N seeds reaching 100%% instead')
+    parser.add_argument('--commands', action='store_true',
+                        help='time check_main.py end to end and the pictures instead')
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
     inputs, targets = load_points()
-    if args.share:
+    if args.commands:
+        commands()
+    elif args.share:
         args.epochs = args.epochs or 200000
         share(args, inputs, targets)
     else:

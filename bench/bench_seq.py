@@ -3,12 +3,14 @@
 The reference is written here the way the course's scripts train: per example, build the
 one-hot input tensor, run the network with a Python loop over time steps under autograd,
 log_softmax + nll_loss, backward, optimizer.step(); print an example every 1000 steps.
-Ours is trainer.Trainer (hand-written batched BPTT in numpy), timed with its printing.
+Ours is trainer.Trainer (the compiled kernels of nnlab/recurrent/kernels.py), timed with
+its checks and printing.
 
     python3 -m bench.bench_seq                 # SRN anb2n, LSTM anb2nc3n, restarts 16 vs 1
-    python3 -m bench.bench_seq --full          # also time the two default spec commands
-    python3 -m bench.bench_seq --success 20    # share of seeds meeting the criterion,
-                                               # reference vs ours (slow: about 10 s a seed)
+    python3 -m bench.bench_seq --full          # + the spec commands end to end, 16 runs
+                                               #   against one, and a cold start
+    python3 -m bench.bench_seq --success 20    # verdicts seed by seed, reference vs ours
+                                               # (slow: about a minute a seed)
 
 Rounds alternate reference and ours so load from other processes hits both alike; the
 ratio uses the fastest round of each.
@@ -19,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 
 from nnlab import ROOT
 from nnlab.recurrent import languages
-from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Trainer
+from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer
 from seq_models import make_model
 
 
@@ -110,10 +111,9 @@ def reference_train(lang, model, settings, examples, rng, out):
 def ours_train(lang_name, model, settings, examples, seed, restarts, out):
     spec = languages.get_spec(lang_name)
     lang = spec.make()
-    args = SimpleNamespace(lang=lang_name, embed=False, length=None, model=model,
-                           init=None, seed=seed, restarts=restarts, out_path='unused',
-                           **settings)
-    trainer = Trainer(spec, lang, args)
+    config = Config(lang=lang_name, model=model, seed=seed, restarts=restarts,
+                    out_path='unused', **settings)
+    trainer = Trainer(spec, lang, config)
     trainer.save_all = lambda interrupted=False: []           # time training, not disk
 
     def report(tr, exs, hidden, probs):
@@ -166,15 +166,34 @@ def compare_restarts(restarts, examples, rounds, out):
           f"of one", flush=True)
 
 
-def time_command(args):
+def time_command(args, env=None, quiet=False):
+    """Wall seconds of `seq_train.py ARGS` (start-up, printing, checkpoints included)."""
     with tempfile.TemporaryDirectory() as folder:
         cmd = [sys.executable, os.path.join(ROOT, 'seq_train.py'), *args, '--out_path', folder]
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True,
+                              env=dict(os.environ, **(env or {})))
         seconds = time.perf_counter() - start
-    last = done.stdout.strip().splitlines()[-2:] if done.stdout else [done.stderr.strip()]
-    print(f"seq_train.py {' '.join(args)}: {seconds:.1f} s wall (start-up included); "
-          f"{' | '.join(last)}", flush=True)
+    if not quiet:
+        last = done.stdout.strip().splitlines()[-2:] if done.stdout else [done.stderr.strip()]
+        print(f"seq_train.py {' '.join(args)}: {seconds:.1f} s wall (start-up included); "
+              f"{' | '.join(last)}", flush=True)
+    return seconds
+
+
+def time_commands():
+    """The issue's targets: the two spec commands, 16 runs against one, a cold start."""
+    time_command(['--lang', 'anb2n', '--seed', '0'])
+    time_command(['--lang', 'anb2nc3n', '--model', 'lstm', '--hid', '3', '--seed', '0'])
+    one = time_command(['--lang', 'anb2n', '--seed', '0'], quiet=True)
+    many = time_command(['--lang', 'anb2n', '--seed', '0', '--restarts', '16'], quiet=True)
+    print(f"seq_train.py --lang anb2n --restarts 16: {many:.1f} s against {one:.1f} s for one "
+          f"run: {many / one:.2f}x", flush=True)
+    with tempfile.TemporaryDirectory() as empty:      # numba finds no compiled code there
+        cold = time_command(['--lang', 'anb2nc3n', '--model', 'lstm', '--hid', '3',
+                             '--seed', '0'], env={'NUMBA_CACHE_DIR': empty}, quiet=True)
+    print(f"cold start (empty compile cache): seq_train.py --lang anb2nc3n --model lstm "
+          f"--hid 3: {cold:.1f} s", flush=True)
 
 
 # --- success rate before (reference loop) and after (ours) ----------------------------
@@ -212,9 +231,9 @@ def reference_success(seed, steps):
 def compare_success(seeds, steps):
     spec = languages.get_spec(SUCCESS_RUN['lang'])
     settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
-    args = SimpleNamespace(lang=SUCCESS_RUN['lang'], embed=False, length=None, model='srn',
-                           init=None, seed=0, restarts=seeds, out_path='unused', **settings)
-    trainer = Trainer(spec, spec.make(), args)
+    config = Config(lang=SUCCESS_RUN['lang'], model='srn', seed=0, restarts=seeds,
+                    out_path='unused', **settings)
+    trainer = Trainer(spec, spec.make(), config)
     trainer.save_all = lambda interrupted=False: []
     start = time.perf_counter()
     trainer.train(steps, lambda *a: None)
@@ -246,12 +265,11 @@ def main():
         compare_success(args.success, args.success_steps)
         return
     with open(os.devnull, 'w') as out:
-        compare('anb2n', 'srn', 300, 3000, args.rounds, out)
-        compare('anb2nc3n', 'lstm', 100, 1000, args.rounds, out)
-        compare_restarts(16, 2000, args.rounds, out)
+        compare('anb2n', 'srn', 300, 30000, args.rounds, out)
+        compare('anb2nc3n', 'lstm', 100, 10000, args.rounds, out)
+        compare_restarts(16, 10000, args.rounds, out)
     if args.full:
-        time_command(['--lang', 'anb2n'])
-        time_command(['--lang', 'anb2nc3n', '--model', 'lstm', '--hid', '3'])
+        time_commands()
 
 
 if __name__ == '__main__':
