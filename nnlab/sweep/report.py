@@ -104,6 +104,11 @@ def _jitter(label, count, width=0.18):
     return [((start + i * 0.618034) % 1 - 0.5) * 2 * width for i in range(count)]
 
 
+def _no_runs(ax, x):
+    ax.text(x, 0.5, 'no finished runs', transform=ax.get_xaxis_transform(), ha='center',
+            va='center', fontsize=8, color='grey')
+
+
 def draw(folder, sweep, groups):
     from nnlab.plotting import plt, save_figure
     kind = sweep.kind
@@ -118,6 +123,7 @@ def draw(folder, sweep, groups):
         for x, (_, rows) in zip(positions, groups):
             s = summarise(rows, kind)
             if not s['runs']:
+                _no_runs(ax, x)
                 continue
             low, high = s['interval']
             ax.errorbar([x], [100 * s['share']], yerr=[[100 * (s['share'] - low)],
@@ -141,6 +147,7 @@ def draw(folder, sweep, groups):
         finished = [r for r in rows if r['status'] == 'ok' and r[column] not in ('', None)]
         values = [float(r[column]) for r in finished]
         if not values:
+            _no_runs(ax, x)
             continue
         log = log and min(values) > 0
         ax.boxplot([values], positions=[x], widths=0.5, showfliers=False,
