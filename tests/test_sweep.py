@@ -162,6 +162,7 @@ def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_
 
 def test_summary_files_and_report_again(seq_sweep):
     folder, done = seq_sweep
+    assert '[8/8]' in done.stdout and 'so far' in done.stdout and 'left' in done.stdout
     for name in ('sweep.json', 'summary.md', 'success.png', 'metric.png'):
         assert (folder / name).stat().st_size > 0, name
     summary = (folder / 'summary.md').read_text()
@@ -184,6 +185,20 @@ def test_an_existing_sweep_folder_is_not_overwritten(seq_sweep):
     other = sweep('--out', folder, '--', 'check_main.py', '--act', 'sig')
     assert_one_line_error(other, 'holds another sweep', 'another --out')
     assert (folder / 'results.csv').read_text() == before
+
+
+def test_resume_with_more_seeds_runs_only_the_new_ones(seq_sweep, tmp_path):
+    import shutil
+    folder = tmp_path / 'copy'
+    shutil.copytree(seq_sweep[0], folder)
+    before = read_rows(folder)
+    done = sweep('--resume', '--out', folder, '--seeds', '0-4')
+    assert done.returncode == 0, done.stderr
+    assert '8 already done' in done.stdout
+    rows = read_rows(folder)
+    assert [(r['hid'], r['seed']) for r in rows] == [(h, s) for h in '23' for s in '01234']
+    assert [r for r in rows if r['seed'] != '4'] == before
+    assert '| hid=2 | 5 |' in (folder / 'summary.md').read_text()
 
 
 def test_ray_backend_gives_the_local_table(seq_sweep, tmp_path):
