@@ -166,4 +166,55 @@ def test_minimise_merges_states_that_behave_alike(extracted):
     assert sorted(groups) == [[s, k + s] for s in range(k)]
     assert groups[0] == [machine.start, k + machine.start]
     assert minimal.counts.sum() == machine.counts.sum() * 2
-    assert 's0   = s0 s6' in fsm.format_groups(groups)
+    assert fsm.format_groups(groups).splitlines()[0] == '  s0   = c0 c6'
+    # Merged states are numbered in reach order, as the clusters were: no gaps, and
+    # the same table as the machine that was doubled.
+    assert minimal.start == 0
+    assert np.array_equal(minimal.table(), machine.table())
+
+
+def test_pictures_and_printout_use_the_same_gap_free_names(hand_runs):
+    """Split one state's points into two clusters that behave alike: the printout
+    names 7 clusters c0..c6 and 6 states s0..s5; the scatter names every cluster by its
+    state, the diagram every state once, with the printed names."""
+    from nnlab.plotting import plt
+    from nnlab.recurrent import diagrams, pictures
+    fresh, held_out = hand_runs
+    seqs = [ex.seq for ex in fresh.examples]
+    clustering = fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
+    # Every other visit of cluster 3 becomes a cluster 6 of its own.
+    split = []
+    for labels in clustering.labels:
+        labels = labels.copy()
+        threes = np.nonzero(labels == 3)[0]
+        labels[threes[::2]] = 6
+        split.append(labels)
+    clustering.labels, clustering.num_states = split, 7
+    clusters = fsm.build_machine(clustering, seqs, fresh.probs, SYMBOLS)
+    machine, groups = fsm.minimise(clusters)
+    assert (clusters.num_states, machine.num_states) == (7, 6)
+    assert [3, 6] in groups
+    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
+                              [ex.probs for ex in held_out.examples], held_out.probs)
+    text = pictures.machine_text(clusters, machine, groups, 'fixed', len(seqs), 0, check,
+                                 'hidden states')
+    table = text[text.index('state machine:'):]
+    printed = set(re.findall(r'^(s\d+) ', table, re.M))
+    names = fsm.state_names(machine.num_states)
+    assert printed == set(names) == {f's{i}' for i in range(6)}
+    assert set(re.findall(r'^(c\d+) ', text, re.M)) == {f'c{i}' for i in range(7)}
+    merged_line = next(line for line in text.splitlines() if line.endswith('= c3 c6'))
+    state_of = pictures.state_of_clusters(groups)
+    assert merged_line.split()[0] == names[state_of[3]]
+
+    labels = np.concatenate(clustering.labels)
+    points = np.concatenate(fresh.paths())
+    colours = np.concatenate([np.concatenate([[0], ex.state]) for ex in fresh.examples])
+    fig = diagrams.fsm_scatter(points, labels, colours, 3, machine, 0, 6, fresh.initial,
+                               clusters=clusters, state_of=state_of, names=names)
+    drawn = diagrams.drawn_state_names(fig)
+    assert sorted(drawn) == sorted(names[state_of[c]] for c in range(7))  # one per cluster
+    plt.close(fig)
+    fig = diagrams.state_diagram(machine, names=names, to_end=[0, 1, 2, 3, 2, 1])
+    assert sorted(diagrams.drawn_state_names(fig)) == sorted(names)    # each state once
+    plt.close(fig)

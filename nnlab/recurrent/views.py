@@ -7,11 +7,11 @@ caller's job (seq_plot.py).
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from nnlab.plotting import plt, save_animation
+from nnlab.plotting import plt, save_frames_gif
 
 CMAP = 'jet'
-# Views for the still 3-D pictures: (elevation, azimuth) in degrees.
-VIEWS_3D = [(25, -60), (90, -90), (0, -90), (0, 0)]
+# The 3-D pictures' viewpoint: (elevation, azimuth) in degrees.
+PERSPECTIVE = (25, -60)
 # Which unit each still view looks along (None: the perspective view).
 VIEW_ALONG = [None, 2, 1, 0]
 
@@ -56,72 +56,100 @@ def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefi
     return fig
 
 
-def _scatter3d(ax, points, colours, max_state, initial, prefix, size=10):
+def _scatter3d(ax, points, colours, max_state, initial, prefix, size=10, font=10):
     sc = ax.scatter(points[:, 0], points[:, 1], points[:, 2], c=colours, cmap=CMAP,
                     vmin=0, vmax=max_state, s=size, depthshade=False, linewidths=0)
     if initial is not None:
         ax.scatter([initial[0]], [initial[1]], [initial[2]], c='k', marker='x', s=80,
                    linewidths=2.5)
-    ax.set_xlabel(f'{prefix}0')
-    ax.set_ylabel(f'{prefix}1')
-    ax.set_zlabel(f'{prefix}2')
     for axis, setter in zip(range(3), (ax.set_xlim, ax.set_ylim, ax.set_zlim)):
         setter(*_limits(points[:, axis]))
-    # Matplotlib's default 9 ticks per axis run into each other in the small views.
-    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-        axis.set_major_locator(MaxNLocator(5))
+    for i, axis in enumerate((ax.xaxis, ax.yaxis, ax.zaxis)):
+        # Four ticks per axis, labels set off from the frame and the unit's name set
+        # off from the labels: matplotlib's defaults run them into each other.
+        axis.set_major_locator(MaxNLocator(4))
+        axis.set_tick_params(labelsize=font - 1, pad=1)
+        axis.set_label_text(f'{prefix}{i}', fontsize=font)
+        axis.labelpad = 4
     return sc
 
 
+def _bar(fig, sc, axes, max_state, **kwargs):
+    bar = fig.colorbar(sc, ax=axes, **kwargs)
+    bar.set_label('state')
+    if max_state <= 20:
+        bar.set_ticks(range(0, max_state + 1))
+    return bar
+
+
 def scatter_3d(points, colours, max_state, initial=None, title='', prefix='h',
-               view=VIEWS_3D[0]):
+               view=PERSPECTIVE):
     """Units 0, 1, 2 in 3-D from one viewpoint."""
-    fig = plt.figure(figsize=(7, 6))
+    fig = plt.figure(figsize=(7.5, 6))
     ax = fig.add_subplot(projection='3d')
     sc = _scatter3d(ax, points, colours, max_state, initial, prefix)
     ax.view_init(*view)
-    fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.1).set_label('state')
+    _bar(fig, sc, ax, max_state, shrink=0.7, pad=0.08)
     ax.set_title(title)
     return fig
 
 
 def views_3d(points, colours, max_state, initial=None, title='', prefix='h'):
-    """The same 3-D scatter in perspective and looking along each unit's axis."""
-    fig = plt.figure(figsize=(11, 10))
-    for i, (view, along) in enumerate(zip(VIEWS_3D, VIEW_ALONG)):
-        ax = fig.add_subplot(2, 2, i + 1, projection='3d')
-        _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
-        ax.view_init(*view)
+    """The 3-D scatter in perspective, and looked at along each unit's axis: the other
+    two units as a plain 2-D scatter (what an orthographic view shows, with ordinary
+    axes), one colour bar for all four."""
+    fig = plt.figure(figsize=(10.5, 9))
+    grid = fig.add_gridspec(2, 2, left=0.06, right=0.86, bottom=0.06, top=0.9,
+                            wspace=0.32, hspace=0.25)
+    axes = []
+    for i, along in enumerate(VIEW_ALONG):
+        cell = grid[i // 2, i % 2]
         if along is None:
-            ax.set_title('perspective', fontsize=10)
-            continue
-        ax.set_proj_type('ortho')
-        # The axis we look along is a point: hide its squashed ticks and label.
-        axis = (ax.xaxis, ax.yaxis, ax.zaxis)[along]
-        axis.set_ticks([])
-        axis.set_label_text('')
-        shown = [f'{prefix}{u}' for u in range(3) if u != along]
-        ax.set_title(f'along {prefix}{along}: {shown[0]} vs {shown[1]}', fontsize=10)
-    fig.suptitle(title)
-    fig.tight_layout()
+            ax = fig.add_subplot(cell, projection='3d')
+            sc = _scatter3d(ax, points, colours, max_state, initial, prefix, size=6)
+            ax.view_init(*PERSPECTIVE)
+            ax.set_box_aspect(None, zoom=0.85)   # keep its h2 label off the next panel
+            ax.set_title('perspective', fontsize=11)
+        else:
+            u, v = [unit for unit in range(3) if unit != along]
+            ax = fig.add_subplot(cell)
+            # Nearer points (larger along-coordinate, as the 3-D view sees them) on top.
+            order = np.argsort(points[:, along], kind='stable')
+            ax.scatter(points[order, u], points[order, v], c=colours[order], cmap=CMAP,
+                       vmin=0, vmax=max_state, s=6, linewidths=0)
+            if initial is not None:
+                ax.plot(initial[u], initial[v], 'kx', markersize=10, markeredgewidth=2.5)
+            ax.set_xlim(*_limits(points[:, u]))
+            ax.set_ylim(*_limits(points[:, v]))
+            ax.set_xlabel(f'{prefix}{u}')
+            ax.set_ylabel(f'{prefix}{v}')
+            ax.grid(alpha=0.3)
+            ax.set_title(f'along {prefix}{along}: {prefix}{u} vs {prefix}{v}', fontsize=11)
+        axes.append(ax)
+    _bar(fig, sc, axes, max_state, fraction=0.03, pad=0.03)
+    fig.suptitle(title + ('\n(x: the initial state)' if initial is not None else ''),
+                 fontsize=12)
     return fig
 
 
 def rotation_gif(path, points, colours, max_state, initial=None, title='', prefix='h',
                  frames=24, fps=8):
-    """A turn around the vertical axis, saved as a small GIF (Pillow writer)."""
-    from matplotlib.animation import FuncAnimation
-    fig = plt.figure(figsize=(4, 4))
-    ax = fig.add_subplot(projection='3d')
-    _scatter3d(ax, points, colours, max_state, initial, prefix, size=5)
-    ax.set_title(title, fontsize=9)
+    """A turn around the vertical axis, 480x480 pixels, as a looping GIF."""
+    fig = plt.figure(figsize=(6, 6))
+    ax = fig.add_axes((0.03, 0.02, 0.94, 0.9), projection='3d')
+    _scatter3d(ax, points, colours, max_state, initial, prefix, size=9, font=12)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):   # white panes: plain areas, small file
+        axis.set_pane_color((1.0, 1.0, 1.0, 0.0))
+    fig.suptitle(title, fontsize=12, y=0.97)
 
     def turn(i):
-        ax.view_init(25, -60 + 360.0 * i / frames)
-        return []
+        ax.view_init(PERSPECTIVE[0], PERSPECTIVE[1] + 360.0 * i / frames)
 
-    anim = FuncAnimation(fig, turn, frames=frames, blit=False)
-    save_animation(anim, path, fps=fps, dpi=64)
+    # The GIF's colours: the states' colours and greys for the frame and the text.
+    steps = plt.get_cmap(CMAP)(np.linspace(0, 1, max_state + 1))
+    greys = [(g, g, g) for g in np.linspace(0, 1, 16)]
+    save_frames_gif(fig, turn, frames, path, fps=fps, dpi=80,
+                    palette=[tuple(c[:3]) for c in steps] + greys)
     plt.close(fig)
     return path
 
