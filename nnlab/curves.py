@@ -18,11 +18,12 @@ def run_colour(i, count):
     return f'C{i % 10}'
 
 
-def draw_runs(ax, x, values, kept=None, name='restart', labels=None):
+def draw_runs(ax, x, values, kept=None, name='restart', labels=None, strong_lw=2.0,
+              kept_note='kept'):
     """Plot values (K, L) against x (L,): run `kept` (or the only run) strong, in front.
 
     `labels` names the runs in the legend (default '{name} i'); the kept one gets
-    ' (kept)'. Returns the line of the kept run.
+    ' ({kept_note})'. Returns the line of the kept run.
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     x = np.asarray(x, dtype=float)
@@ -35,13 +36,13 @@ def draw_runs(ax, x, values, kept=None, name='restart', labels=None):
         if count == 1:
             label = None
         elif strong:
-            label = f'{labels[i]} (kept)'
+            label = f'{labels[i]} ({kept_note})'
         elif count > MAX_NAMED_RUNS:
             label = f'other {name}s' if i == (1 if kept == 0 else 0) else None
         else:
             label = labels[i]
         colour = KEPT_COLOUR if strong else run_colour(i, count)
-        line, = ax.plot(x, ys, color=colour, lw=2.0 if strong else 1.0,
+        line, = ax.plot(x, ys, color=colour, lw=strong_lw if strong else 1.0,
                         alpha=1.0 if strong else 0.6, zorder=3 if strong else 2, label=label)
         finite = np.nonzero(np.isfinite(ys))[0]
         if len(finite) and finite[-1] < len(ys) - 1:       # stopped before the end

@@ -147,7 +147,9 @@ def test_plots_a_trained_srn_reproducibly(trained, run_module):
     assert first.stdout.replace('/a/', '/b/') == second.stdout
     assert {p.name for p in (trained / 'a').iterdir()} == {
         'anb2n_srn2_01.jpg', 'anb2n_srn2_01_fsm.jpg', 'anb2n_srn2_fsm.jpg',
-        'anb2n_srn2_analysis.json'}
+        'anb2n_srn2_loss.jpg', 'anb2n_srn2_analysis.json'}
+    with Image.open(trained / 'a' / 'anb2n_srn2_loss.jpg') as im:   # from the checks
+        assert im.format == 'JPEG' and im.size[0] > 500
     tables = machine_sections(first.stdout)
     assert tables and all(tables)
     states = int(re.search(r'^state machine: (\d+) states', first.stdout, re.M).group(1))

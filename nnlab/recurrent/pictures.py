@@ -73,6 +73,9 @@ def run(args):
                            context=traced.cell[i] if args.context else None)
 
     plot_states(traced, lang.max_state, label, save, saved, args.plot_dir, name, 'h', '')
+    curve = training_curve(args, meta, label)
+    if curve is not None:
+        save(curve, "loss.jpg")
     if args.context:
         plot_states(traced, lang.max_state, label + ', cell states', save, saved,
                     args.plot_dir, name, 'c', 'ctx_', cell=True)
@@ -122,6 +125,34 @@ def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, in
         views.rotation_gif(gif, points, colours, max_state, initial, label + note,
                            prefix)
         saved.append(gif)
+
+
+def training_curve(args, meta, label):
+    """`{stem}_loss.jpg` from the checks the checkpoint carries: of the run loaded, or,
+    for the best of `seq_train.py --restarts` (the plain name), of every run."""
+    from nnlab.cli import UserError
+    from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS
+    if not meta.get('checks'):
+        return None
+    spec = languages.get_spec(args.lang)
+    runs, labels, best = [meta['checks']], [f"seed {meta.get('seed')}"], 0
+    if args.run is None and (meta.get('restarts') or 1) > 1 and meta.get('run') is not None:
+        runs, labels = [], []
+        for i in range(meta['restarts']):
+            try:
+                _, other = checkpoint.load_epoch(args.out_path, args.lang, args.model,
+                                                 args.hid, args.epoch, args.embed, i)
+            except UserError:       # a run's file removed: show the others
+                continue
+            if i == meta['run']:
+                best = len(runs)
+            runs.append(other.get('checks') or [np.nan])
+            labels.append(f"run {i} (seed {other.get('seed')})")
+    return views.loss_curve(runs, CHECK_EVERY, meta.get('threshold', spec.threshold),
+                            meta.get('metric', spec.metric),
+                            title=f"{label}: {meta.get('metric', spec.metric)} at each check",
+                            consistently=spec.consistently, labels=labels, best=best,
+                            window=VERDICT_CHECKS)
 
 
 def extract_machine(fresh, held_out, lang, args, label, save):

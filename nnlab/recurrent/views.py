@@ -7,6 +7,7 @@ caller's job (seq_plot.py).
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from nnlab.curves import draw_runs, log_scale_if_positive
 from nnlab.plotting import plt, save_frames_gif
 
 CMAP = 'jet'
@@ -51,6 +52,8 @@ def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefi
     ax.set_ylim(*_limits(both[:, 1]))
     ax.set_xlabel(f'{prefix}{j}')
     ax.set_ylabel(f'{prefix}{k}')
+    for axis in (ax.xaxis, ax.yaxis):       # -1.00-0.75-0.50... ran together
+        axis.set_major_locator(MaxNLocator(6))
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return fig
@@ -158,12 +161,14 @@ def rotation_gif(path, points, colours, max_state, initial=None, title='', prefi
 
 def explain_figure(units, unit_names, quantities, table, phase, step, title='', seed=0):
     """One panel per quantity: the unit that tracks it best against it, over the
-    positions the fit uses, coloured by phase (the symbol just read), with its R^2 and
-    fitted line(s); an alternating unit gets a line for odd and one for even steps."""
+    positions the fit uses, with its R^2 and fitted line(s). Points are coloured by
+    phase (the symbol just read); for an alternating unit instead by which of the
+    phase's symbols was just read, the 1st, 3rd, 5th ... or the 2nd, 4th ..., each
+    group with its own line (`step` counts from 0, so step 0 is the 1st symbol)."""
     from nnlab.recurrent.explain import PHASES, best_unit
     cols = min(3, len(quantities))
     rows = int(np.ceil(len(quantities) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.8 * rows), squeeze=False)
     rng = np.random.default_rng(seed)
     colours = plt.get_cmap('tab10')
     for ax, q in zip(axes.flat, quantities):
@@ -173,18 +178,24 @@ def explain_figure(units, unit_names, quantities, table, phase, step, title='', 
         ph, odd = phase[q.subset], step[q.subset] % 2
         # Positions share a few integer values: spread them sideways to show how many.
         jitter = rng.uniform(-0.15, 0.15, len(x)) * max(np.ptp(x) / 8, 0.1)
-        for p in np.unique(ph):
-            sel = ph == p
+        if fits[best].alternating:
+            sym = PHASES[int(np.bincount(ph).argmax())]
+            groups = [(odd == 0, f'after the 1st, 3rd, ... {sym}', 'C0', '-'),
+                      (odd == 1, f'after the 2nd, 4th, ... {sym}', 'C3', '--')]
+        else:
+            groups = [(ph == p, f'after {PHASES[p]}', colours(int(p)), None)
+                      for p in np.unique(ph)]
+        for sel, name, colour, _ in groups:
             ax.scatter(x[sel] + jitter[sel], y[sel], s=5, alpha=0.35, linewidths=0,
-                       color=colours(int(p)), label=f'after {PHASES[p]}')
-        groups = [odd == 0, odd == 1] if fits[best].alternating else [np.ones_like(odd, bool)]
-        for g, sel in enumerate(groups):
+                       color=colour, label=name)
+        lines = ([(sel, colour, style) for sel, _, colour, style in groups]
+                 if fits[best].alternating else [(np.ones(len(x), bool), 'k', '-')])
+        for sel, colour, style in lines:
             if sel.sum() > 1 and np.ptp(x[sel]) > 0:
                 slope, icept = np.polyfit(x[sel], y[sel], 1)
                 xs = np.array([x[sel].min(), x[sel].max()])
-                ax.plot(xs, icept + slope * xs, 'k-' if g == 0 else 'k--', lw=1.2,
-                        label=('even steps' if g == 0 else 'odd steps')
-                        if fits[best].alternating else 'straight line')
+                ax.plot(xs, icept + slope * xs, color=colour, linestyle=style, lw=1.4,
+                        label=None if fits[best].alternating else 'straight line')
         note = ', alternating' if fits[best].alternating else ''
         ax.set_title(f'{unit_names[best]} vs {q.name}: R$^2$ = {fits[best].r2:.2f}{note}',
                      fontsize=10)
@@ -196,4 +207,59 @@ def explain_figure(units, unit_names, quantities, table, phase, step, title='', 
         ax.axis('off')
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- training curve
+
+def verdict_statistic(values, window, consistently):
+    """Per check, what the course's criterion looks at once training stops there: the
+    largest (`consistently`) or the mean of the last `window` values (NaN before)."""
+    values = np.asarray(values, dtype=float)
+    out = np.full(len(values), np.nan)
+    for i in range(window - 1, len(values)):
+        recent = values[i - window + 1:i + 1]
+        out[i] = recent.max() if consistently else recent.mean()
+    return out
+
+
+def loss_curve(checks, every, threshold, metric, title='', consistently=False, labels=None,
+               best=None, window=10):
+    """How training went: the metric at every check (`checks`, one list per run, a check
+    every `every` examples) against the examples seen, one line per run (`best`
+    strong), the language's success threshold drawn and named, and for the best run
+    the quantity the verdict compares with it (the largest or the mean of the last
+    `window` checks)."""
+    length = max(len(c) for c in checks)
+    values = np.full((len(checks), length), np.nan)
+    for i, run in enumerate(checks):
+        values[i, :len(run)] = run
+    x = (np.arange(length) + 1) * every / 1000
+    best = 0 if best is None or len(checks) == 1 else best
+    fig, ax = plt.subplots(figsize=(8.5, 4.6))
+    single = len(checks) == 1
+    draw_runs(ax, x, values, kept=best, name='run', labels=labels, kept_note='best',
+              strong_lw=1.0 if single else 1.6)
+    if single:
+        ax.get_lines()[0].set_color('C0')
+        ax.get_lines()[0].set_label(f'{metric} of the check example'
+                                    + (f' ({labels[0]})' if labels else ''))
+    rule = (f"{metric} below {threshold} in each of the last {window} checks"
+            if consistently else f"mean {metric} of the last {window} checks below "
+                                 f"{threshold}")
+    statistic = verdict_statistic(values[best], window, consistently)
+    who = '' if single else f'{labels[best] if labels else f"run {best}"}: '
+    ax.plot(x, statistic, color='C1', lw=2.2, zorder=4,
+            label=f"{who}{'largest' if consistently else 'mean'} of the last {window} checks")
+    ax.axhline(threshold, color='C3', linestyle='--', lw=1.4, zorder=5,
+               label=f'success: {rule}')
+    log_scale_if_positive(ax, values, span=10)
+    ax.set_xlabel('examples seen (thousands)')
+    ax.set_ylabel(f'{metric} (squared error of the\npredicted next-symbol probabilities)')
+    ax.set_xlim(0, x[-1] * 1.01)
+    ax.grid(alpha=0.3, which='major')
+    ax.set_title(title or f'{metric} at each check (one fresh example every {every} examples)',
+                 fontsize=11)
+    ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
+              frameon=False)
     return fig
