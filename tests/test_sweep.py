@@ -187,20 +187,6 @@ def test_an_existing_sweep_folder_is_not_overwritten(seq_sweep):
     assert (folder / 'results.csv').read_text() == before
 
 
-def test_resume_with_more_seeds_runs_only_the_new_ones(seq_sweep, tmp_path):
-    import shutil
-    folder = tmp_path / 'copy'
-    shutil.copytree(seq_sweep[0], folder)
-    before = read_rows(folder)
-    done = sweep('--resume', '--out', folder, '--seeds', '0-4')
-    assert done.returncode == 0, done.stderr
-    assert '8 already done' in done.stdout
-    rows = read_rows(folder)
-    assert [(r['hid'], r['seed']) for r in rows] == [(h, s) for h in '23' for s in '01234']
-    assert [r for r in rows if r['seed'] != '4'] == before
-    assert '| hid=2 | 5 |' in (folder / 'summary.md').read_text()
-
-
 def test_ray_backend_gives_the_local_table(seq_sweep, tmp_path):
     pytest.importorskip('ray', reason='Ray is not installed (pip install -r requirements-ray.txt)')
     folder, _ = seq_sweep
@@ -257,6 +243,8 @@ def _processes_mentioning(text):
 
 
 def test_ctrl_c_keeps_finished_rows_and_resume_runs_only_the_rest(tmp_path):
+    """Ctrl-C mid-sweep, then --resume with one more seed: finished rows are kept as they
+    were, the stopped task's seeds and the new seed run."""
     folder = tmp_path / 'seq'
     command = [sys.executable, str(ROOT / 'sweep.py'), '--seeds', '0-3', '--block', '1',
                '--jobs', '1', '--out', str(folder), *SEQ]
@@ -275,10 +263,10 @@ def test_ctrl_c_keeps_finished_rows_and_resume_runs_only_the_rest(tmp_path):
     assert 1 <= len(finished) < 4 and all(r['status'] == 'ok' for r in finished)
     assert _processes_mentioning(str(folder)) == []      # no task left running
 
-    done = sweep('--resume', '--out', folder)
+    done = sweep('--resume', '--out', folder, '--seeds', '0-4')     # and one seed more
     assert done.returncode == 0, done.stderr
     rows = read_rows(folder)
-    assert [r['seed'] for r in rows] == ['0', '1', '2', '3']
+    assert [r['seed'] for r in rows] == ['0', '1', '2', '3', '4']
     assert rows[:len(finished)] == finished            # kept as they were, not run again
     assert f'{len(finished)} already done' in done.stdout
     tasks = {r['task'] for r in rows}
