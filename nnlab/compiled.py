@@ -1,5 +1,6 @@
 """What the compiled (numba) training kernels share: the on-disk cache, the one-line
-"compiling" notice, and the threads that run independent trainings side by side.
+"compiling" notice, the threads that run independent trainings side by side, and
+torch.optim's updates (Adam, SGD) written for them.
 
 Kernels are declared with `@kernel()` instead of numba's `@njit(cache=True)`, and called
 through `call(kernel, *args)` or, for K independent runs, `call_per_run(kernel, K, ...)`:
@@ -14,7 +15,11 @@ through `call(kernel, *args)` or, for K independent runs, `call_per_run(kernel, 
 - K runs are shared out over threads, one run at a time per thread, each run wholly on
   one thread. numba's own `prange` (parallel=True) would do the same, but compiling its
   parallel version of a kernel takes seconds longer than the kernel itself.
+- numba's cache checks only the source file of the cached function, not the files of the
+  functions it calls. Kernels call the optimiser updates below, so every kernel's cache
+  also carries this file's stamp: a change here recompiles them all.
 """
+import math
 import os
 import sys
 import tempfile
@@ -85,11 +90,62 @@ def kernel():
         source_file = func.__code__.co_filename
         if _ensure_writable_cache(source_file):
             try:
-                return numba.njit(cache=True, nogil=True)(func)
+                return _also_stamped_by_this_file(numba.njit(cache=True, nogil=True)(func))
             except RuntimeError:   # "cannot cache function ...: no locator available"
                 pass
         return numba.njit(cache=False, nogil=True)(func)
     return decorate
+
+
+def _also_stamped_by_this_file(dispatcher):
+    """A cache index is valid for its source file's stamp (time and size); add this
+    file's, whose functions the kernel calls (numba's internals: if they change, the
+    cache works as numba's own)."""
+    try:
+        cache_file = dispatcher._cache._cache_file
+        mine = os.stat(__file__)
+        cache_file._source_stamp = (cache_file._source_stamp, (mine.st_mtime, mine.st_size))
+    except (AttributeError, OSError):
+        pass
+    return dispatcher
+
+
+# --- torch.optim's updates, for the kernels ----------------------------------------------
+
+ADAM_BETAS = (0.9, 0.999)   # torch.optim.Adam's defaults
+ADAM_EPS = 1e-8
+
+
+@numba.njit
+def adam_step(theta, grad, exp_avg, exp_avg_sq, step, lr, weight_decay):
+    """torch.optim.Adam's update of `theta` in place: step `step` (1 for the first),
+    L2 weight decay added to the gradient, default betas and eps."""
+    beta1, beta2 = ADAM_BETAS
+    step_size = lr / (1.0 - beta1 ** float(step))
+    correction2_sqrt = math.sqrt(1.0 - beta2 ** float(step))
+    for p in range(theta.shape[0]):
+        g = grad[p]
+        if weight_decay != 0.0:
+            g += weight_decay * theta[p]
+        exp_avg[p] += (1.0 - beta1) * (g - exp_avg[p])      # torch's lerp, weight < 0.5
+        exp_avg_sq[p] = exp_avg_sq[p] * beta2 + (1.0 - beta2) * g * g
+        denom = math.sqrt(exp_avg_sq[p]) / correction2_sqrt + ADAM_EPS
+        theta[p] += -step_size * (exp_avg[p] / denom)
+
+
+@numba.njit
+def sgd_step(theta, grad, momentum_buffer, lr, mom, weight_decay):
+    """torch.optim.SGD's update of `theta` in place (no dampening, no Nesterov)."""
+    for p in range(theta.shape[0]):
+        g = grad[p]
+        if weight_decay != 0.0:
+            g += weight_decay * theta[p]
+        if mom != 0.0:
+            # torch starts the buffer as the first gradient itself; from a zero buffer,
+            # mom*0 + g is exactly that.
+            momentum_buffer[p] = mom * momentum_buffer[p] + g
+            g = momentum_buffer[p]
+        theta[p] -= lr * g
 
 
 def argument_types(args):

@@ -24,15 +24,13 @@ import math
 import numpy as np
 from numba import njit
 
-from nnlab.compiled import call, call_per_run, kernel
+from nnlab.compiled import adam_step, call, call_per_run, kernel
 
 WEIGHT_DECAY = 1e-5
 STREAK = 2000          # epochs in a row at 100% after which a network stops
 LOG_EVERY = 100
 EPOCHS = 200000
 CHUNK = 20000          # epochs per call: about 0.1 s, short enough to answer Ctrl-C
-ADAM_BETAS = (0.9, 0.999)   # torch.optim.Adam's defaults
-ADAM_EPS = 1e-8
 BCE_LOG_FLOOR = -100.0      # F.binary_cross_entropy clamps each log here
 BCE_EPS = 1e-12             # ... and its gradient divides by o(1-o) clamped here
 COMPILE_SECONDS = 3         # what the "compiling" notice announces
@@ -108,22 +106,6 @@ def _gradient(w, inputs, targets, hidden, output, grad):
             grad[2 * hid + j] += d_hidden
 
 
-@njit
-def _adam_step(w, grad, exp_avg, exp_avg_sq, step, lr, weight_decay):
-    """torch.optim.Adam's update, step `step` (1 for the first); L2 weight decay."""
-    beta1, beta2 = ADAM_BETAS
-    step_size = lr / (1.0 - beta1 ** float(step))
-    correction2_sqrt = math.sqrt(1.0 - beta2 ** float(step))
-    for i in range(w.shape[0]):
-        g = grad[i]
-        if weight_decay != 0.0:
-            g += weight_decay * w[i]
-        exp_avg[i] += (1.0 - beta1) * (g - exp_avg[i])      # torch's lerp, weight < 0.5
-        exp_avg_sq[i] = exp_avg_sq[i] * beta2 + (1.0 - beta2) * g * g
-        denom = math.sqrt(exp_avg_sq[i]) / correction2_sqrt + ADAM_EPS
-        w[i] += -step_size * (exp_avg[i] / denom)
-
-
 @kernel()
 def _loss_and_grad(w, inputs, targets):
     count, hid = inputs.shape[0], (w.shape[0] - 1) // 4
@@ -158,7 +140,7 @@ def _train_networks(first_net, stop_net, weights, exp_avg, exp_avg_sq, epoch, ru
                 log_loss[k, row] = _bce(output, targets)
                 log_correct[k, row] = correct
             _gradient(w, inputs, targets, hidden, output, grad)
-            _adam_step(w, grad, first_moment, second_moment, epoch[k], lr, weight_decay)
+            adam_step(w, grad, first_moment, second_moment, epoch[k], lr, weight_decay)
             run[k] = run[k] + 1 if correct == count else 0
             if run[k] >= streak:
                 done[k] = True

@@ -21,15 +21,14 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
-from nnlab.compiled import call, call_per_run, kernel
+from nnlab.compiled import adam_step, call, call_per_run, kernel, sgd_step
 
 KINDS = ('srn', 'lstm', 'gru')
 GATES = {'srn': 1, 'lstm': 4, 'gru': 3}     # blocks of `hid` columns in W, U, hid_bias
 OPTIMISERS = ('sgd', 'adam')
 SGD, ADAM = 0, 1                            # how the kernels are told which optimiser
-ADAM_BETAS = (0.9, 0.999)                   # torch.optim.Adam's defaults
-ADAM_EPS = 1e-8
 COMPILE_SECONDS = 10                        # what the "compiling" notice announces
 
 
@@ -117,8 +116,8 @@ class OptimiserState:
 
 
 # --- shared pieces of the compiled code ------------------------------------------------
-# They live in this file, not in a shared module, because numba's cache notices changes
-# only in the file of the cached function itself.
+# They live in this file: numba's cache notices changes only in the cached function's own
+# file (and, see compiled.py, in compiled.py).
 
 @njit
 def _split(vector, num_symbols, hid, gates, has_h0):
@@ -195,32 +194,13 @@ def _longest(starts):
 
 @njit
 def _optimiser_step(optim, theta, grad, first, second, step, lr, mom, weight_decay):
-    """One step of torch.optim.SGD or Adam (default arguments otherwise) on one run;
-    `step` counts the steps taken before this one. Returns the new count."""
+    """One step of torch.optim.SGD or Adam on one run; `step` counts the steps taken
+    before this one. Returns the new count."""
     step += 1
     if optim == SGD:
-        for p in range(theta.shape[0]):
-            g = grad[p]
-            if weight_decay != 0.0:
-                g += weight_decay * theta[p]
-            if mom != 0.0:
-                # torch starts the buffer as the first gradient itself; from the zero
-                # buffer a fresh OptimiserState holds, mom*0 + g is exactly that.
-                first[p] = mom * first[p] + g
-                g = first[p]
-            theta[p] -= lr * g
+        sgd_step(theta, grad, first, lr, mom, weight_decay)
     else:
-        beta1, beta2 = ADAM_BETAS
-        step_size = lr / (1.0 - beta1 ** float(step))
-        correction2_sqrt = math.sqrt(1.0 - beta2 ** float(step))
-        for p in range(theta.shape[0]):
-            g = grad[p]
-            if weight_decay != 0.0:
-                g += weight_decay * theta[p]
-            first[p] += (1.0 - beta1) * (g - first[p])       # torch's lerp, weight < 0.5
-            second[p] = second[p] * beta2 + (1.0 - beta2) * g * g
-            denom = math.sqrt(second[p]) / correction2_sqrt + ADAM_EPS
-            theta[p] += -step_size * (first[p] / denom)
+        adam_step(theta, grad, first, second, step, lr, weight_decay)
     return step
 
 
@@ -463,51 +443,62 @@ def _states(buffers):
     return hidden[1:].copy(), probs.copy(), cell[1:].copy()
 
 
+# The kind of network reaches the compiled code as the dtype of an empty marker array:
+# numba compiles (and caches) a kernel once per argument types, so each kind gets its own
+# copy of the loops below, made of its own pieces, and a run of one kind never compiles
+# the other kinds' code. The three stubs are resolved when a copy is compiled.
+MARKERS = {'srn': np.empty(0, np.int8), 'lstm': np.empty(0, np.int16),
+           'gru': np.empty(0, np.int32)}
+_PIECES = {8: (_srn_buffers, _srn_forward, _srn_backward),
+           16: (_lstm_buffers, _lstm_forward, _lstm_backward),
+           32: (_gru_buffers, _gru_forward, _gru_backward)}
+
+
+def _buffers(marker, num_symbols, hid, longest):
+    """Scratch space of the marker's kind (resolved at compile time)."""
+
+
+def _forward(marker, theta, num_symbols, hid, seq, buffers):
+    """The marker's kind's forward pass (resolved at compile time)."""
+
+
+def _backward(marker, theta, grad, num_symbols, hid, seq, buffers):
+    """The marker's kind's backward pass (resolved at compile time)."""
+
+
+@overload(_buffers)
+def _buffers_of_kind(marker, num_symbols, hid, longest):
+    make = _PIECES[marker.dtype.bitwidth][0]
+    return lambda marker, num_symbols, hid, longest: make(num_symbols, hid, longest)
+
+
+@overload(_forward)
+def _forward_of_kind(marker, theta, num_symbols, hid, seq, buffers):
+    forward = _PIECES[marker.dtype.bitwidth][1]
+    return lambda marker, theta, num_symbols, hid, seq, buffers: \
+        forward(theta, num_symbols, hid, seq, buffers)
+
+
+@overload(_backward)
+def _backward_of_kind(marker, theta, grad, num_symbols, hid, seq, buffers):
+    backward = _PIECES[marker.dtype.bitwidth][2]
+    return lambda marker, theta, grad, num_symbols, hid, seq, buffers: \
+        backward(theta, grad, num_symbols, hid, seq, buffers)
+
+
 @kernel()
-def _srn_example(theta, num_symbols, hid, seq):
-    buffers = _srn_buffers(num_symbols, hid, seq.shape[0])
-    loss = _srn_forward(theta, num_symbols, hid, seq, buffers)
+def _example(marker, theta, num_symbols, hid, seq):
+    buffers = _buffers(marker, num_symbols, hid, seq.shape[0])
+    loss = _forward(marker, theta, num_symbols, hid, seq, buffers)
     return (loss,) + _states(buffers)
 
 
 @kernel()
-def _lstm_example(theta, num_symbols, hid, seq):
-    buffers = _lstm_buffers(num_symbols, hid, seq.shape[0])
-    loss = _lstm_forward(theta, num_symbols, hid, seq, buffers)
-    return (loss,) + _states(buffers)
-
-
-@kernel()
-def _gru_example(theta, num_symbols, hid, seq):
-    buffers = _gru_buffers(num_symbols, hid, seq.shape[0])
-    loss = _gru_forward(theta, num_symbols, hid, seq, buffers)
-    return (loss,) + _states(buffers)
-
-
-@kernel()
-def _srn_gradient(theta, num_symbols, hid, seq):
-    buffers = _srn_buffers(num_symbols, hid, seq.shape[0])
+def _gradient(marker, theta, num_symbols, hid, seq):
+    buffers = _buffers(marker, num_symbols, hid, seq.shape[0])
     grad = np.empty(theta.shape[0])
-    loss = _srn_forward(theta, num_symbols, hid, seq, buffers)
-    _srn_backward(theta, grad, num_symbols, hid, seq, buffers)
-    return loss, grad
-
-
-@kernel()
-def _lstm_gradient(theta, num_symbols, hid, seq):
-    buffers = _lstm_buffers(num_symbols, hid, seq.shape[0])
-    grad = np.empty(theta.shape[0])
-    loss = _lstm_forward(theta, num_symbols, hid, seq, buffers)
-    _lstm_backward(theta, grad, num_symbols, hid, seq, buffers)
-    return loss, grad
-
-
-@kernel()
-def _gru_gradient(theta, num_symbols, hid, seq):
-    buffers = _gru_buffers(num_symbols, hid, seq.shape[0])
-    grad = np.empty(theta.shape[0])
-    loss = _gru_forward(theta, num_symbols, hid, seq, buffers)
-    _gru_backward(theta, grad, num_symbols, hid, seq, buffers)
+    loss = _forward(marker, theta, num_symbols, hid, seq, buffers)
+    _backward(marker, theta, grad, num_symbols, hid, seq, buffers)
     return loss, grad
 
 
@@ -517,50 +508,17 @@ def _gru_gradient(theta, num_symbols, hid, seq):
 # on which thread runs it.
 
 @kernel()
-def _srn_train(first_run, stop_run, theta, steps, first, second, symbols, starts, losses,
-               num_symbols, hid, optim, lr, mom, weight_decay):
+def _train(first_run, stop_run, marker, theta, steps, first, second, symbols, starts,
+           losses, num_symbols, hid, optim, lr, mom, weight_decay):
     grad = np.empty(theta.shape[1])
     for k in range(first_run, stop_run):
-        buffers = _srn_buffers(num_symbols, hid, _longest(starts[k]))
+        buffers = _buffers(marker, num_symbols, hid, _longest(starts[k]))
         for e in range(starts.shape[1] - 1):
             seq = symbols[starts[k, e]:starts[k, e + 1]]
-            losses[k, e] = _srn_forward(theta[k], num_symbols, hid, seq, buffers)
-            _srn_backward(theta[k], grad, num_symbols, hid, seq, buffers)
+            losses[k, e] = _forward(marker, theta[k], num_symbols, hid, seq, buffers)
+            _backward(marker, theta[k], grad, num_symbols, hid, seq, buffers)
             steps[k] = _optimiser_step(optim, theta[k], grad, first[k], second[k],
                                        steps[k], lr, mom, weight_decay)
-
-
-@kernel()
-def _lstm_train(first_run, stop_run, theta, steps, first, second, symbols, starts, losses,
-                num_symbols, hid, optim, lr, mom, weight_decay):
-    grad = np.empty(theta.shape[1])
-    for k in range(first_run, stop_run):
-        buffers = _lstm_buffers(num_symbols, hid, _longest(starts[k]))
-        for e in range(starts.shape[1] - 1):
-            seq = symbols[starts[k, e]:starts[k, e + 1]]
-            losses[k, e] = _lstm_forward(theta[k], num_symbols, hid, seq, buffers)
-            _lstm_backward(theta[k], grad, num_symbols, hid, seq, buffers)
-            steps[k] = _optimiser_step(optim, theta[k], grad, first[k], second[k],
-                                       steps[k], lr, mom, weight_decay)
-
-
-@kernel()
-def _gru_train(first_run, stop_run, theta, steps, first, second, symbols, starts, losses,
-               num_symbols, hid, optim, lr, mom, weight_decay):
-    grad = np.empty(theta.shape[1])
-    for k in range(first_run, stop_run):
-        buffers = _gru_buffers(num_symbols, hid, _longest(starts[k]))
-        for e in range(starts.shape[1] - 1):
-            seq = symbols[starts[k, e]:starts[k, e + 1]]
-            losses[k, e] = _gru_forward(theta[k], num_symbols, hid, seq, buffers)
-            _gru_backward(theta[k], grad, num_symbols, hid, seq, buffers)
-            steps[k] = _optimiser_step(optim, theta[k], grad, first[k], second[k],
-                                       steps[k], lr, mom, weight_decay)
-
-
-EXAMPLE_KERNELS = {'srn': _srn_example, 'lstm': _lstm_example, 'gru': _gru_example}
-GRADIENT_KERNELS = {'srn': _srn_gradient, 'lstm': _lstm_gradient, 'gru': _gru_gradient}
-TRAIN_KERNELS = {'srn': _srn_train, 'lstm': _lstm_train, 'gru': _gru_train}
 
 
 # --- the Python API ----------------------------------------------------------------------
@@ -594,14 +552,14 @@ def loss_and_grad(kind, layout_or_sizes, theta_row, seq):
     """The mean next-symbol NLL of one example `seq` (T >= 2 symbol indices) and its
     gradient (P,) with respect to the weights `theta_row` (P,)."""
     args = _checked_example(kind, layout_or_sizes, theta_row, seq)
-    return call(GRADIENT_KERNELS[kind], *args, seconds=COMPILE_SECONDS)
+    return call(_gradient, MARKERS[kind], *args, seconds=COMPILE_SECONDS)
 
 
 def forward(kind, layout_or_sizes, theta_row, seq):
     """The network reading seq[:-1]: hidden states (T-1, hid), softmax outputs
     (T-1, symbols) and, for the LSTM, cell states (T-1, hid) (else None)."""
     args = _checked_example(kind, layout_or_sizes, theta_row, seq)
-    _, hidden, probs, cell = call(EXAMPLE_KERNELS[kind], *args, seconds=COMPILE_SECONDS)
+    _, hidden, probs, cell = call(_example, MARKERS[kind], *args, seconds=COMPILE_SECONDS)
     return hidden, probs, (cell if kind == 'lstm' else None)
 
 
@@ -642,7 +600,7 @@ def train(kind, layout_or_sizes, theta, opt_state, symbols, starts, optim, lr, m
     losses = np.zeros((runs, starts.shape[1] - 1))
     if losses.size == 0:
         return losses
-    call_per_run(TRAIN_KERNELS[kind], runs, theta, opt_state.steps, opt_state.first,
+    call_per_run(_train, runs, MARKERS[kind], theta, opt_state.steps, opt_state.first,
                  opt_state.second, symbols, starts, losses, layout.num_symbols, layout.hid,
                  SGD if optim == 'sgd' else ADAM, float(lr), float(mom),
                  float(weight_decay), seconds=COMPILE_SECONDS)
