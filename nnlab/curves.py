@@ -59,7 +59,12 @@ def log_scale_if_positive(ax, values, span=20.0):
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if len(finite) and finite.min() > 0 and finite.max() / finite.min() > span:
+        from matplotlib.ticker import FuncFormatter
         ax.set_yscale('log')
+        # Plain numbers (0.05, not 5x10^-2); between powers of ten only 2 and 5.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}'))
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f'{v:g}' if f'{v:.0e}'[0] in '25' else ''))
 
 
 def legend_if_any(ax, **kwargs):

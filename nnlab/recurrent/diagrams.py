@@ -12,12 +12,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon
 
 from nnlab.plotting import plt
-from nnlab.recurrent.layout import bezier, choose_bends, countdown_layout
+from nnlab.recurrent.layout import ROW_STEP, bezier, choose_bends, countdown_layout
 
 # Arrow colours of the symbols (A, B, C, ...), dark enough to read over the jet points.
 SYMBOL_COLOURS = ['#000000', '#8b008b', '#006400', '#8b4513', '#00008b', '#b8860b', '#2f4f4f']
 # State diagram grid, in data units (circles have radius RADIUS).
-COL_STEP, ROW_STEP, SUB_STEP = 3.0, 1.6, 1.4
+COL_STEP, COLUMN_ROW_STEP, SUB_STEP = 3.0, 1.6, 1.4
 RADIUS = 0.55
 # A minority successor drawn when it follows at least this share of a (state, symbol).
 MINOR = 0.1
@@ -267,7 +267,7 @@ def diagram_layout(machine, order_key=None, side_key=None):
             while (row[s], lane) in taken:      # two states in one lane and row
                 lane += 1
             taken.add((row[s], lane))
-            pos[s] = (left + lane * SUB_STEP, -row[s] * ROW_STEP)
+            pos[s] = (left + lane * SUB_STEP, -row[s] * COLUMN_ROW_STEP)
         width = 1 + max(lane for _, lane in taken)
         centres.append(left + (width - 1) * SUB_STEP / 2)
         left += (width - 1) * SUB_STEP + COL_STEP
@@ -306,7 +306,7 @@ def state_diagram(machine, order_key=None, title='', names=None, members=None,
     else:
         pos, columns = diagram_layout(machine, order_key, side_key)
     lo = pos.min(0) - np.array([1.5, 1.2])
-    hi = pos.max(0) + np.array([1.5, 1.6])
+    hi = pos.max(0) + np.array([1.9 if to_end is not None else 1.5, 1.6])
     # Fixed inches per data unit (so text fits the circles), shrunk for big machines
     # so the page stays printable: a tall machine keeps its circles about 1 cm wide.
     scale = min(0.85, 24.0 / max(hi - lo))
@@ -345,6 +345,13 @@ def state_diagram(machine, order_key=None, title='', names=None, members=None,
     for x, name in columns:
         ax.text(x, lo[1] + 0.3, name, ha='center', va='bottom', fontsize=font,
                 color='#555555')
+    if to_end is not None:          # the grid's rows: symbols still to come
+        right = pos[:, 0].max() + RADIUS + 0.45
+        for y in np.unique(pos[:, 1]):
+            ax.text(right, y, f'{round(-y / ROW_STEP)}', ha='left', va='center',
+                    fontsize=0.85 * font, color='#777777')
+        ax.text(right, pos[:, 1].max() + 0.9, 'to come', ha='left', va='bottom',
+                fontsize=0.85 * font, color='#777777')
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect('equal')

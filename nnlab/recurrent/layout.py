@@ -11,6 +11,8 @@ Pure geometry on numpy arrays, so it can be tested without drawing:
 """
 import numpy as np
 
+# The countdown grid, in data units: one row per symbol still to come, lanes apart.
+ROW_STEP, LANE_STEP = 1.3, 1.7
 # Curvatures tried for an arrow, gentlest first.
 BENDS = (0.0, 0.12, -0.12, 0.25, -0.25, 0.4, -0.4, 0.6, -0.6)
 
@@ -97,7 +99,7 @@ def to_end_of_string(text):
     return rows
 
 
-def countdown_layout(machine, to_end, row_step=1.3, lane_step=1.7):
+def countdown_layout(machine, to_end, row_step=ROW_STEP, lane_step=LANE_STEP):
     """Grid positions (k, 2) of the states and the x of the column titles.
 
     `to_end[s]` is the typical number of symbols still to come in the string at state s.
