@@ -46,7 +46,7 @@ nav.toc li.sub { margin-left: 1.2rem; font-size: 0.93em; }
 .cap { font-size: 0.9em; color: #57606a; margin: 0 0 0.2rem; }
 .text { margin: 0.8rem 0; }
 pre { font-size: 0.8rem; line-height: 1.35; background: #f6f8fa; border: 1px solid #d8dee4;
-      padding: 0.55rem 0.8rem; margin: 0; overflow-x: auto; }
+      padding: 0.55rem 0.8rem; margin: 0; overflow: auto; max-height: 36rem; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.86rem; }
 caption { caption-side: top; text-align: left; font-size: 0.9rem; color: #57606a;
           padding-bottom: 0.2rem; }
@@ -67,7 +67,7 @@ figure.small { width: 48%; margin: 0.6rem 0; }
   figure, table, .text, p.note, p.warn { break-inside: avoid; page-break-inside: avoid; }
   figure.picture img { max-height: 12cm; }
   figure.small img { max-height: 8.5cm; }
-  pre { font-size: 7.5pt; white-space: pre-wrap; overflow: visible; }
+  pre { font-size: 7.5pt; white-space: pre-wrap; overflow: visible; max-height: none; }
   nav.toc { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
