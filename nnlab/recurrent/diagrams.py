@@ -220,7 +220,7 @@ def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
         handles.append(Line2D([], [], color='k', marker='x', linestyle='', markersize=9,
                               markeredgewidth=2, label=f'initial state (in {names[start]})'))
     ax.legend(handles=handles, loc='upper center', bbox_to_anchor=(0.5, -0.08),
-              ncol=len(handles), fontsize=9, frameon=False)
+              ncol=min(len(handles), 4), fontsize=9, frameon=False)
     return fig
 
 
