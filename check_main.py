@@ -54,22 +54,13 @@ def parse_args(argv=None):
     parser.add_argument('--summary', default=None, metavar='PATH',
                         help='write the run record (JSON) to PATH (default: '
                              'check_{act}_hid{hid}_run.json in --plot_dir)')
-    args = parser.parse_args(argv)
-    if args.seed is not None:
-        types.check_seed_block(args.seed, args.restarts)
-    return args
+    return types.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.perceptron.run import Config, run  # torch loads here, after the flags
-    from nnlab.seeds import resolve_seed
-    seed, drawn = resolve_seed(args.seed, args.restarts)
-    return run(Config(act=args.act, hid=args.hid, init=args.init,
-                      set_weights=args.set_weights, weights=args.weights, scale=args.scale,
-                      lr=args.lr, epoch=args.epoch, restarts=args.restarts, first=args.first,
-                      seed=seed, seed_drawn=drawn, csv=args.csv, plot_dir=args.plot_dir,
-                      show=args.show, summary=args.summary))
+    return run(types.config_from(Config, args))
 
 
 if __name__ == '__main__':

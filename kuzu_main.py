@@ -11,7 +11,7 @@ the run record kuzu_{net}_run.json.
 import os
 
 from nnlab import args as types
-from nnlab.cli import run_cli, stop
+from nnlab.cli import run_cli
 
 # OpenMP threads that spin while they wait starve each other when other jobs share the
 # cores (conv steps measured 3-5x slower); sleeping waits cost little on a quiet machine.
@@ -58,7 +58,7 @@ def parse_args(argv=None):
     parser.add_argument('--summary', default=None, metavar='PATH',
                         help='write the run record (JSON) to PATH '
                              '(default: kuzu_{net}_run.json in --plot_dir)')
-    args = parser.parse_args(argv)
+    args = types.parse(parser, argv)
     if args.data == '':
         parser.error("--data is empty; give the folder that holds KMNIST/raw")
     return args
@@ -67,11 +67,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.kmnist.run import Config, run  # torch loads here, after the flags
-    stop.check()                              # a Ctrl-C while it loaded: stop here
-    return run(Config(net=args.net, lr=args.lr, mom=args.mom, epochs=args.epochs,
-                      hid=args.hid, seed=args.seed, cuda=not args.no_cuda, data=args.data,
-                      plot_dir=args.plot_dir, save=args.save, train_count=args.train_count,
-                      summary=args.summary))
+    return run(types.config_from(Config, args, cuda=not args.no_cuda))
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ implements, --explain names the units that count.
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
 """
 from nnlab import args as types
-from nnlab.cli import UserError, run_cli, stop
+from nnlab.cli import UserError, run_cli
 from nnlab.recurrent import flags, languages
 
 num_plot = types.whole(1, 1000, 'each example is printed in full')
@@ -21,8 +21,7 @@ run_index = types.whole(0, 1023, 'seq_train.py --restarts trains at most 1024 ru
 
 def parse_args(argv=None):
     parser = types.CliParser(description=__doc__.split('\n\n')[0])
-    flags.add_language_args(parser)
-    flags.add_model_args(parser)
+    flags.add_network_args(parser)
     flags.add_run_args(parser, 0, 'default 0')
     group = parser.add_argument_group('pictures and analysis')
     group.add_argument('--epoch', type=flags.thousands_of_examples, default=None,
@@ -47,7 +46,7 @@ def parse_args(argv=None):
                        help=f'fresh examples for --fsm and --explain (default 300; and a '
                             f'third as many more, held out, to check the machine; '
                             f'{examples.bounds})')
-    args = flags.resolve_defaults(parser.parse_args(argv))
+    args = flags.resolve_defaults(types.parse(parser, argv))
     if args.context and args.model != 'lstm':
         raise UserError(f"--context shows the LSTM's cell states; the {args.model} has "
                         f"none (use --model lstm or leave out --context)")
@@ -61,11 +60,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from dataclasses import fields
-
     from nnlab.recurrent.pictures import PlotConfig, run  # torch loads here
-    stop.check()                                          # a Ctrl-C while it loaded
-    return run(PlotConfig(**{f.name: getattr(args, f.name) for f in fields(PlotConfig)}))
+    return run(types.config_from(PlotConfig, args))
 
 
 if __name__ == '__main__':

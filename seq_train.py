@@ -20,8 +20,7 @@ restarts = types.whole(1, 1024, 'each run trains all the examples')
 
 def parse_args(argv=None):
     parser = types.CliParser(description=__doc__.split('\n')[0])
-    flags.add_language_args(parser)
-    flags.add_model_args(parser)
+    flags.add_network_args(parser)
     group = parser.add_argument_group('training (unset: the language default)')
     group.add_argument('--optim', choices=('sgd', 'adam'), default=None, help='optimiser')
     group.add_argument('--lr', type=types.learning_rate, default=None,
@@ -42,22 +41,13 @@ def parse_args(argv=None):
     group.add_argument('--summary', default=None, metavar='PATH',
                        help='write the run record (JSON) to PATH (default: '
                             '{lang}_{model}{hid}_run.json in --out_path)')
-    args = flags.resolve_defaults(parser.parse_args(argv))
-    if args.seed is not None:
-        types.check_seed_block(args.seed, args.restarts)
-    return args
+    return flags.resolve_defaults(types.parse(parser, argv))
 
 
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.recurrent.run import Config, run  # torch loads here, after the flags
-    from nnlab.seeds import resolve_seed
-    seed, drawn = resolve_seed(args.seed, args.restarts)
-    return run(Config(lang=args.lang, embed=args.embed, length=args.length, model=args.model,
-                      hid=args.hid, optim=args.optim, lr=args.lr, mom=args.mom,
-                      weight_decay=args.weight_decay, init=args.init, epoch=args.epoch,
-                      seed=seed, seed_drawn=drawn, restarts=args.restarts,
-                      out_path=args.out_path, summary=args.summary))
+    return run(types.config_from(Config, args))
 
 
 if __name__ == '__main__':

@@ -93,10 +93,32 @@ def str2bool(text):
 
 
 def check_seed_block(first, count, flag='--restarts'):
-    """Seeds first..first+count-1 must all be valid seeds."""
-    if first + count - 1 > MAX_SEED:
+    """Seeds first..first+count-1 must all be valid seeds (no seed given: nothing to check)."""
+    if first is not None and first + count - 1 > MAX_SEED:
         raise UserError(f"--seed {first} with {flag} {count} needs seeds up to "
                         f"{first + count - 1}, above {MAX_SEED} (2**32-1); use a smaller --seed")
+
+
+def parse(parser, argv):
+    """parser.parse_args, then the checks that span flags: seed+K-1 with --restarts K."""
+    args = parser.parse_args(argv)
+    check_seed_block(getattr(args, 'seed', None), getattr(args, 'restarts', 1))
+    return args
+
+
+def config_from(config_class, args, **given):
+    """A run's config dataclass from the parsed flags of the same names, plus `given`.
+
+    A config with a `seed_drawn` field is a run where the course says "run it again": with
+    no --seed it gets a fresh seed (nnlab/seeds.py), and says so."""
+    from dataclasses import fields
+
+    from nnlab.seeds import resolve_seed
+    names = {f.name for f in fields(config_class)}
+    if 'seed_drawn' in names and 'seed' not in given:
+        given['seed'], given['seed_drawn'] = resolve_seed(args.seed, getattr(args, 'restarts', 1))
+    return config_class(**{name: getattr(args, name) for name in names - set(given)
+                           if hasattr(args, name)}, **given)
 
 
 def seed_help(default_text):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import torch
 
 from kuzu import make_net
-from nnlab.cli import Interrupted
+from nnlab.cli import Interrupted, stop
 from nnlab.files import (
+    OutputLock,
     atomic_torch_save,
     atomic_write_text,
     check_writable_file,
@@ -75,6 +76,14 @@ def subset_note(count):
 
 
 def run(config):
+    """kuzu_main.py's work; one run at a time writes a net's outputs in a --plot_dir."""
+    stop.check()                             # a Ctrl-C while torch loaded: stop here
+    with OutputLock(ensure_dir(config.plot_dir), f'kuzu_{config.net}',
+                    f'the kuzu_{config.net} outputs'):
+        return _run(config)
+
+
+def _run(config):
     paths = output_paths(config.plot_dir, config.net)
     check_outputs(config, paths)
     use_cuda = config.cuda and torch.cuda.is_available()

@@ -1,8 +1,7 @@
 """The flags seq_train.py and seq_plot.py share, and the registry defaults they fill in.
 
     parser = types.CliParser(description=...)
-    flags.add_language_args(parser)   # --lang --embed --length
-    flags.add_model_args(parser)      # --model --hid
+    flags.add_network_args(parser)    # --lang --embed --length --model --hid
     flags.add_run_args(parser, ...)   # --seed --out_path
     args = flags.resolve_defaults(parser.parse_args(argv))
 
@@ -32,8 +31,9 @@ def thousands_of_examples(text):
     return value
 
 
-def add_language_args(parser):
-    group = parser.add_argument_group('language')
+def add_network_args(parser):
+    """--lang --embed --length (the language) and --model --hid (the network)."""
+    group = parser.add_argument_group('language and network')
     group.add_argument('--lang', choices=languages.LANGUAGES, default='anb2n',
                        help='the language (default %(default)s)')
     group.add_argument('--embed', type=types.str2bool, default=False,
@@ -41,11 +41,6 @@ def add_language_args(parser):
     group.add_argument('--length', type=string_length, default=None,
                        help=f'counting languages: n in 1..length (default 8 for '
                             f'anbn/anbncn, 4 for anb2n/anb2nc3n; {string_length.bounds})')
-    return group
-
-
-def add_model_args(parser):
-    group = parser.add_argument_group('model')
     group.add_argument('--model', choices=languages.MODELS, default='srn',
                        help='the recurrent network (default %(default)s)')
     group.add_argument('--hid', type=hidden_units, default=None,

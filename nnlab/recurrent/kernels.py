@@ -143,6 +143,15 @@ def _sigmoid(x):
 
 
 @njit
+def _recurrent_input(h, u, k):
+    """Column k of h U: what the previous state adds to pre-activation k."""
+    total = 0.0
+    for i in range(h.shape[0]):
+        total += h[i] * u[i, k]
+    return total
+
+
+@njit
 def _softmax_output(h, v, out_bias, target, probs):
     """Fill `probs` with softmax(h V + out_bias); return -log_softmax(...)[target]."""
     num_symbols = probs.shape[0]
@@ -225,7 +234,7 @@ def _srn_buffers(num_symbols, hid, longest):
 @njit
 def _srn_forward(theta, num_symbols, hid, seq, buffers):
     """The example's loss; its states stay in `buffers` for the backward pass."""
-    hidden, probs = buffers[0], buffers[1]
+    hidden, probs = buffers[:2]
     h0, w, u, bias, v, out_bias = _split(theta, num_symbols, hid, 1, True)
     steps = seq.shape[0] - 1
     for j in range(hid):
@@ -234,10 +243,7 @@ def _srn_forward(theta, num_symbols, hid, seq, buffers):
     for t in range(steps):
         x = seq[t]
         for j in range(hid):
-            recurrent = 0.0
-            for i in range(hid):
-                recurrent += hidden[t, i] * u[i, j]
-            hidden[t + 1, j] = math.tanh((w[x, j] + bias[j]) + recurrent)
+            hidden[t + 1, j] = math.tanh((w[x, j] + bias[j]) + _recurrent_input(hidden[t], u, j))
         loss += _softmax_output(hidden[t + 1], v, out_bias, seq[t + 1], probs[t])
     return loss / steps
 
@@ -289,20 +295,15 @@ def _lstm_buffers(num_symbols, hid, longest):
 
 @njit
 def _lstm_forward(theta, num_symbols, hid, seq, buffers):
-    hidden, probs, cell, gates, cell_tanh = buffers[0], buffers[1], buffers[2], \
-        buffers[3], buffers[4]
+    hidden, probs, cell, gates, cell_tanh = buffers[:5]
     _, w, u, bias, v, out_bias = _split(theta, num_symbols, hid, 4, False)
     steps = seq.shape[0] - 1
     hidden[0, :] = 0.0
     cell[0, :] = 0.0
     loss = 0.0
     for t in range(steps):
-        x = seq[t]
         for k in range(4 * hid):
-            recurrent = 0.0
-            for i in range(hid):
-                recurrent += hidden[t, i] * u[i, k]
-            z = (w[x, k] + bias[k]) + recurrent
+            z = (w[seq[t], k] + bias[k]) + _recurrent_input(hidden[t], u, k)
             is_g_gate = 2 * hid <= k < 3 * hid
             gates[t, k] = math.tanh(z) if is_g_gate else _sigmoid(z)
         for j in range(hid):
@@ -371,8 +372,7 @@ def _gru_buffers(num_symbols, hid, longest):
 
 @njit
 def _gru_forward(theta, num_symbols, hid, seq, buffers):
-    hidden, probs, gates, hidden_n, recurrent = buffers[0], buffers[1], buffers[3], \
-        buffers[4], buffers[5]
+    hidden, probs, _, gates, hidden_n, recurrent = buffers[:6]
     _, w, u, bias, v, out_bias = _split(theta, num_symbols, hid, 3, False)
     steps = seq.shape[0] - 1
     hidden[0, :] = 0.0
@@ -380,10 +380,7 @@ def _gru_forward(theta, num_symbols, hid, seq, buffers):
     for t in range(steps):
         x = seq[t]
         for k in range(3 * hid):
-            acc = 0.0
-            for i in range(hid):
-                acc += hidden[t, i] * u[i, k]
-            recurrent[k] = acc
+            recurrent[k] = _recurrent_input(hidden[t], u, k)
         for j in range(hid):
             r_gate = _sigmoid((w[x, j] + bias[j]) + recurrent[j])
             z_gate = _sigmoid((w[x, hid + j] + bias[hid + j]) + recurrent[hid + j])
@@ -439,7 +436,7 @@ def _states(buffers):
     """Copies of the states an example left in the scratch space, without the initial
     state: hidden (T-1, hid), softmax outputs (T-1, S), cell (T-1, hid) (empty for the
     SRN and GRU)."""
-    hidden, probs, cell = buffers[0], buffers[1], buffers[2]
+    hidden, probs, cell = buffers[:3]
     return hidden[1:].copy(), probs.copy(), cell[1:].copy()
 
 

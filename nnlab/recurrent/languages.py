@@ -10,6 +10,16 @@ from dataclasses import dataclass, field
 from nnlab.cli import UserError
 
 MODELS = ('srn', 'lstm', 'gru')
+
+
+@dataclass(frozen=True)
+class Network:
+    """Which network on which language: what training and looking inside share."""
+    lang: str = 'anb2n'
+    embed: bool = False
+    length: int | None = None     # counting languages: n in 1..length (None: default)
+    model: str = 'srn'
+    hid: int = 2
 MAX_LENGTH = 64          # longer strings make examples of thousands of steps
 
 

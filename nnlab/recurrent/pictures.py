@@ -11,20 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab.cli import stop
 from nnlab.files import atomic_write_json, ensure_dir, probe_temporary
 from nnlab.plotting import plt, save_figure, use_window
 from nnlab.recurrent import checkpoint, diagrams, explain, fsm, languages, layout, views
+from nnlab.recurrent.languages import Network
 from nnlab.recurrent.trace import trace_model
 from nnlab.seeds import set_seed
 
 
 @dataclass(frozen=True)
-class PlotConfig:
-    lang: str = 'anb2n'
-    embed: bool = False
-    length: int | None = None
-    model: str = 'srn'
-    hid: int = 2
+class PlotConfig(Network):
+    """What seq_plot.py looks at, and how."""
     epoch: float = 100            # the checkpoint, in thousands of examples
     run: int | None = None        # run i of seq_train.py --restarts
     seed: int = 0
@@ -46,6 +44,7 @@ def print_parameters(model):
 
 def run(args):
     """seq_plot.py's work; `args` is a PlotConfig."""
+    stop.check()                             # a Ctrl-C while torch loaded: stop here
     set_seed(args.seed)
     if args.show:
         use_window()

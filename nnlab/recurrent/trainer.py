@@ -15,6 +15,7 @@ import torch
 
 from nnlab.cli import UserError, stop
 from nnlab.recurrent import checkpoint, kernels
+from nnlab.recurrent.languages import Network
 from seq_models import make_model
 
 CHECK_EVERY = 1000
@@ -32,13 +33,8 @@ def pack_block(samples):
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Network):
     """What seq_train.py trains (its flags, with the language defaults filled in)."""
-    lang: str = 'anb2n'
-    embed: bool = False
-    length: int | None = None
-    model: str = 'srn'
-    hid: int = 2
     optim: str = 'sgd'
     lr: float = 0.005
     mom: float = 0.0
