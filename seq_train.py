@@ -6,8 +6,9 @@
 
 One optimiser step per generated example (loss: mean NLL of the actual next symbols).
 Every 1000 examples a fresh example's outputs are printed; every 10,000 the weights are
-saved as {out_path}/{lang}_{model}{hid}_{thousands}.pth. Unset flags take the language's
-defaults (docs/part3.md). Without --seed a fresh seed is drawn and printed with the
+saved as {out_path}/{lang}_{model}{hid}_{thousands}.pth; at the end the error at every
+check is drawn in {plot_dir}/{lang}_{model}{hid}_loss.jpg. Unset flags take the
+language's defaults (docs/part3.md). Without --seed a fresh seed is drawn and printed with the
 command that repeats the run. Ctrl-C (or SIGTERM) saves the current step and stops.
 """
 from nnlab import args as types
@@ -38,6 +39,9 @@ def parse_args(argv=None):
                        help=f'train this many independent runs at once (seeds '
                             f'seed..seed+K-1; {restarts.bounds})')
     flags.add_run_args(parser, None, 'default: a fresh one, printed')
+    group.add_argument('--plot_dir', default='plot',
+                       help='folder for the training curve {lang}_{model}{hid}_loss.jpg '
+                            '(default plot)')
     group.add_argument('--summary', default=None, metavar='PATH',
                        help='write the run record (JSON) to PATH (default: '
                             '{lang}_{model}{hid}_run.json in --out_path)')

@@ -135,6 +135,17 @@ def atomic_write_json(path, data):
     return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + '\n')
 
 
+def read_json(path):
+    """A JSON object from `path`, or None (missing, unreadable, nested too deep, not an
+    object): for files other runs leave, which may be absent or damaged."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def atomic_torch_save(obj, path):
     import torch
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))

@@ -15,7 +15,7 @@ from dataclasses import asdict, is_dataclass
 
 from nnlab import ROOT
 from nnlab.cli import Invocation
-from nnlab.files import atomic_write_json
+from nnlab.files import atomic_write_json, read_json
 
 FORMAT = 'nnlab-run-1'
 
@@ -92,10 +92,5 @@ class RunRecord:
 
 def read_record(path):
     """A run record as a dict; None if it is missing or not a record."""
-    import json
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) and data.get('format') == FORMAT else None
+    data = read_json(path)
+    return data if data is not None and data.get('format') == FORMAT else None

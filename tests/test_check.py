@@ -249,7 +249,7 @@ def test_restarts_reach_100_percent_and_restart_i_is_the_single_run(capsys, tmp_
     assert 'Kept restart 1 (the same network as a single run with --seed 38)' in out
     assert_report_matches_network(out, 'sig')
     assert pictures(plots) == ['check.jpg'] + [f'hid_5_{n}.jpg' for n in range(5)] + \
-        ['out_5.jpg']
+        ['loss_5.jpg', 'out_5.jpg']
     # The kept network is exactly the single run with its seed.
     single = run_main(capsys, '--act', 'sig', '--hid', '5', '--seed', 38, '--epoch', 7000,
                       '--plot_dir', tmp_path / 'single')

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from nnlab.curves import draw_runs, legend_if_any, log_scale_if_positive
 from nnlab.perceptron.report import dividing_line, line_equation
@@ -239,6 +240,10 @@ def plot_loss_curves(path, epochs, losses, accuracies, kept=None, title=''):
     for ax in (left, right):
         ax.set_xlabel('epoch')
         ax.grid(alpha=0.3)
+        # 200,000 epochs: '50k' reads better than six digits that run into each other
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda value, _: f'{value / 1000:g}k' if value >= 1000 else f'{value:g}'))
     legend_if_any(right, loc='lower right', fontsize=8)
     fig.suptitle(title or 'training: loss and accuracy per logged epoch')
     fig.tight_layout()

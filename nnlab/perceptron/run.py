@@ -3,17 +3,18 @@ print the course's report and draw the pictures.
 
 `run(Config(...))` is what check_main.py calls after checking its flags.
 """
+import contextlib
+import io
 import os
+import sys
 from dataclasses import dataclass
 
 from check import MLP, SIG_SCALE
 from nnlab.cli import UserError, stop
 from nnlab.files import OutputLock, check_writable_file, ensure_dir, probe_temporary
 from nnlab.perceptron.data import load_points
-from nnlab.perceptron.plots import plot_output, plot_units
+from nnlab.perceptron.plots import plot_loss_curves, plot_output, plot_units
 from nnlab.perceptron.report import (
-    activation_table,
-    dividing_lines,
     print_accuracy,
     print_analysis,
     print_restarts,
@@ -56,6 +57,22 @@ class Config:
     def random_start(self):
         """The seed matters: the network starts from random weights."""
         return not self.designed
+
+
+class Tee:
+    """Writes to two streams: what is printed, and a copy of it."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
 
 
 def check_config(config):
@@ -127,7 +144,7 @@ def _run(config):
                 f'initial network output ({label}): shaded where it predicts 1',
                 close=close)
 
-    interrupted = False
+    interrupted, curve = False, None
     if config.act == 'sig':  # the step network has no gradient: only sig trains
         result = train_restarts(starts, inputs, targets, lr=config.lr, epochs=config.epoch,
                                 stop_at_first=config.first)
@@ -149,18 +166,22 @@ def _run(config):
                         f'initial network output ({label}, restart {kept.index}): '
                         f'shaded where it predicts 1', close=close)
         net.load_weights(kept.weights)
+        curve = plot_loss_curves(os.path.join(config.plot_dir, f'loss_{hid}.jpg'),
+                                 result.log_epochs, result.log_loss, result.log_accuracy,
+                                 kept=kept.index, title=f'training ({label})')
 
-    print_weights('Final Weights:', net)
-    accuracy = print_accuracy('Final Accuracy: ', net, inputs, targets)
-    if accuracy < 100.0 and config.act == 'sig' and not interrupted:
-        again = ('run it again without --seed (a fresh one is drawn), or train 8 at once '
-                 'with --restarts 8' if config.random_start else 'change the weights')
-        print(f"Stuck at {accuracy:.2f}% (training sometimes sticks): {again}")
-    print_analysis(net, inputs, targets)
-    record.results.update(final_accuracy=accuracy, dividing_lines=dividing_lines(net),
-                          activation_table=activation_table(net, inputs, targets),
+    printed = io.StringIO()               # the report's text, kept for report.py as well
+    with contextlib.redirect_stdout(Tee(sys.stdout, printed)):
+        print_weights('Final Weights:', net)
+        accuracy = print_accuracy('Final Accuracy: ', net, inputs, targets)
+        if accuracy < 100.0 and config.act == 'sig' and not interrupted:
+            again = ('run it again without --seed (a fresh one is drawn), or train 8 at '
+                     'once with --restarts 8' if config.random_start else 'change the weights')
+            print(f"Stuck at {accuracy:.2f}% (training sometimes sticks): {again}")
+        print_analysis(net, inputs, targets)
+    record.results.update(final_accuracy=accuracy, report_text=printed.getvalue(),
                           final_weights={k: v.tolist() for k, v in net.get_weights().items()})
-    pictures = [check_path]
+    pictures = [check_path] + ([curve] if curve else [])
     if hid <= MAX_PICTURE_HID:
         pictures += plot_units(net, inputs, targets, config.plot_dir, label, close=close)
     print()

@@ -19,7 +19,7 @@ from nnlab.files import (
 )
 from nnlab.records import RunRecord
 from nnlab.recurrent import checkpoint, languages
-from nnlab.recurrent.trainer import Config, Trainer, timed
+from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.seeds import repeat_command, set_seed
 
 __all__ = ['Config', 'run']
@@ -97,6 +97,27 @@ def earlier_files(config):
     return found + matching(config.out_path, f'{name}_run.json')
 
 
+def curve_path(config):
+    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
+    return os.path.join(config.plot_dir, f"{name}_loss.jpg")
+
+
+def draw_curve(trainer, config):
+    """The metric at every check, one line per run, the threshold drawn: how it went."""
+    from nnlab.plotting import save_figure
+    from nnlab.recurrent.views import loss_curve
+    spec = trainer.spec
+    verdicts = [trainer.verdict(k) for k in range(trainer.K)]
+    best = min(range(trainer.K), key=lambda k: verdicts[k][2])
+    labels = [f"seed {seed}" if trainer.K == 1 else f"run {k} (seed {seed})"
+              for k, seed in enumerate(trainer.seeds)]
+    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
+    fig = loss_curve(trainer.checks, CHECK_EVERY, spec.threshold, spec.metric,
+                     title=f"{name}: {spec.metric} at each check", labels=labels,
+                     consistently=spec.consistently, best=best, window=VERDICT_CHECKS)
+    return save_figure(fig, curve_path(config))
+
+
 def fill_record(record, trainer):
     runs = []
     for k in range(trainer.K):
@@ -120,6 +141,7 @@ def _run(config):
     spec = languages.get_spec(config.lang)
     lang = spec.make(embed=config.embed, length=config.length)
     probe_temporary(ensure_dir(config.out_path), record_path(config))
+    probe_temporary(ensure_dir(config.plot_dir), curve_path(config))
     if config.summary is not None:
         check_writable_file(config.summary, '--summary')
     if config.seed_drawn:
@@ -144,7 +166,10 @@ def _run(config):
         record.write(record_path(config), 'interrupted')
         raise
     print_verdicts(trainer, config)
+    curve = draw_curve(trainer, config)
+    print(f"training curve: {curve}")
     fill_record(record, trainer)
+    record.results['pictures'] = [curve]
     record.results['seconds_training'] = seconds
     record.write(record_path(config), 'finished')
     steps = trainer.step * trainer.K

@@ -45,6 +45,7 @@ class Config(Network):
     seed_drawn: bool = False
     restarts: int = 1
     out_path: str = 'net'
+    plot_dir: str = 'plot'
     summary: str | None = None
 
 

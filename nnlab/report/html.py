@@ -118,23 +118,26 @@ def _inline(parts, out_dir):
     return ''.join(out)
 
 
+def _heading(block, out_dir):
+    anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ''
+    return f'<h{block.level}{anchor}>{html.escape(block.text)}</h{block.level}>'
+
+
+def _para(block, out_dir):
+    kind = f' class="{block.kind}"' if block.kind else ''
+    return f'<p{kind}>{_inline(block.parts, out_dir)}</p>'
+
+
+def _pre(block, out_dir):
+    caption = f'<p class="cap">{html.escape(block.caption)}</p>' if block.caption else ''
+    return f'<div class="text">{caption}<pre>{html.escape(block.text)}</pre></div>'
+
+
 def _block(block, out_dir):
-    if isinstance(block, Heading):
-        anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ''
-        return f'<h{block.level}{anchor}>{html.escape(block.text)}</h{block.level}>'
-    if isinstance(block, Para):
-        kind = f' class="{block.kind}"' if block.kind else ''
-        return f'<p{kind}>{_inline(block.parts, out_dir)}</p>'
-    if isinstance(block, Pre):
-        caption = f'<p class="cap">{html.escape(block.caption)}</p>' if block.caption else ''
-        return f'<div class="text">{caption}<pre>{html.escape(block.text)}</pre></div>'
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, Figure):
-        return _figure(block, out_dir)
-    if isinstance(block, Contents):
-        return _contents(block)
-    raise TypeError(f'unknown block {block!r}')
+    render = {Heading: _heading, Para: _para, Pre: _pre, Figure: _figure,
+              Table: lambda table, _: _table(table),
+              Contents: lambda contents, _: _contents(contents)}
+    return render[type(block)](block, out_dir)
 
 
 def _table(table):

@@ -45,26 +45,36 @@ def _inline(parts, out_dir):
     return ''.join(out)
 
 
+def _heading(block, out_dir):
+    anchor = f'<a id="{block.anchor}"></a>\n\n' if block.anchor else ''
+    return f'{anchor}{"#" * block.level} {escape(block.text)}'
+
+
+def _para(block, out_dir):
+    text = LABELS.get(block.kind, '') + _inline(block.parts, out_dir)
+    return f'> {text}' if block.kind in ('note', 'warn') else text
+
+
+def _pre(block, out_dir):
+    fence = '`' * max(3, max((len(r) for r in re.findall('`+', block.text)), default=0) + 1)
+    caption = f'*{escape(block.caption)}*\n\n' if block.caption else ''
+    return f'{caption}{fence}text\n{block.text}\n{fence}'
+
+
+def _figure(block, out_dir):
+    target = _target(block.path, out_dir)
+    return f'![{escape(block.caption)}]({target})\n\n*{escape(block.caption)}* ({code(target)})'
+
+
+def _contents(block, out_dir):
+    return '\n'.join(f'{"  " if level > 2 else ""}- [{escape(text)}](#{anchor})'
+                     for anchor, text, level in block.entries)
+
+
 def _block(block, out_dir):
-    if isinstance(block, Heading):
-        anchor = f'<a id="{block.anchor}"></a>\n\n' if block.anchor else ''
-        return f'{anchor}{"#" * block.level} {escape(block.text)}'
-    if isinstance(block, Para):
-        text = LABELS.get(block.kind, '') + _inline(block.parts, out_dir)
-        return f'> {text}' if block.kind in ('note', 'warn') else text
-    if isinstance(block, Pre):
-        fence = '`' * max(3, max((len(r) for r in re.findall('`+', block.text)), default=0) + 1)
-        caption = f'*{escape(block.caption)}*\n\n' if block.caption else ''
-        return f'{caption}{fence}text\n{block.text}\n{fence}'
-    if isinstance(block, Table):
-        return _table(block)
-    if isinstance(block, Figure):
-        target = _target(block.path, out_dir)
-        return f'![{escape(block.caption)}]({target})\n\n*{escape(block.caption)}* ({code(target)})'
-    if isinstance(block, Contents):
-        return '\n'.join(f'{"  " if level > 2 else ""}- [{escape(text)}](#{anchor})'
-                         for anchor, text, level in block.entries)
-    raise TypeError(f'unknown block {block!r}')
+    render = {Heading: _heading, Para: _para, Pre: _pre, Figure: _figure,
+              Contents: _contents, Table: lambda table, _: _table(table)}
+    return render[type(block)](block, out_dir)
 
 
 def _cell(text):

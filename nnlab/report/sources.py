@@ -6,24 +6,14 @@ no torch or numpy, so building the page takes about a second.
 """
 import datetime
 import glob
-import json
 import os
 
+from nnlab.files import read_json
 from nnlab.records import read_record
 
 MANIFEST = 'runs.json'              # what `report.py --run` ran, in the report folder
 MANIFEST_FORMAT = 'nnlab-report-runs-1'
 MAX_TEXT = 2_000_000                # characters: a text file beyond this is not a result
-
-
-def read_json(path):
-    """A JSON object from `path`, or None (missing, unreadable, not an object)."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def read_text(path, limit=MAX_TEXT):

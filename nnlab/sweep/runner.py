@@ -72,7 +72,9 @@ def task_spec(sweep, task, folder):
     args = [*sweep.script_args, *task.setting.argv, '--seed', str(task.seeds[0])]
     if len(task.seeds) > 1:
         args += ['--restarts', str(len(task.seeds))]
-    args += ['--summary', os.path.join(task_folder, RECORD), kind.output_flag, task_folder]
+    args += ['--summary', os.path.join(task_folder, RECORD)]
+    for flag in kind.output_flags:
+        args += [flag, task_folder]
     env = {name: os.environ[name] for name in ('KUZU_DATA',) if name in os.environ}
     return TaskSpec(script=kind.path, args=args, folder=task_folder, cwd=os.getcwd(), env=env)
 

@@ -26,7 +26,7 @@ class Metric:
 @dataclass(frozen=True)
 class ScriptKind:
     name: str                        # the file name, e.g. 'seq_train.py'
-    output_flag: str                 # the flag that puts the script's outputs in a folder
+    output_flags: tuple              # the flags that put the script's outputs in a folder
     columns: tuple                   # results.csv columns this script fills, per seed
     metric: Metric
     has_criterion: bool              # True: a 'success' column the table counts
@@ -93,14 +93,15 @@ _NO_SHOW = {'show': 'a sweep opens no windows'}
 
 KINDS = {kind.name: kind for kind in (
     ScriptKind(
-        'seq_train.py', '--out_path',
+        'seq_train.py', ('--out_path', '--plot_dir'),
         columns=('success', 'mean_last_checks', 'last_check', 'threshold'),
         metric=Metric('mean_last_checks', 'mean of the last checks (loss or error)',
                       log_scale=True),
         has_criterion=True,
-        refused={'out_path': "each task's checkpoints go into its own folder under --out"}),
+        refused={'out_path': "each task's checkpoints go into its own folder under --out",
+                 'plot_dir': "each task's pictures go into its own folder under --out"}),
     ScriptKind(
-        'check_main.py', '--plot_dir',
+        'check_main.py', ('--plot_dir',),
         columns=('success', 'reached_at', 'final_loss', 'final_accuracy', 'stopped'),
         metric=Metric('final_loss', 'final loss (binary cross-entropy)', log_scale=True),
         has_criterion=True,
@@ -109,7 +110,7 @@ KINDS = {kind.name: kind for kind in (
                           'would depend on its block; the sweep trains every seed to the end',
                  **_NO_SHOW}),
     ScriptKind(
-        'kuzu_main.py', '--plot_dir',
+        'kuzu_main.py', ('--plot_dir',),
         columns=('accuracy', 'test_loss', 'correct'),
         metric=Metric('accuracy', 'final test accuracy (%)'),
         has_criterion=False,
