@@ -174,6 +174,17 @@ def _bug_report(err):
         return 'run again with NNLAB_TRACEBACK=1 for details'
 
 
+def _check_environment():
+    """Settings the libraries read at import and would reject with a traceback."""
+    backend = os.environ.get('MPLBACKEND')
+    if backend:
+        try:
+            import matplotlib  # noqa: F401  (it validates MPLBACKEND as it loads)
+        except ValueError:
+            raise UserError(f"MPLBACKEND={backend!r} is not a matplotlib backend; unset it "
+                            f"(pictures are saved without a window) or name one, e.g. Agg")
+
+
 def run_cli(main, argv=None):
     """Run `main(argv)`: signals set `stop`, failures become one line and an exit code."""
     stop.reset()
@@ -185,6 +196,7 @@ def run_cli(main, argv=None):
     sys.stdout = guarded = GuardedStdout(real_stdout)
     code = 0
     try:
+        _check_environment()
         code = main(argv) or 0
         guarded.flush()                       # a full disk shows only at the last flush
         stop.check()                          # a stop that came after the last boundary

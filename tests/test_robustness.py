@@ -176,6 +176,18 @@ def test_bad_points_file(capsys, tmp_path, text, words):
     assert not (tmp_path / 'p' / 'check.jpg').exists()
 
 
+def test_too_many_points(capsys, tmp_path):
+    path = write(tmp_path / 'many.csv', '0,0,0\n' * 10_001)
+    assert_refused(capsys, 'check_main', ['--csv', path, '--plot_dir', tmp_path / 'p'],
+                   '10,001 points', 'more than 10,000')
+
+
+def test_a_backend_matplotlib_does_not_know(run, tmp_path):
+    done = run('check_main.py', '--act', 'step', '--hid', '4', '--set_weights', '--plot_dir',
+               tmp_path, env={'MPLBACKEND': 'nosuchbackend'})
+    assert_one_line_error(done, 'MPLBACKEND', 'unset it')
+
+
 def test_points_file_with_a_byte_order_mark_keeps_its_first_point(tmp_path):
     from nnlab.perceptron.data import load_points
     path = tmp_path / 'bom.csv'

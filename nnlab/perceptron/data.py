@@ -18,6 +18,7 @@ from nnlab.cli import UserError
 
 DEFAULT_CSV = os.fspath(ROOT / 'check.csv')
 MAX_COORDINATE = 1e6
+MAX_POINTS = 10_000        # the report prints a row per point, the pictures draw each
 
 
 def _number(text):
@@ -46,6 +47,9 @@ def load_points(path=DEFAULT_CSV):
                             f"columns, expected 3 (x, y, target)" + fix)
     if not rows:
         raise UserError(f"data file {path!r} holds no points" + fix)
+    if len(rows) > MAX_POINTS:
+        raise UserError(f"data file {path!r} holds {len(rows):,} points, more than "
+                        f"{MAX_POINTS:,} (a table row and a dot each); use fewer")
     points = []
     for line, row in rows:
         if len(row) != 3:
