@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 from numba.core.caching import NullCache
 
-NOTICE = 'compiling the training kernels (first run only, about {seconds} s) ...'
+NOTICE = 'note: compiling the training kernels (first run only, about {seconds} s) ...'
 
 _notice_shown = False     # once per process, however many kernels compile
 

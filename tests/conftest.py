@@ -37,12 +37,17 @@ def run():
     return run_script
 
 
+def without_notes(stderr):
+    """stderr's lines without the `note: ...` lines (which data is used, a kernel being
+    compiled on a first run): what is left is what a test judges."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith('note: ')]
+
+
 def assert_one_line_error(done, *words):
     """A script refused bad input as users expect: exit 2, one `error:` line, no traceback."""
     assert done.returncode == 2, done.stderr
     assert 'Traceback' not in done.stderr
-    # `note: ...` lines (e.g. which data is used) come before; the error is one line
-    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith('note: ')]
+    lines = without_notes(done.stderr)
     assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
     for word in words:
         assert word in lines[0], f'{word!r} missing from: {lines[0]}'
