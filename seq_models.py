@@ -4,17 +4,15 @@ Parameter names and shapes follow the course (so its analysis of W, U, V, H0 app
 inputs multiply on the left, `x W + h U + hid_bias`. Every model maps x (batch, T, in) to
 (hidden sequence (batch, T, hid), output logits (batch, T, out)); with `context=True` it
 also returns its internal per-step values. The step loop here is plain autograd code: it is
-the reference that the fast trainer (seq_fast.py) is tested against, and what seq_plot.py
-runs. Training itself uses seq_fast.py.
+the reference that the compiled trainer (nnlab/recurrent/kernels.py) is tested against, and
+what seq_plot.py runs.
 """
 import math
 
 import torch
 import torch.nn as nn
 
-# SRN weights start as N(0, std^2) (`--init`); measured with seq_train.py --restarts,
-# see README. LSTM/GRU use PyTorch's uniform +-1/sqrt(hid) unless --init is given.
-SRN_INIT_STD = 0.3
+from nnlab.recurrent.languages import SRN_INIT_STD  # one default for every part that inits
 
 
 class _Recurrent(nn.Module):

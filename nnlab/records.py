@@ -9,7 +9,6 @@ import datetime
 import platform
 import shlex
 import subprocess
-import sys
 import time
 from dataclasses import asdict, is_dataclass
 
@@ -21,11 +20,15 @@ FORMAT = 'nnlab-run-1'
 
 
 def package_versions():
+    """The versions of the packages a run's numbers depend on (installed ones: a run
+    that never imports torch still records which torch would have written its files)."""
+    from importlib import metadata
     versions = {'python': platform.python_version()}
-    for name in ('torch', 'numpy', 'numba', 'matplotlib', 'sklearn'):
-        module = sys.modules.get(name)
-        if module is not None:
-            versions[name] = getattr(module, '__version__', '?')
+    for name in ('torch', 'numpy', 'numba', 'matplotlib', 'scikit-learn'):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
     return versions
 
 
@@ -85,7 +88,6 @@ class RunRecord:
 
     def write(self, path, status):
         self.data['status'] = status
-        self.data['versions'] = package_versions()     # modules imported since the start
         self.data['wall_seconds'] = round(time.time() - self.started, 3)
         return atomic_write_json(path, _plain(self.data))
 

@@ -15,7 +15,7 @@ from conftest import ROOT, without_notes
 
 import seq_train
 from nnlab.cli import UserError, run_cli
-from nnlab.recurrent import checkpoint, languages
+from nnlab.recurrent import checkpoint, kernels, languages
 from nnlab.recurrent.trainer import Config, Trainer
 from seq_models import make_model
 
@@ -183,8 +183,9 @@ def untrained_error(args, count=20):
     spec = languages.get_spec(args.lang)
     lang = spec.make(args.embed, args.length)
     S = lang.num_symbols
-    model = make_model(args.model, S, args.hid, S, init=args.init,
-                       generator=torch.Generator().manual_seed(args.seed))
+    layout = kernels.Layout(args.model, S, args.hid)
+    model = layout.to_model(kernels.initial_weights(layout, args.init, args.seed),
+                            make_model(args.model, S, args.hid, S))
     errors = []
     for ex in lang.sample_many(np.random.default_rng(99), count):
         with torch.no_grad():
@@ -231,3 +232,38 @@ def test_divergence_is_one_clear_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and len(without_notes(err)) == 1
     assert 'diverged by step 1000' in err and 'lower --lr' in err
+
+
+# --- the trainer loads no torch; a helper process writes the checkpoints ----------------
+
+def test_initial_weights_follow_the_models_distributions_and_the_seed():
+    srn = kernels.Layout('srn', 2, 40)
+    weights = kernels.initial_weights(srn, None, 5)
+    assert weights.std() == pytest.approx(0.3, rel=0.05)          # seq_models' SRN default
+    assert np.array_equal(weights, kernels.initial_weights(srn, None, 5))
+    assert not np.array_equal(weights, kernels.initial_weights(srn, None, 6))
+    assert kernels.initial_weights(srn, 0.1, 5).std() == pytest.approx(0.1, rel=0.05)
+    lstm = kernels.Layout('lstm', 3, 16)
+    weights = kernels.initial_weights(lstm, None, 5)
+    assert np.abs(weights).max() <= 0.25 and np.abs(weights).max() > 0.24   # 1/sqrt(16)
+
+
+def test_training_loads_no_torch(tmp_path):
+    script = ("import sys, seq_train\n"
+              f"seq_train.main(['--epoch', '1', '--seed', '0', '--out_path', {str(tmp_path)!r},"
+              f" '--plot_dir', {str(tmp_path)!r}])\n"
+              "print('torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, MPLBACKEND='Agg'), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == 'False'
+    _, meta = checkpoint.load(tmp_path / 'anb2n_srn2_1.pth')     # written by the helper
+    assert meta['step'] == 1000
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_error():
+    from nnlab.recurrent.writer import CheckpointWriter
+    layout = kernels.Layout('srn', 2, 2)
+    with pytest.raises(UserError, match='/proc/nowhere'):
+        with CheckpointWriter() as writer:
+            writer.save('/proc/nowhere/x.pth', 'srn', 2, 2, np.zeros(layout.size), {})

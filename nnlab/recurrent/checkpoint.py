@@ -4,18 +4,18 @@ A file `{out_path}/{lang}_{model}{hid}_{thousands}.pth` (e.g. `net/anb2n_srn2_10
 holds {'format', 'state_dict', 'meta'}; meta says what was trained (lang, embed, length,
 model, hid, num_input, num_out, step, thousands, seed, run, args, metric values), so a
 mismatched file is refused with a clear message. The embedded Reber grammar is named
-`reber_embed_...`; run i of `--restarts` adds `_r{i}` before the thousands. A Ctrl-C
-checkpoint between thousands has a decimal name, e.g. `anb2n_srn2_23.456.pth`.
+`reber_embed_...`; run i of `--restarts` adds `_r{i}` before the thousands. A checkpoint
+between thousands has a decimal name, e.g. `anb2n_srn2_23.456.pth`.
+
+The names need no torch (training names its files without loading it); saving and
+loading import it when called.
 """
 import glob
 import os
 import re
 
-import torch
-
 from nnlab.cli import UserError
 from nnlab.files import atomic_torch_save
-from seq_models import make_model
 
 FORMAT = 'kuzu-seq-1'
 
@@ -57,7 +57,17 @@ def is_checkpoint_name(basename, name):
     return re.fullmatch(re.escape(name) + r'(_r\d+)?_\d+(\.\d+)?\.pth', basename) is not None
 
 
+def save_weights(path, kind, num_symbols, hid, row, meta):
+    """save() of the model a flat weight vector (kernels.Layout) describes."""
+    from nnlab.recurrent.kernels import Layout
+    from seq_models import make_model
+    model = Layout(kind, num_symbols, hid).to_model(row, make_model(kind, num_symbols, hid,
+                                                                    num_symbols))
+    return save(path, model, meta)
+
+
 def save(path, model, meta):
+    import torch
     state = {k: v.detach().to(torch.float32).clone() for k, v in model.state_dict().items()}
     atomic_torch_save({'format': FORMAT, 'state_dict': state, 'meta': dict(meta)}, path)
     return path
@@ -125,6 +135,9 @@ def _whole(value):
 
 def load(path, lang=None, model=None, hid=None, embed=None):
     """Load a checkpoint into its model; refuse a missing, corrupt or mismatched file."""
+    import torch
+
+    from seq_models import make_model
     path = os.fspath(path)
     if os.path.isdir(path):
         raise UserError(f"{path} is a folder, not a checkpoint; move it out of the way or "

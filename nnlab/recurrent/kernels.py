@@ -24,6 +24,7 @@ from numba import njit
 from numba.extending import overload
 
 from nnlab.compiled import adam_step, call, call_per_run, kernel, sgd_step
+from nnlab.recurrent.languages import SRN_INIT_STD
 
 KINDS = ('srn', 'lstm', 'gru')
 GATES = {'srn': 1, 'lstm': 4, 'gru': 3}     # blocks of `hid` columns in W, U, hid_bias
@@ -94,6 +95,22 @@ class Layout:
                 start, stop, shape = self.offsets[name]
                 param.copy_(torch.from_numpy(row[start:stop].reshape(shape)))
         return model
+
+
+def initial_weights(layout, init, seed):
+    """Run `seed`'s initial weights (P,), drawn by numpy from the seed alone: the
+    distributions of seq_models' init_weights (SRN: normal(0, init, default 0.3); LSTM and
+    GRU: uniform +-1/sqrt(hid) unless `init` is given), so training loads no torch."""
+    rng = np.random.default_rng([seed, 2])      # apart from the example streams [seed], [seed, 1]
+    row = np.empty(layout.size)
+    for start, stop, _ in layout.offsets.values():
+        if init is None and layout.kind != 'srn':
+            bound = 1.0 / math.sqrt(layout.hid)
+            row[start:stop] = rng.uniform(-bound, bound, stop - start)
+        else:
+            row[start:stop] = rng.normal(0.0, SRN_INIT_STD if init is None else init,
+                                         stop - start)
+    return row
 
 
 class OptimiserState:

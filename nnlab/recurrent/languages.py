@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from nnlab.cli import UserError
 
 MODELS = ('srn', 'lstm', 'gru')
+# SRN weights start as N(0, std^2) (`--init`); chosen with restarts on anb2n (docs/part3.md).
+# LSTM/GRU use PyTorch's uniform +-1/sqrt(hid) unless --init is given.
+SRN_INIT_STD = 0.3
 
 
 @dataclass(frozen=True)

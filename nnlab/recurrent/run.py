@@ -6,8 +6,6 @@ name), and writes the checkpoints and the run record.
 """
 import os
 
-import torch
-
 from nnlab.cli import Interrupted, stop
 from nnlab.files import (
     OutputLock,
@@ -20,7 +18,8 @@ from nnlab.files import (
 from nnlab.records import RunRecord
 from nnlab.recurrent import checkpoint, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
-from nnlab.seeds import repeat_command, set_seed
+from nnlab.recurrent.writer import CheckpointWriter
+from nnlab.seeds import repeat_command
 
 __all__ = ['Config', 'run']
 
@@ -74,7 +73,7 @@ def print_verdicts(trainer, config):
                                            config.hid, trainer.step / 1000, config.embed, best)
     plain = checkpoint.checkpoint_path(config.out_path, config.lang, config.model, config.hid,
                                        trainer.step / 1000, config.embed)
-    checkpoint.save(plain, trainer.model_of(best), trainer.meta(best))
+    trainer.save_run(best, plain)
     print(f"best: run {best} (seed {trainer.seeds[best]}), mean {spec.metric} of the last "
           f"{results[best][1]} checks {results[best][2]:.4f}: {best_path} "
           f"(also saved as {plain})")
@@ -147,9 +146,12 @@ def _run(config):
     if config.seed_drawn:
         print(seed_line(config), flush=True)
     move_aside(earlier_files(config), config.out_path, 'same language, model and size')
-    set_seed(config.seed)
-    torch.set_num_threads(1)
-    trainer = Trainer(spec, lang, config)
+    with CheckpointWriter() as writer:
+        return _train(spec, lang, config, writer)
+
+
+def _train(spec, lang, config, writer):
+    trainer = Trainer(spec, lang, config, save=writer.save)
     record = RunRecord('seq_train.py', config, trainer.seeds, config.seed_drawn)
     print(describe(config, lang), flush=True)
     report = report_single if config.restarts == 1 else report_runs
@@ -162,6 +164,7 @@ def _run(config):
             paths = trainer.save_all(interrupted=True)
             where = paths[0] if len(paths) == 1 else f"{paths[0]} ... {paths[-1]}"
             print(f"interrupted at step {trainer.step}: saved {where}", flush=True)
+        writer.finish()                      # the checkpoints are on disk before the record
         fill_record(record, trainer)
         record.write(record_path(config), 'interrupted')
         raise
@@ -171,6 +174,7 @@ def _run(config):
     fill_record(record, trainer)
     record.results['pictures'] = [curve]
     record.results['seconds_training'] = seconds
+    writer.finish()
     record.write(record_path(config), 'finished')
     steps = trainer.step * trainer.K
     where = (f"last checkpoint {os.path.basename(trainer.saved[-1])}" if trainer.K == 1

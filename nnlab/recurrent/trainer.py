@@ -1,8 +1,8 @@
 """The training loop behind seq_train.py: K independent runs trained side by side.
 
-Run i uses seed `seed + i` for its initial weights (a torch.Generator), its training
-examples and its check examples (numpy Generators), so run i of `--restarts K` is exactly
-the single run `--seed seed+i`. Every step is one optimiser step per run on that run's own
+Run i uses seed `seed + i` for its initial weights, its training examples and its check
+examples (three numpy Generators), so run i of `--restarts K` is exactly the single run
+`--seed seed+i`. Every step is one optimiser step per run on that run's own
 example; the compiled kernels (kernels.py) do the 1000 steps between two checks in one
 call, the runs spread over the cores. Every 1000 steps each run is checked on a fresh
 example; every 10,000 steps (and at the end) each run's weights are saved.
@@ -11,12 +11,10 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from nnlab.cli import UserError, stop
 from nnlab.recurrent import checkpoint, kernels
 from nnlab.recurrent.languages import Network
-from seq_models import make_model
 
 CHECK_EVERY = 1000
 SAVE_EVERY = 10000
@@ -50,16 +48,16 @@ class Config(Network):
 
 
 class Trainer:
+    """K runs of `config` on `lang`; `save(path, kind, num_symbols, hid, weights, meta)`
+    writes a checkpoint (writer.CheckpointWriter.save; None: no checkpoints)."""
 
-    def __init__(self, spec, lang, config):
-        self.spec, self.lang, self.config = spec, lang, config
+    def __init__(self, spec, lang, config, save=None):
+        self.spec, self.lang, self.config, self.save = spec, lang, config, save
         self.K = config.restarts
         self.seeds = [config.seed + i for i in range(self.K)]
-        S = lang.num_symbols
-        models = [make_model(config.model, S, config.hid, S, init=config.init,
-                             generator=torch.Generator().manual_seed(s)) for s in self.seeds]
-        self.layout = kernels.Layout(config.model, S, config.hid)
-        self.theta = np.stack([self.layout.from_model(m) for m in models])
+        self.layout = kernels.Layout(config.model, lang.num_symbols, config.hid)
+        self.theta = np.stack([kernels.initial_weights(self.layout, config.init, seed)
+                               for seed in self.seeds])
         self.opt = kernels.OptimiserState(self.K, self.layout.size)
         self.data_rngs = [np.random.default_rng(s) for s in self.seeds]
         self.check_rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
@@ -118,10 +116,12 @@ class Trainer:
     def run_index(self, k):
         return None if self.K == 1 else k
 
-    def model_of(self, k):
-        S = self.lang.num_symbols
-        model = make_model(self.config.model, S, self.config.hid, S)
-        return self.layout.to_model(self.theta[k], model)
+    def save_run(self, k, path, interrupted=False):
+        """Checkpoint run k's weights and what was trained as `path`."""
+        if self.save is not None:
+            self.save(path, self.config.model, self.lang.num_symbols, self.config.hid,
+                      self.theta[k], self.meta(k, interrupted))
+        return path
 
     def meta(self, k, interrupted=False):
         c = self.config
@@ -141,8 +141,7 @@ class Trainer:
                                               self.config.model, self.config.hid,
                                               self.step / 1000, self.config.embed,
                                               self.run_index(k))
-            checkpoint.save(path, self.model_of(k), self.meta(k, interrupted))
-            paths.append(path)
+            paths.append(self.save_run(k, path, interrupted))
         self.saved.extend(paths)
         return paths
 

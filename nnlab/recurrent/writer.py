@@ -1,0 +1,126 @@
+"""Checkpoints written beside the training, by a helper process.
+
+Checkpoints are torch files, and importing torch (the CUDA build these machines have)
+takes about 2 s: longer than a whole anb2n training. Training itself needs no torch, so a
+helper process, forked when training starts, imports torch on the other core while the
+trainer runs, and writes each checkpoint it is sent (atomically, as every file). A failed
+write comes back as a message and ends the run with one line. The helper ignores Ctrl-C
+and SIGTERM (the trainer decides when to stop and sends its last checkpoint), and leaves
+when the trainer says so or is gone. Where fork does not exist, the trainer writes the
+checkpoints itself.
+"""
+import multiprocessing
+import os
+import signal
+
+from nnlab.cli import UserError
+
+
+def _save(request):
+    from nnlab.recurrent import checkpoint  # loads torch
+    checkpoint.save_weights(*request)
+
+
+def _serve(connection, trainers_end):
+    """The helper: save what is sent, answer each request, until None or end of input."""
+    trainers_end.close()        # else the trainer's end stays open here and EOF never comes
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        import torch  # noqa: F401   (first, while the trainer starts: the point of the helper)
+    except Exception as err:                    # answered at the first request
+        load_error = f"cannot load torch to write checkpoints ({err})"
+    else:
+        load_error = None
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):             # the trainer is gone
+            return
+        if request is None:
+            connection.send(('done', None))
+            return
+        try:
+            if load_error:
+                raise UserError(load_error)
+            _save(request)
+            connection.send(('saved', request[0]))
+        except UserError as err:
+            connection.send(('error', str(err)))
+        except Exception as err:                 # reported as one line by the trainer
+            connection.send(('error', f"cannot write {request[0]} ({type(err).__name__}: "
+                                      f"{err})"))
+
+
+class CheckpointWriter:
+    """`with CheckpointWriter() as writer:` ... `writer.save(path, kind, num_symbols, hid,
+    weights, meta)`; leaving the block waits until every checkpoint sent is written."""
+
+    def __init__(self):
+        self.process = self.connection = None
+        self.pending = 0
+
+    def __enter__(self):
+        if 'fork' in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context('fork')
+            self.connection, theirs = context.Pipe()
+            self.process = context.Process(target=_serve, args=(theirs, self.connection),
+                                           daemon=True)
+            self.process.start()
+            theirs.close()
+        return self
+
+    def save(self, path, kind, num_symbols, hid, weights, meta):
+        request = (os.fspath(path), kind, num_symbols, hid, weights.copy(), dict(meta))
+        if self.process is None:
+            _save(request)
+            return
+        self._collect(wait=False)               # an earlier failure ends the run now
+        self._send(request)
+        self.pending += 1
+
+    def _send(self, message):
+        try:
+            self.connection.send(message)
+        except (BrokenPipeError, OSError):
+            raise UserError("the process writing the checkpoints has stopped; the "
+                            "checkpoints written so far are complete")
+
+    def _collect(self, wait):
+        while self.pending and (wait or self.connection.poll()):
+            try:
+                kind, detail = self.connection.recv()
+            except (EOFError, OSError):
+                raise UserError("the process writing the checkpoints has stopped; the "
+                                "checkpoints written so far are complete")
+            self.pending -= 1
+            if kind == 'error':
+                raise UserError(detail)
+
+    def finish(self):
+        """Wait until every checkpoint sent is written (a failure is raised once the
+        helper has stopped); stop the helper."""
+        if self.process is None:
+            return
+        try:
+            self._collect(wait=True)
+        finally:
+            try:
+                self.connection.send(None)
+                self.connection.recv()
+            except (EOFError, OSError):     # already gone: nothing left to wait for
+                pass
+            self.process.join(timeout=10)
+            if self.process.is_alive():
+                self.process.terminate()
+            self.connection.close()
+            self.process = None
+
+    def __exit__(self, kind, error, traceback):
+        if self.process is None:
+            return
+        if kind is None or issubclass(kind, Exception):
+            self.finish()                       # also after an interrupt: keep what was sent
+        else:                                   # a second Ctrl-C: stop at once
+            self.process.terminate()
+            self.process = None
