@@ -168,7 +168,8 @@ def compare_restarts(restarts, examples, rounds, out):
 def time_command(args, env=None, quiet=False):
     """Wall seconds of `seq_train.py ARGS` (start-up, printing, checkpoints included)."""
     with tempfile.TemporaryDirectory() as folder:
-        cmd = [sys.executable, os.path.join(ROOT, 'seq_train.py'), *args, '--out_path', folder]
+        cmd = [sys.executable, os.path.join(ROOT, 'seq_train.py'), *args, '--out_path', folder,
+               '--plot_dir', folder]
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True,
                               env=dict(os.environ, **(env or {})))
@@ -199,24 +200,25 @@ def time_commands():
 SUCCESS_RUN = dict(lang='anb2n', model='srn', optim='adam', lr=0.01)   # a short schedule
 
 
-def reference_success(seed, steps):
-    """The reference loop with run `seed`'s initial weights, examples and checks (float32,
-    autograd, torch.optim, as the course trains); True if it meets the criterion."""
+def reference_success(seed, steps, dtype=torch.float64):
+    """The reference loop with run `seed`'s initial weights, examples and checks (autograd,
+    torch.optim, as the course trains; float64 as our kernels compute, or float32 as the
+    course's scripts do); True if it meets the criterion."""
     spec = languages.get_spec(SUCCESS_RUN['lang'])
     lang = spec.make()
     settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
     S = lang.num_symbols
-    net = RefSRN(S, settings['hid'], S)
+    net = RefSRN(S, settings['hid'], S).to(dtype)
     layout = kernels.Layout('srn', S, settings['hid'])
     start = layout.to_model(kernels.initial_weights(layout, None, seed),
-                            make_model('srn', S, settings['hid'], S))
+                            make_model('srn', S, settings['hid'], S).to(dtype))
     net.load_state_dict(start.state_dict())
     opt = torch.optim.Adam(net.parameters(), lr=settings['lr'],
                            weight_decay=settings['weight_decay'])
     data, checks_rng, checks = np.random.default_rng(seed), np.random.default_rng([seed, 1]), []
     for _ in range(steps // CHECK_EVERY):
         for ex in lang.sample_many(data, CHECK_EVERY):
-            x = ex.inputs()
+            x = ex.inputs().to(dtype)
             net.zero_grad()
             _, output = net(x)
             loss = F.nll_loss(F.log_softmax(output, dim=2)[0], torch.from_numpy(ex.targets))
@@ -224,12 +226,12 @@ def reference_success(seed, steps):
             opt.step()
         ex = lang.sample(checks_rng)
         with torch.no_grad():
-            _, output = net(ex.inputs())
+            _, output = net(ex.inputs().to(dtype))
         checks.append(lang.error(ex, output[0].softmax(-1).numpy()))
     return spec.meets(checks[-VERDICT_CHECKS:])
 
 
-def compare_success(seeds, steps):
+def compare_success(seeds, steps, dtype):
     spec = languages.get_spec(SUCCESS_RUN['lang'])
     settings = dict(spec.defaults('srn'), optim=SUCCESS_RUN['optim'], lr=SUCCESS_RUN['lr'])
     config = Config(lang=SUCCESS_RUN['lang'], model='srn', seed=0, restarts=seeds,
@@ -240,11 +242,12 @@ def compare_success(seeds, steps):
     ours_seconds = time.perf_counter() - start
     ours = [trainer.verdict(k)[0] for k in range(seeds)]
     start = time.perf_counter()
-    reference = [reference_success(seed, steps) for seed in range(seeds)]
+    reference = [reference_success(seed, steps, dtype) for seed in range(seeds)]
     ref_seconds = time.perf_counter() - start
     agree = sum(a == b for a, b in zip(ours, reference))
     print(f"success on anb2n SRN2 ({settings['optim']} lr {settings['lr']}, "
-          f"{steps:,} examples, seeds 0..{seeds - 1}): reference {sum(reference)}/{seeds} "
+          f"{steps:,} examples, seeds 0..{seeds - 1}): reference ({str(dtype)[6:]}) "
+          f"{sum(reference)}/{seeds} "
           f"in {ref_seconds:.0f} s, ours {sum(ours)}/{seeds} in {ours_seconds:.1f} s; "
           f"same verdict for {agree} of {seeds} seeds", flush=True)
     print(f"  reference succeeded: {[s for s in range(seeds) if reference[s]]}; "
@@ -259,10 +262,14 @@ def main():
     parser.add_argument('--success', type=int, default=0, metavar='SEEDS',
                         help='compare the share of seeds meeting the criterion')
     parser.add_argument('--success_steps', type=int, default=10000)
+    parser.add_argument('--success_float32', action='store_true',
+                        help='run the reference in float32, as the course does (default: '
+                             'float64, our precision, so the verdicts must all agree)')
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.success:
-        compare_success(args.success, args.success_steps)
+        compare_success(args.success, args.success_steps,
+                        torch.float32 if args.success_float32 else torch.float64)
         return
     with open(os.devnull, 'w') as out:
         compare('anb2n', 'srn', 300, 30000, args.rounds, out)
