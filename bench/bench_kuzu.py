@@ -7,7 +7,7 @@ pass, timed from reading the files to the last test batch.
 - reference: the original script's way: a torchvision KMNIST dataset with per-sample
   ToTensor + Normalize, DataLoader batches of 64 for training and testing, sklearn's
   confusion matrix per test batch, torch's default thread count and memory layout.
-- ours: kuzu_data/kuzu_train as kuzu_main.py uses them (tensors in memory, normalised
+- ours: nnlab.kmnist.data/train as kuzu_main.py uses them (tensors in memory, normalised
   once, batches sliced, test in large batches, per-net thread count and memory layout).
 
     python3 -m bench.bench_kuzu --data ../shared/data              # lin, full, conv
@@ -146,7 +146,7 @@ def main(argv=None):
         print(f'{name:5s} reference {ref_time:7.2f} s   ours {our_time:7.2f} s   '
               f'ratio {ref_time / our_time:5.2f}x   (test correct: {ref_correct} vs '
               f'{our_correct})', flush=True)
-    if args.threads:   # the evidence behind kuzu_train.threads_for
+    if args.threads:   # the evidence behind nnlab.kmnist.train.threads_for
         for name in nets:
             set_seed(args.seed)
             net = make_net(name)

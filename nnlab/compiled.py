@@ -236,7 +236,16 @@ def limit_threads(count=None):
 
 
 def thread_count():
-    return _thread_limit or _available_cores()
+    """Threads for K runs: the limit set, else NUMBA_NUM_THREADS where the environment
+    names it (sweep.py gives each task process one thread: it runs one task per core),
+    else one per available core."""
+    if _thread_limit:
+        return _thread_limit
+    try:
+        named = int(os.environ.get('NUMBA_NUM_THREADS', ''))
+    except ValueError:
+        named = 0
+    return max(1, min(named, _available_cores())) if named > 0 else _available_cores()
 
 
 def call_per_run(dispatcher, runs, *args, seconds=10):

@@ -20,7 +20,7 @@ LOG_EVERY = 100   # batches between 'Train Epoch' lines
 
 
 def threads_for(net_name):
-    """Threads for training this net (check with `bench/bench_kuzu.py --threads`).
+    """Threads for training this net (check with `python3 -m bench.bench_kuzu --threads`).
 
     A step of the small nets is mostly per-call overhead: a second thread only adds
     synchronisation, and makes them several times slower when other jobs share the

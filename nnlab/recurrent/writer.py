@@ -6,8 +6,9 @@ helper process, forked when training starts, imports torch on the other core whi
 trainer runs, and writes each checkpoint it is sent (atomically, as every file). A failed
 write comes back as a message and ends the run with one line. The helper ignores Ctrl-C
 and SIGTERM (the trainer decides when to stop and sends its last checkpoint), and leaves
-when the trainer says so or is gone. Where fork does not exist, the trainer writes the
-checkpoints itself.
+when the trainer says so or is gone. Where fork does not exist, or the run was given one
+core (sweep.py's tasks get one thread each: a helper would take a second core from the
+other tasks), the trainer writes the checkpoints itself.
 """
 import multiprocessing
 import os
@@ -61,7 +62,8 @@ class CheckpointWriter:
         self.pending = 0
 
     def __enter__(self):
-        if 'fork' in multiprocessing.get_all_start_methods():
+        from nnlab.compiled import thread_count
+        if thread_count() > 1 and 'fork' in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context('fork')
             self.connection, theirs = context.Pipe()
             self.process = context.Process(target=_serve, args=(theirs, self.connection),

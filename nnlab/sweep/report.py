@@ -33,7 +33,10 @@ def _pct(value):
 
 
 def _num(value, digits=4):
-    return '' if value is None else f'{value:.{digits}g}'
+    """4 significant digits; large numbers (epochs, seconds) whole, never as 2.242e+04."""
+    if value is None:
+        return ''
+    return f'{value:,.0f}' if abs(value) >= 10 ** digits else f'{value:.{digits}g}'
 
 
 def grouped(sweep, results):
