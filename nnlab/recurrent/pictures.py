@@ -7,11 +7,12 @@ with --context the LSTM's cell states too, with --fsm the extracted state machin
 """
 import itertools
 import os
+import shlex
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.cli import stop
+from nnlab.cli import Invocation, stop
 from nnlab.files import atomic_write_json, ensure_dir, probe_temporary
 from nnlab.plotting import plt, save_figure, use_window
 from nnlab.recurrent import checkpoint, diagrams, explain, fsm, languages, layout, views
@@ -79,7 +80,9 @@ def run(args):
         plot_states(traced, lang.max_state, label + ', cell states', save, saved,
                     args.plot_dir, name, 'c', 'ctx_', cell=True)
 
-    analysis = dict(format='nnlab-analysis-1', checkpoint=meta.get('path'),
+    script, argv = Invocation.current()
+    analysis = dict(format='nnlab-analysis-1', command=shlex.join(['python3', script, *argv]),
+                    checkpoint=meta.get('path'),
                     lang=args.lang, embed=args.embed, model=args.model, hid=args.hid,
                     epoch=args.epoch, run=args.run, seed=args.seed,
                     trained=dict(seed=meta.get('seed'), success=meta.get('success'),

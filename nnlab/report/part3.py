@@ -142,8 +142,10 @@ def training_blocks(sources, anchor, which, found):
 
 
 def plot_command(analysis):
-    """seq_plot.py's command line, rebuilt from its analysis file (which does not store
-    the command): language, model and checkpoint flags, and the analyses it holds."""
+    """seq_plot.py's command line as its analysis file records it, or (an older file)
+    rebuilt from it: language, model and checkpoint flags, and the analyses it holds."""
+    if isinstance(analysis.get('command'), str):
+        return analysis['command']
     flags = ['--lang', analysis.get('lang', '?')]
     if analysis.get('embed'):
         flags += ['--embed', 'True']
@@ -195,8 +197,9 @@ def inside_blocks(sources, anchor, which, found, trained):
     path, analysis = found
     name = os.path.basename(path).removesuffix('_analysis.json')
     blocks = [Heading(4, 'Inside the network'),
-              para('Made by ', Code(plot_command(analysis)), ' (rebuilt from ', Code(shown(path)),
-                   ').')]
+              para('Made by ', Code(plot_command(analysis)),
+                   ' (as recorded in ' if analysis.get('command') else ' (rebuilt from ',
+                   Code(shown(path)), ').')]
     trained_with = analysis.get('trained') or {}
     if analysis.get('checkpoint'):
         met = trained_with.get('success')
