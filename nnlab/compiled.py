@@ -110,10 +110,15 @@ def _also_stamped_by_this_file(dispatcher):
     return dispatcher
 
 
-# --- torch.optim's updates, for the kernels ----------------------------------------------
+# --- maths the kernels share: the sigmoid, torch.optim's updates ---------------------------
 
 ADAM_BETAS = (0.9, 0.999)   # torch.optim.Adam's defaults
 ADAM_EPS = 1e-8
+
+
+@numba.njit
+def sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
 
 
 @numba.njit

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit
 
-from nnlab.compiled import adam_step, call, call_per_run, kernel
+from nnlab.compiled import adam_step, call, call_per_run, kernel, sigmoid
 
 WEIGHT_DECAY = 1e-5
 STREAK = 2000          # epochs in a row at 100% after which a network stops
@@ -49,11 +49,6 @@ def hidden_units(size):
 # --- compiled code -----------------------------------------------------------------------
 
 @njit
-def _sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-@njit
 def _forward(w, inputs, targets, hidden, output):
     """Fill hidden (N, hid) and output (N,); return the number of points classified
     right (output >= 0.5 for target 1)."""
@@ -63,10 +58,10 @@ def _forward(w, inputs, targets, hidden, output):
         x, y = inputs[p, 0], inputs[p, 1]
         total = 0.0
         for j in range(hid):
-            h = _sigmoid((x * w[2 * j] + y * w[2 * j + 1]) + w[2 * hid + j])
+            h = sigmoid((x * w[2 * j] + y * w[2 * j + 1]) + w[2 * hid + j])
             hidden[p, j] = h
             total += h * w[3 * hid + j]
-        output[p] = _sigmoid(total + w[4 * hid])
+        output[p] = sigmoid(total + w[4 * hid])
         if (output[p] >= 0.5) == (targets[p] >= 0.5):
             correct += 1
     return correct

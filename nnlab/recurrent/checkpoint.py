@@ -37,11 +37,6 @@ def checkpoint_path(out_path, lang, model, hid, thousands, embed=False, run=None
     return os.path.join(out_path, name)
 
 
-def available_epochs(out_path, lang, model, hid, embed=False, run=None):
-    """The thousands (as strings, ascending) of the checkpoints that exist for a run name."""
-    return _epochs_of(out_path, stem(lang, model, hid, embed, run))
-
-
 def _epochs_of(folder, name):
     pattern = re.compile(re.escape(name) + r'_(\d+(?:\.\d+)?)\.pth$')
     found = []

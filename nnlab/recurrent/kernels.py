@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from nnlab.compiled import adam_step, call, call_per_run, kernel, sgd_step
+from nnlab.compiled import adam_step, call, call_per_run, kernel, sgd_step, sigmoid
 from nnlab.recurrent.languages import SRN_INIT_STD
 
 KINDS = ('srn', 'lstm', 'gru')
@@ -152,11 +152,6 @@ def _split(vector, num_symbols, hid, gates, has_h0):
     at += hid * num_symbols
     out_bias = vector[at:at + num_symbols]
     return h0, w, u, bias, v, out_bias
-
-
-@njit
-def _sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 @njit
@@ -322,7 +317,7 @@ def _lstm_forward(theta, num_symbols, hid, seq, buffers):
         for k in range(4 * hid):
             z = (w[seq[t], k] + bias[k]) + _recurrent_input(hidden[t], u, k)
             is_g_gate = 2 * hid <= k < 3 * hid
-            gates[t, k] = math.tanh(z) if is_g_gate else _sigmoid(z)
+            gates[t, k] = math.tanh(z) if is_g_gate else sigmoid(z)
         for j in range(hid):
             i_gate, f_gate = gates[t, j], gates[t, hid + j]
             g_gate, o_gate = gates[t, 2 * hid + j], gates[t, 3 * hid + j]
@@ -399,8 +394,8 @@ def _gru_forward(theta, num_symbols, hid, seq, buffers):
         for k in range(3 * hid):
             recurrent[k] = _recurrent_input(hidden[t], u, k)
         for j in range(hid):
-            r_gate = _sigmoid((w[x, j] + bias[j]) + recurrent[j])
-            z_gate = _sigmoid((w[x, hid + j] + bias[hid + j]) + recurrent[hid + j])
+            r_gate = sigmoid((w[x, j] + bias[j]) + recurrent[j])
+            z_gate = sigmoid((w[x, hid + j] + bias[hid + j]) + recurrent[hid + j])
             n_gate = math.tanh((w[x, 2 * hid + j] + bias[2 * hid + j])
                                + r_gate * recurrent[2 * hid + j])
             gates[t, j], gates[t, hid + j], gates[t, 2 * hid + j] = r_gate, z_gate, n_gate
