@@ -62,3 +62,10 @@ def test_parameter_report_writes_weights_inputs_first():
 def test_netfull_default_hidden_size_is_a_multiple_of_10():
     hid = make_net('full').hid.out_features
     assert hid % 10 == 0 and make_net('full', 70).hid.out_features == 70
+
+
+def test_the_scripts_choices_are_the_nets_kuzu_defines():
+    # kuzu_main.py names the nets itself, so --help needs no torch; they must stay the same
+    import kuzu
+    import kuzu_main
+    assert sorted(kuzu_main.NETS) == sorted(kuzu.NETS)

@@ -12,6 +12,8 @@ import re
 import shlex
 
 from nnlab.recurrent import languages
+from nnlab.recurrent.checkpoint import format_thousands
+from nnlab.recurrent.checkpoint import stem as stem_of
 from nnlab.report.commands import course_command, seq_key
 from nnlab.report.common import attempt_blocks, figures, made_by, shortened, to_run
 from nnlab.report.doc import Code, Heading, Link, Pre, Table, para, warn
@@ -21,17 +23,6 @@ TASKS = (('anb2n', False, 'srn', 2), ('anb2nc3n', False, 'lstm', 3))
 NAMES = {'anb2n': 'AⁿB²ⁿ', 'anb2nc3n': 'AⁿB²ⁿC³ⁿ', 'anbn': 'AⁿBⁿ', 'anbncn': 'AⁿBⁿCⁿ',
          'reber': 'the Reber grammar'}
 MODELS = {'srn': 'an SRN', 'lstm': 'an LSTM', 'gru': 'a GRU'}
-
-
-# The names nnlab.recurrent.checkpoint gives (stem, format_thousands); that module loads
-# torch, which the page does not need, so the two one-liners are repeated here.
-def stem_of(lang, model, hid, embed=False):
-    return f"{lang}{'_embed' if embed else ''}_{model}{hid}"
-
-
-def format_thousands(thousands):
-    steps = round(float(thousands) * 1000)
-    return str(steps // 1000) if steps % 1000 == 0 else f"{steps / 1000:.3f}".rstrip('0')
 
 
 def title(number, lang, embed, model, hid):
