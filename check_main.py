@@ -9,33 +9,34 @@ then each hidden unit's dividing line and a table of activations per point; draw
 plot/check.jpg (the initial network), plot/hid_{hid}_{node}.jpg and plot/out_{hid}.jpg.
 Without --seed a training run draws a fresh seed and prints how to repeat it.
 """
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import run_cli
 
-hidden_units = types.whole(1, 1000, 'each picture evaluates every unit at 90,601 points')
-restarts = types.whole(1, 4096, 'each restart can train --epoch epochs')
-max_epochs = types.whole(1, 10_000_000, 'about a minute of training per restart')
+hidden_units = arguments.whole(1, 1000, 'each picture evaluates every unit at 90,601 points')
+restarts = arguments.whole(1, 4096, 'each restart can train --epoch epochs')
+max_epochs = arguments.whole(1, 10_000_000, 'about a minute of training per restart')
 
 
-def parse_args(argv=None):
-    parser = types.CliParser(description="Train or hand-design a 2-layer perceptron on "
-                                         "check.csv.")
+def build_parser():
+    parser = arguments.CliParser(prog='check_main.py',
+                                 description="Train or hand-design a 2-layer perceptron on "
+                                             "check.csv.")
     parser.add_argument('--hid', type=hidden_units, default=None,
                         help=f'number of hidden units (default 4; with --weights, taken '
                              f'from the file; {hidden_units.bounds})')
     parser.add_argument('--act', choices=['sig', 'step'], default='sig',
                         help='activation at both layers: sigmoid or step (>= 0)')
-    parser.add_argument('--init', type=types.positive, default=0.15,
+    parser.add_argument('--init', type=arguments.positive, default=0.15,
                         help='std of the normal initial weights (default 0.15)')
     parser.add_argument('--set_weights', action='store_true',
                         help='start from the hand-designed weights in check.py')
     parser.add_argument('--weights', metavar='FILE',
                         help='start from the hand-designed weights in this JSON file '
                              '(implies --set_weights)')
-    parser.add_argument('--scale', type=types.positive, default=None,
+    parser.add_argument('--scale', type=arguments.positive, default=None,
                         help="factor for the hand-designed weights with --act sig "
                              "(default: check.py's SIG_SCALE, 10)")
-    parser.add_argument('--lr', type=types.learning_rate, default=0.001,
+    parser.add_argument('--lr', type=arguments.learning_rate, default=0.001,
                         help='Adam learning rate, above 0 (default 0.001)')
     parser.add_argument('--epoch', type=max_epochs, default=200000,
                         help=f'maximum number of epochs (default 200000; {max_epochs.bounds})')
@@ -45,8 +46,8 @@ def parse_args(argv=None):
     parser.add_argument('--first', action='store_true',
                         help='with --restarts: stop all of them as soon as one has finished '
                              'at 100%% and keep that one (no waiting for stuck restarts)')
-    parser.add_argument('--seed', type=types.seed, default=None,
-                        help=types.seed_help('default: a fresh one, printed'))
+    parser.add_argument('--seed', type=arguments.seed, default=None,
+                        help=arguments.seed_help('default: a fresh one, printed'))
     parser.add_argument('--csv', default=None,
                         help='data file: rows x,y,target (default: check.csv)')
     parser.add_argument('--plot_dir', default='plot', help='folder for the pictures')
@@ -54,13 +55,17 @@ def parse_args(argv=None):
     parser.add_argument('--summary', default=None, metavar='PATH',
                         help='write the run record (JSON) to PATH (default: '
                              'check_{act}_hid{hid}_run.json in --plot_dir)')
-    return types.parse(parser, argv)
+    return parser
+
+
+def parse_args(argv=None):
+    return arguments.parse(build_parser(), argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.perceptron.run import Config, run  # torch loads here, after the flags
-    return run(types.config_from(Config, args))
+    return run(arguments.config_from(Config, args))
 
 
 if __name__ == '__main__':

@@ -10,29 +10,29 @@ the run record kuzu_{net}_run.json.
 """
 import os
 
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import run_cli
+from nnlab.kmnist.facts import FULL_HIDDEN, NETS
 
 # OpenMP threads that spin while they wait starve each other when other jobs share the
 # cores (conv steps measured 3-5x slower); sleeping waits cost little on a quiet machine.
 # Must be set before torch loads its OpenMP runtime; a user's own setting wins.
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-NETS = ('lin', 'full', 'conv')     # kuzu.NETS, named here so --help needs no torch
-hidden_units = types.whole(1, 100_000, '784 weights a unit: 100,000 units are 1 GB '
+hidden_units = arguments.whole(1, 100_000, '784 weights a unit: 100,000 units are 1 GB '
                                        'with gradients and momentum')
-epochs = types.whole(1, 10_000, 'a day of training on a CPU')
-image_count = types.whole(1, 1_000_000, '1,000,000 images are 3 GB in memory')
+epochs = arguments.whole(1, 10_000, 'a day of training on a CPU')
+image_count = arguments.whole(1, 1_000_000, '1,000,000 images are 3 GB in memory')
 
 
-def parse_args(argv=None):
-    parser = types.CliParser(description=__doc__.split('\n')[0])
+def build_parser():
+    parser = arguments.CliParser(prog='kuzu_main.py', description=__doc__.split('\n')[0])
     # The course's original flags.
     parser.add_argument('--net', default='full', choices=NETS,
                         help='lin, full or conv (default full)')
-    parser.add_argument('--lr', type=types.learning_rate, default=0.01,
+    parser.add_argument('--lr', type=arguments.learning_rate, default=0.01,
                         help='learning rate, above 0 (default 0.01)')
-    parser.add_argument('--mom', type=types.momentum, default=0.5,
+    parser.add_argument('--mom', type=arguments.momentum, default=0.5,
                         help='momentum, 0 to below 1 (default 0.5)')
     parser.add_argument('--epochs', type=epochs, default=10,
                         help=f'epochs (default 10; {epochs.bounds})')
@@ -40,10 +40,10 @@ def parse_args(argv=None):
                         help='train on the CPU even if a GPU is available')
     # Ours.
     parser.add_argument('--hid', type=hidden_units, default=None,
-                        help=f"hidden units of NetFull (default: kuzu.py's FULL_HIDDEN, 200; "
+                        help=f"hidden units of NetFull (default {FULL_HIDDEN}; "
                              f"{hidden_units.bounds})")
-    parser.add_argument('--seed', type=types.seed, default=1,
-                        help=types.seed_help('default 1'))
+    parser.add_argument('--seed', type=arguments.seed, default=1,
+                        help=arguments.seed_help('default 1'))
     parser.add_argument('--data', default=None,
                         help='folder holding KMNIST/raw; downloaded there when missing '
                              '(default $KUZU_DATA, else ./data)')
@@ -58,7 +58,12 @@ def parse_args(argv=None):
     parser.add_argument('--summary', default=None, metavar='PATH',
                         help='write the run record (JSON) to PATH '
                              '(default: kuzu_{net}_run.json in --plot_dir)')
-    args = types.parse(parser, argv)
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
+    args = arguments.parse(parser, argv)
     if args.data == '':
         parser.error("--data is empty; give the folder that holds KMNIST/raw")
     return args
@@ -67,7 +72,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.kmnist.run import Config, run  # torch loads here, after the flags
-    return run(types.config_from(Config, args, cuda=not args.no_cuda))
+    return run(arguments.config_from(Config, args, cuda=not args.no_cuda))
 
 
 if __name__ == '__main__':

@@ -9,12 +9,12 @@ assignment's parts and questions; each result names the command that made it, an
 question without results says which command to run. report.md holds the same content
 with the pictures linked (../plot/...). docs/report.md describes both.
 """
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import UserError, run_cli
 
 
-def parse_args(argv=None):
-    parser = types.CliParser(description=__doc__.split('\n')[0])
+def build_parser():
+    parser = arguments.CliParser(prog='report.py', description=__doc__.split('\n')[0])
     parser.add_argument('--plot_dir', default='plot',
                         help='where the runs put pictures and records (default plot)')
     parser.add_argument('--net_dir', default='net',
@@ -37,7 +37,11 @@ def parse_args(argv=None):
     group.add_argument('--data', default=None, metavar='DIR',
                        help='with --run: passed to kuzu_main.py (the folder holding '
                             'KMNIST/raw; default its own: $KUZU_DATA, else ./data)')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
     if not args.run:
         used = [flag for flag, value in (('--quick', args.quick), ('--part', args.part),
                                          ('--extra', args.extra), ('--data', args.data))
@@ -55,10 +59,10 @@ def main(argv=None):
     import os
 
     from nnlab.files import ensure_dir
-    from nnlab.report.build import build_report
-    from nnlab.report.commands import steps
-    from nnlab.report.doc import Figure
-    from nnlab.report.runner import Runner
+    from nnlab.page.build import build_page
+    from nnlab.page.commands import steps
+    from nnlab.page.doc import Figure
+    from nnlab.page.runner import Runner
 
     ensure_dir(args.out)            # fail now, not after minutes of training
     unfinished = 0
@@ -66,7 +70,7 @@ def main(argv=None):
         chosen = [s for s in steps(args.plot_dir, args.net_dir, args.data, args.extra)
                   if args.part is None or s.part in args.part]
         unfinished = Runner(chosen, args.out, args.quick).run()
-    page, text, blocks = build_report(args.plot_dir, args.net_dir, args.out, args.sweeps)
+    page, text, blocks = build_page(args.plot_dir, args.net_dir, args.out, args.sweeps)
     pictures = sum(1 for b in blocks if isinstance(b, Figure))
     size = os.path.getsize(page) / 1e6
     print(f'wrote {page} ({size:.1f} MB, {pictures} pictures) and {text}')

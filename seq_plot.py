@@ -9,18 +9,18 @@ implements, --explain names the units that count.
     python3 seq_plot.py --lang anb2n --epoch 100
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
 """
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import UserError, run_cli
 from nnlab.recurrent import flags, languages
 
-num_plot = types.whole(1, 1000, 'each example is printed in full')
-states = types.whole(1, 10_000, 'k-means time grows with the number of states')
-examples = types.whole(1, 100_000, 'the clustering keeps every position in memory')
-run_index = types.whole(0, 1023, 'seq_train.py --restarts trains at most 1024 runs')
+num_plot = arguments.whole(1, 1000, 'each example is printed in full')
+states = arguments.whole(1, 10_000, 'k-means time grows with the number of states')
+examples = arguments.whole(1, 100_000, 'the clustering keeps every position in memory')
+run_index = arguments.whole(0, 1023, 'seq_train.py --restarts trains at most 1024 runs')
 
 
-def parse_args(argv=None):
-    parser = types.CliParser(description=__doc__.split('\n\n')[0])
+def build_parser():
+    parser = arguments.CliParser(prog='seq_plot.py', description=__doc__.split('\n\n')[0])
     flags.add_network_args(parser)
     flags.add_run_args(parser, 0, 'default 0')
     group = parser.add_argument_group('pictures and analysis')
@@ -46,7 +46,11 @@ def parse_args(argv=None):
                        help=f'fresh examples for --fsm and --explain (default 300; and a '
                             f'third as many more, held out, to check the machine; '
                             f'{examples.bounds})')
-    args = flags.resolve_defaults(types.parse(parser, argv))
+    return parser
+
+
+def parse_args(argv=None):
+    args = flags.resolve_defaults(arguments.parse(build_parser(), argv))
     if args.context and args.model != 'lstm':
         raise UserError(f"--context shows the LSTM's cell states; the {args.model} has "
                         f"none (use --model lstm or leave out --context)")
@@ -60,8 +64,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from nnlab.recurrent.pictures import PlotConfig, run  # torch loads here
-    return run(types.config_from(PlotConfig, args))
+    from nnlab.recurrent.analysis import PlotConfig, run  # torch loads here
+    return run(arguments.config_from(PlotConfig, args))
 
 
 if __name__ == '__main__':

@@ -11,26 +11,26 @@ check is drawn in {plot_dir}/{lang}_{model}{hid}_loss.jpg. Unset flags take the
 language's defaults (docs/part3.md). Without --seed a fresh seed is drawn and printed with the
 command that repeats the run. Ctrl-C (or SIGTERM) saves the current step and stops.
 """
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import run_cli
 from nnlab.recurrent import flags
 
-thousands = types.whole(1, 100_000, '100 million examples')
-restarts = types.whole(1, 1024, 'each run trains all the examples')
+thousands = arguments.whole(1, 100_000, '100 million examples')
+restarts = arguments.whole(1, 1024, 'each run trains all the examples')
 
 
-def parse_args(argv=None):
-    parser = types.CliParser(description=__doc__.split('\n')[0])
+def build_parser():
+    parser = arguments.CliParser(prog='seq_train.py', description=__doc__.split('\n')[0])
     flags.add_network_args(parser)
     group = parser.add_argument_group('training (unset: the language default)')
     group.add_argument('--optim', choices=('sgd', 'adam'), default=None, help='optimiser')
-    group.add_argument('--lr', type=types.learning_rate, default=None,
+    group.add_argument('--lr', type=arguments.learning_rate, default=None,
                        help='learning rate, above 0')
-    group.add_argument('--mom', type=types.momentum, default=None,
+    group.add_argument('--mom', type=arguments.momentum, default=None,
                        help='SGD momentum, 0 to below 1 (default 0, as the course)')
-    group.add_argument('--weight_decay', type=types.nonnegative, default=None,
+    group.add_argument('--weight_decay', type=arguments.nonnegative, default=None,
                        help='weight decay, added to the gradient as torch.optim does')
-    group.add_argument('--init', type=types.positive, default=None,
+    group.add_argument('--init', type=arguments.positive, default=None,
                        help='std of the normal initial weights (SRN default 0.3; LSTM/GRU '
                             'use uniform +-1/sqrt(hid) unless given)')
     group.add_argument('--epoch', type=thousands, default=None,
@@ -45,13 +45,17 @@ def parse_args(argv=None):
     group.add_argument('--summary', default=None, metavar='PATH',
                        help='write the run record (JSON) to PATH (default: '
                             '{lang}_{model}{hid}_run.json in --out_path)')
-    return flags.resolve_defaults(types.parse(parser, argv))
+    return parser
+
+
+def parse_args(argv=None):
+    return flags.resolve_defaults(arguments.parse(build_parser(), argv))
 
 
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.recurrent.run import Config, run  # torch loads here, after the flags
-    return run(types.config_from(Config, args))
+    return run(arguments.config_from(Config, args))
 
 
 if __name__ == '__main__':

@@ -14,12 +14,12 @@ See docs/sweeps.md.
 import os
 import sys
 
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.cli import UserError, run_cli
 
-jobs = types.whole(1, 1024, 'processes at once; more than the cores only adds waiting')
+jobs = arguments.whole(1, 1024, 'processes at once; more than the cores only adds waiting')
 DEFAULT_SEEDS = '0-7'
-block = types.whole(1, 64, 'seeds one process trains; the sweep stops a block as a whole')
+block = arguments.whole(1, 64, 'seeds one process trains; the sweep stops a block as a whole')
 
 
 def split_argv(argv):
@@ -30,10 +30,8 @@ def split_argv(argv):
     return argv[:at], argv[at + 1:]
 
 
-def parse_args(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    own, script = split_argv(argv)
-    parser = types.CliParser(
+def build_parser():
+    parser = arguments.CliParser(
         prog='sweep.py', usage='sweep.py [sweep flags] -- SCRIPT [script flags]',
         description=__doc__.split('\n')[0],
         epilog='SCRIPT: seq_train.py, check_main.py or kuzu_main.py, with its flags. '
@@ -64,7 +62,13 @@ def parse_args(argv=None):
                              'those that failed); more seeds or grid values extend it')
     parser.add_argument('--report', action='store_true',
                         help='only summarise the sweep in --out (table and pictures)')
-    args = parser.parse_args(own)
+    return parser
+
+
+def parse_args(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, script = split_argv(argv)
+    args = build_parser().parse_args(own)
     args.script, args.script_args = (script[0], script[1:]) if script else (None, [])
 
     if args.report:
@@ -89,7 +93,7 @@ def main(argv=None):
     from nnlab.sweep import plan, runner
     folder = os.path.abspath(args.out)
     if args.report:
-        return runner.report(folder)
+        return runner.summarise_only(folder)
     if args.script:
         kind = plan.find_kind(args.script)
         sweep = plan.Sweep(kind.name, args.script_args, plan.parse_grid(args.grid),

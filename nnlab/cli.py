@@ -37,8 +37,13 @@ import sys
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CLOSED_PIPE = 141          # 128 + SIGPIPE, what a shell reports for `cmd | head`
-SIGNAL_NAMES = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM',
-                signal.SIGHUP: 'SIGHUP (the terminal closed)'}
+# The stop signals this system has: SIGHUP only on POSIX; CTRL_BREAK (SIGBREAK) only on
+# Windows, where it is what a parent can send a child's process group (nnlab/child.py).
+SIGNAL_NAMES = {signal.SIGINT: 'Ctrl-C', signal.SIGTERM: 'SIGTERM'}
+if hasattr(signal, 'SIGHUP'):
+    SIGNAL_NAMES[signal.SIGHUP] = 'SIGHUP (the terminal closed)'
+if hasattr(signal, 'SIGBREAK'):
+    SIGNAL_NAMES[signal.SIGBREAK] = 'Ctrl-Break'
 
 
 class UserError(Exception):

@@ -5,32 +5,45 @@ torch.optim's updates (Adam, SGD) written for them.
 Kernels are declared with `@kernel()` instead of numba's `@njit(cache=True)`, and called
 through `call(kernel, *args)` or, for K independent runs, `call_per_run(kernel, K, ...)`:
 
-- numba keeps compiled code in the `__pycache__` folder beside the source. When that
-  folder is not writable (a read-only checkout, a shared install) the code goes to
-  ~/.cache/nnlab-numba, else to a folder in the temp directory, else it is not cached at
-  all: a cache problem never stops a run, it only costs a compilation.
-- Compiling takes seconds, so before the first compilation in a process that the cache
-  cannot serve, one line on stderr says what is happening. A cached kernel loads in
-  milliseconds and prints nothing.
+- The compiled code is cached in a folder named after a hash of the kernels' sources
+  (this file and the two kernel modules), handed to numba through its documented
+  NUMBA_CACHE_DIR setting. numba checks only the stamp of a cached function's own file,
+  not of the files of the functions it calls (the optimiser updates below), so without
+  the hash a change here would not recompile the kernels. The folder is under the
+  package's `__pycache__`; where that is not writable (a read-only checkout, a shared
+  install), under ~/.cache/nnlab-numba, else the temp directory, else nothing is cached:
+  a cache problem never stops a run, it only costs a compilation.
+- Compiling takes seconds. No public numba API says before a call whether the cache can
+  serve it, so a timer prints the notice when loading has taken over a second (a cached
+  kernel loads in milliseconds); a compilation faster than that says so afterwards, from
+  the dispatcher's public `stats`. Either way one line, only when compiling.
+- A cache file that cannot be read (damaged) makes numba raise: the cache folder is ours,
+  so it is emptied and the kernel compiled again, else compiled without the cache.
 - K runs are shared out over threads, one run at a time per thread, each run wholly on
   one thread. numba's own `prange` (parallel=True) would do the same, but compiling its
   parallel version of a kernel takes seconds longer than the kernel itself.
-- numba's cache checks only the source file of the cached function, not the files of the
-  functions it calls. Kernels call the optimiser updates below, so every kernel's cache
-  also carries this file's stamp: a change here recompiles them all.
 """
+import hashlib
 import math
 import os
+import re
+import shutil
 import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
-from numba.core.caching import NullCache
+from nnlab import ROOT, machine
 
+KERNEL_SOURCES = ('nnlab/compiled.py', 'nnlab/perceptron/kernels.py',
+                  'nnlab/recurrent/kernels.py')
+FOLDER_PATTERN = re.compile(r'numba-[0-9a-f]{12}')
+KEEP_FOLDERS = 3            # older cache folders (earlier versions of the code) beyond
+                            # these are removed
+NOTICE_AFTER_SECONDS = 1.0
 NOTICE = 'note: compiling the training kernels (first run only, about {seconds} s) ...'
-
-_notice_shown = False     # once per process, however many kernels compile
+NOTICE_DONE = 'note: compiled the training kernels in {seconds:.1f} s (first run only)'
 
 
 def _writable_folder(path):
@@ -43,71 +56,78 @@ def _writable_folder(path):
         return False
 
 
+def _sources_hash():
+    digest = hashlib.sha1()
+    for name in KERNEL_SOURCES:
+        try:
+            with open(os.path.join(ROOT, name), 'rb') as f:
+                digest.update(f.read())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()[:12]
+
+
 def _user_id():
     """Who owns the temp folder's cache: the uid where there is one (not on Windows)."""
     return os.getuid() if hasattr(os, 'getuid') else 'user'
 
 
-def _fallback_cache_folder():
-    """A writable folder for the cache outside the source tree, or None."""
-    candidates = [os.path.join(os.path.expanduser('~'), '.cache', 'nnlab-numba'),
-                  os.path.join(tempfile.gettempdir(), f'nnlab-numba-{_user_id()}')]
-    return next((path for path in candidates if _writable_folder(path)), None)
+def _base_folders():
+    """Where the cache folder may go, in order of preference."""
+    given = os.environ.get('NUMBA_CACHE_DIR', '')
+    if FOLDER_PATTERN.fullmatch(os.path.basename(os.path.normpath(given or '.'))):
+        given = os.path.dirname(os.path.normpath(given))   # ours, inherited from a parent
+    bases = [given] if given else []
+    bases += [os.path.join(ROOT, 'nnlab', '__pycache__'),
+              os.path.join(os.path.expanduser('~'), '.cache', 'nnlab-numba'),
+              os.path.join(tempfile.gettempdir(), f'nnlab-numba-{_user_id()}')]
+    return bases
 
 
-def _ensure_writable_cache(source_file):
-    """Make numba's cache for `source_file` writable; False if no folder could be found.
+def _tidy(base, keep):
+    """Remove the oldest cache folders of earlier code versions beyond KEEP_FOLDERS."""
+    try:
+        others = [os.path.join(base, n) for n in os.listdir(base)
+                  if FOLDER_PATTERN.fullmatch(n) and n != keep]
+        others.sort(key=os.path.getmtime, reverse=True)
+    except OSError:
+        return
+    for old in others[KEEP_FOLDERS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
-    numba's own rule: the folder named by NUMBA_CACHE_DIR if set and writable, else the
-    source's __pycache__, else its user-wide folder, else it refuses to decorate the
-    function at all (an import error). We decide before numba does, so the last case
-    cannot happen, and the cache lands in a folder of ours rather than numba's.
-    """
-    chosen = numba.config.CACHE_DIR
-    if chosen and _writable_folder(chosen):
-        return True
-    if _writable_folder(os.path.join(os.path.dirname(os.path.abspath(source_file)),
-                                     '__pycache__')):
-        return True
-    folder = _fallback_cache_folder()
-    if folder is None:
-        return False
-    # numba reads the variable once, at import, and is usually imported already: set its
-    # config too. The environment variable carries the choice to child processes.
-    os.environ['NUMBA_CACHE_DIR'] = folder
-    numba.config.CACHE_DIR = folder
-    return True
+
+def cache_folder():
+    """The writable folder for the compiled code of this version of the kernels, or None."""
+    name = f'numba-{_sources_hash()}'
+    for base in _base_folders():
+        folder = os.path.join(base, name)
+        if _writable_folder(folder):
+            _tidy(base, name)
+            return folder
+    return None
+
+
+CACHE = cache_folder()
+if CACHE is not None:
+    # Documented numba setting; the environment variable reaches child processes (which
+    # recognise the folder as ours) and numba reads it at import.
+    os.environ['NUMBA_CACHE_DIR'] = CACHE
+import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+
+if CACHE is not None:
+    numba.config.CACHE_DIR = CACHE      # numba may have been imported before us
 
 
 def kernel():
-    """Decorator: numba.njit with the on-disk cache when possible.
+    """Decorator: numba.njit with the on-disk cache when there is one.
 
     No fastmath: it lets the compiler reorder sums, so results would depend on the
     machine and on where the data sits in memory. nogil, so that threads can run
     kernels side by side. No bounds checks (numba's default): callers check indices.
     """
     def decorate(func):
-        source_file = func.__code__.co_filename
-        if _ensure_writable_cache(source_file):
-            try:
-                return _also_stamped_by_this_file(numba.njit(cache=True, nogil=True)(func))
-            except RuntimeError:   # "cannot cache function ...: no locator available"
-                pass
-        return numba.njit(cache=False, nogil=True)(func)
+        return numba.njit(cache=CACHE is not None, nogil=True)(func)
     return decorate
-
-
-def _also_stamped_by_this_file(dispatcher):
-    """A cache index is valid for its source file's stamp (time and size); add this
-    file's, whose functions the kernel calls (numba's internals: if they change, the
-    cache works as numba's own)."""
-    try:
-        cache_file = dispatcher._cache._cache_file
-        mine = os.stat(__file__)
-        cache_file._source_stamp = (cache_file._source_stamp, (mine.st_mtime, mine.st_size))
-    except (AttributeError, OSError):
-        pass
-    return dispatcher
 
 
 # --- maths the kernels share: the sigmoid, torch.optim's updates ---------------------------
@@ -158,74 +178,76 @@ def argument_types(args):
     return tuple(numba.typeof(value) for value in args)
 
 
-def is_cached(dispatcher, types):
-    """True if numba's on-disk cache holds this kernel for these argument types.
-
-    numba keeps, per function, an index file `<module>.<function>-<line>.py311.nbi`
-    mapping (signature, CPU, hash of the bytecode) to a data file; the index is ignored
-    when it was written by another numba version or for another version of the source.
-    We ask the index the same question the dispatcher will ask. This uses numba's
-    internals; if they change, the answer is "no" and the notice shows once too many.
-    """
-    cache = getattr(dispatcher, '_cache', None)
-    if cache is None or isinstance(cache, NullCache) or not cache._enabled:
-        return False
-    try:
-        key = cache._index_key(types, dispatcher.targetctx.codegen())
-        entry = cache._cache_file._load_index().get(key)
-        return entry is not None and os.path.exists(cache._cache_file._data_path(entry))
-    except Exception:
-        return False
+_notice_shown = False       # once per process, however many kernels compile
+_notice_lock = threading.Lock()
+_replacements = {}          # kernel -> the dispatcher that stands in after a cache failure
 
 
-def _show_notice(seconds):
+def _show(line):
     global _notice_shown
-    if not _notice_shown:
+    with _notice_lock:
+        if _notice_shown:
+            return
         _notice_shown = True
-        print(NOTICE.format(seconds=seconds), file=sys.stderr, flush=True)
+    print(line, file=sys.stderr, flush=True)
+
+
+def _compile_with_notice(dispatcher, types, seconds):
+    """dispatcher.compile(types); the notice if it takes long, or if it compiled."""
+    misses = sum(dispatcher.stats.cache_misses.values())
+    timer = threading.Timer(NOTICE_AFTER_SECONDS, _show, [NOTICE.format(seconds=seconds)])
+    timer.daemon = True
+    began = time.monotonic()
+    timer.start()
+    try:
+        dispatcher.compile(types)
+    finally:
+        timer.cancel()
+    if sum(dispatcher.stats.cache_misses.values()) > misses:
+        _show(NOTICE_DONE.format(seconds=time.monotonic() - began))
 
 
 def ensure_compiled(dispatcher, args, seconds=10):
-    """Compile (or load from the cache) `dispatcher` for `args` before running it.
+    """Compile (or load from the cache) `dispatcher` for `args` before running it; the
+    dispatcher to call (another one after a cache failure).
 
     Compiling apart from running keeps a cache failure away from the run: if loading or
-    saving the cache raises (a corrupt or unwritable cache file), the kernel's index is
-    rewritten empty and the kernel compiled again, and if that fails too, compiled with
-    the cache switched off; all before any array was touched.
+    saving the cache raises (a damaged cache file), the cache folder is emptied and a new
+    dispatcher of the same function compiled; if that fails too, one without the cache.
+    All before any array was touched.
     """
+    dispatcher = _replacements.get(dispatcher, dispatcher)
     types = argument_types(args)
-    if types in dispatcher.overloads:
-        return
-    if not is_cached(dispatcher, types):
-        _show_notice(seconds)
+    if types in dispatcher.signatures:
+        return dispatcher
     try:
-        dispatcher.compile(types)
-        return
+        _compile_with_notice(dispatcher, types, seconds)
+        return dispatcher
     except numba.core.errors.NumbaError:
         raise                  # a typing or lowering error: not the cache's fault
     except Exception:
-        if isinstance(getattr(dispatcher, '_cache', None), NullCache):
+        if CACHE is None:
             raise
-    try:
-        dispatcher._cache.flush()
-        dispatcher.compile(types)
-        return
-    except Exception:
-        dispatcher._cache = NullCache()
-    dispatcher.compile(types)
+    original = dispatcher
+    shutil.rmtree(CACHE, ignore_errors=True)
+    os.makedirs(CACHE, exist_ok=True)
+    for cached in (True, False):
+        dispatcher = numba.njit(cache=cached, nogil=True)(original.py_func)
+        try:
+            _compile_with_notice(dispatcher, types, seconds)
+            break
+        except numba.core.errors.NumbaError:
+            raise
+        except Exception:
+            if not cached:
+                raise
+    _replacements[original] = dispatcher
+    return dispatcher
 
 
 def call(dispatcher, *args, seconds=10):
     """Run a kernel, compiling it first if this process has not (see ensure_compiled)."""
-    ensure_compiled(dispatcher, args, seconds)
-    return dispatcher(*args)
-
-
-def _available_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:     # not on Linux
-        return os.cpu_count() or 1
+    return ensure_compiled(dispatcher, args, seconds)(*args)
 
 
 _thread_limit = None          # None: every available core
@@ -250,7 +272,7 @@ def thread_count():
         named = int(os.environ.get('NUMBA_NUM_THREADS', ''))
     except ValueError:
         named = 0
-    return max(1, min(named, _available_cores())) if named > 0 else _available_cores()
+    return max(1, min(named, machine.usable_cores())) if named > 0 else machine.usable_cores()
 
 
 def call_per_run(dispatcher, runs, *args, seconds=10):
@@ -261,7 +283,7 @@ def call_per_run(dispatcher, runs, *args, seconds=10):
     Ctrl-C takes effect once every run has finished this call (leaving the pool waits
     for them), so all runs stop at the same point, whole.
     """
-    ensure_compiled(dispatcher, (0, runs) + args, seconds)
+    dispatcher = ensure_compiled(dispatcher, (0, runs) + args, seconds)
     workers = min(thread_count(), runs)
     if workers <= 1:
         dispatcher(0, runs, *args)

@@ -1,11 +1,13 @@
 """Files every part writes: output folders on demand, atomic writes, moving old runs aside.
 
-Every file is written to a temporary file in its folder, then renamed into place, so a
-crash, a signal or a full disk never leaves a half-written file under its final name.
-Temporary names carry the writer's process id: a temporary file whose process is gone
-(killed with SIGKILL mid-write) is removed by the next write into that folder.
+Every file is written to a temporary file in its folder, then renamed into place
+(`os.replace`, which also replaces on Windows), so a crash, a signal or a full disk never
+leaves a half-written file under its final name. Temporary names carry the writer's host
+and process id: a temporary file of this host whose process is gone (killed mid-write) is
+removed by the next write into that folder.
 """
 import contextlib
+import datetime
 import glob
 import json
 import os
@@ -13,10 +15,11 @@ import re
 import tempfile
 import time
 
+from nnlab import machine
 from nnlab.cli import UserError
 
-TEMP_MARK = '.tmp-'             # in every temporary name: .{name}.tmp-{pid}-XXXX{ext}
-_TEMP_RE = re.compile(r'^\..+\.tmp-(\d+)-[^.]+(\.[^.]*)?$')
+TEMP_MARK = '.tmp-'             # in every temporary name: .{name}.tmp-{host}-{pid}-XXXX{ext}
+_TEMP_RE = re.compile(r'^\..+\.tmp-([0-9a-f]{8})-(\d+)-[^.]+(\.[^.]*)?$')
 
 
 def _reason(err):
@@ -68,25 +71,15 @@ def probe_temporary(folder, path):
 
 
 def _remove_orphans(folder):
-    """Remove temporary files left by writers that no longer run (SIGKILL mid-write)."""
+    """Remove temporary files this host's writers left when they were killed mid-write."""
+    here = machine.host_tag()
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):
             match = _TEMP_RE.match(name)
-            if match and TEMP_MARK in name and not _alive(int(match.group(1))):
+            if match and match.group(1) == here and \
+                    not machine.alive(machine.host_name(), int(match.group(2))):
                 with contextlib.suppress(OSError):
                     os.remove(os.path.join(folder, name))
-
-
-def _alive(pid):
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True             # exists, but not ours
-    return True
 
 
 def atomic_write(path, write):
@@ -105,7 +98,8 @@ def atomic_write(path, write):
     tmp = None
     try:
         # Keep the extension: writers such as savefig pick the format from it.
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}{TEMP_MARK}{os.getpid()}-",
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}{TEMP_MARK}{machine.host_tag()}-"
+                                          f"{os.getpid()}-",
                                    suffix=ext, dir=folder)
         os.close(fd)
         write(tmp)
@@ -135,66 +129,87 @@ def atomic_write_json(path, data):
     return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + '\n')
 
 
-def read_json(path):
-    """A JSON object from `path`, or None (missing, unreadable, nested too deep, not an
-    object): for files other runs leave, which may be absent or damaged."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def atomic_torch_save(obj, path):
     import torch
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 class OutputLock:
-    """One run at a time writes a set of outputs: `{folder}/.{name}.lock` holds the
-    writer's process id while it runs. A second run meanwhile is refused (the two would
-    mix their files); a lock whose process is gone (killed) is taken over."""
+    """One run at a time writes a set of outputs: `{folder}/.{name}.lock` says which run
+    (host, process id, start time) holds them. A second run meanwhile is refused (the two
+    would mix their files); a lock whose run has certainly ended (killed, on this host) is
+    taken over. On another host's lock we cannot tell, and the message says whose it is."""
 
     def __init__(self, folder, name, what):
         self.path = os.path.join(folder, f'.{name}.lock')
         self.folder, self.what, self.held = folder, what, False
+        self.me = machine.this_process()
 
     def __enter__(self):
-        for _ in range(2):
+        for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                holder = self._holder()
-                if holder is not None and _alive(holder) and holder != os.getpid():
-                    raise UserError(f"another run (process {holder}) is writing {self.what} "
-                                    f"in {self.folder!r} now; wait for it to finish or "
-                                    f"choose another folder")
+                holder = self.holder()
+                if holder is None:                      # being written, or damaged
+                    if self._young():
+                        time.sleep(0.2)
+                        continue
+                elif machine.alive(holder['host'], holder['pid'], holder.get('started')):
+                    raise UserError(f"another run ({describe_holder(holder)}) is writing "
+                                    f"{self.what} in {self.folder!r} now; wait for it to "
+                                    f"finish or choose another folder (if no run is, delete "
+                                    f"{self.path})")
                 with contextlib.suppress(OSError):      # its writer is gone
                     os.remove(self.path)
                 continue
             except OSError as err:
                 raise UserError(f"cannot write into {self.folder!r} ({_reason(err)}); "
                                 f"choose another folder")
-            with os.fdopen(fd, 'w') as f:
-                f.write(str(os.getpid()))
+            host, pid, started = self.me
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                json.dump({'host': host, 'pid': pid, 'started': started,
+                           'since': time.time()}, f)
             self.held = True
             return self
-        raise UserError(f"cannot take the lock {self.path!r}; remove it if no run is "
+        raise UserError(f"cannot take the lock {self.path!r}; delete it if no run is "
                         f"writing {self.what}")
 
-    def _holder(self):
+    def _young(self, seconds=2.0):
         try:
-            with open(self.path) as f:
-                return int(f.read().strip() or -1)
+            return time.time() - os.path.getmtime(self.path) < seconds
+        except OSError:
+            return False
+
+    def holder(self):
+        """{'host', 'pid', 'started', 'since'} of the lock's run, or None (unreadable)."""
+        try:
+            with open(self.path, encoding='utf-8') as f:
+                data = json.loads(f.read(4096))
         except (OSError, ValueError):
             return None
+        if not isinstance(data, dict) or not isinstance(data.get('host'), str) or \
+                not isinstance(data.get('pid'), int) or isinstance(data.get('pid'), bool):
+            return None
+        started = data.get('started')
+        data['started'] = started if isinstance(started, (int, float)) else None
+        return data
 
     def __exit__(self, *exc):
-        if self.held and self._holder() == os.getpid():
+        holder = self.holder() if self.held else None
+        if holder and (holder['host'], holder['pid']) == self.me[:2]:
             with contextlib.suppress(OSError):
                 os.remove(self.path)
         self.held = False
+
+
+def describe_holder(holder):
+    """'process 4242 on node7, started 2026-12-02 10:31'."""
+    since = holder.get('since') or holder.get('started')
+    when = ''
+    if isinstance(since, (int, float)):
+        when = ', since ' + datetime.datetime.fromtimestamp(since).strftime('%Y-%m-%d %H:%M')
+    return f"process {holder['pid']} on {holder['host']}{when}"
 
 
 def move_aside(paths, folder, why):

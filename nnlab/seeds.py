@@ -8,8 +8,9 @@ import random
 import secrets
 import shlex
 
-from nnlab.args import MAX_SEED
 from nnlab.cli import Invocation
+
+MAX_SEED = 2**32 - 1        # numpy's seeds are 32-bit
 
 
 def draw_seed(count=1):

@@ -20,15 +20,14 @@ import torch
 
 from nnlab import ROOT
 from nnlab.cli import UserError
+from nnlab.kmnist.facts import CLASSES
 
-CLASSES = ('o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo')
 FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
          'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049   # IDX: unsigned bytes, 3 resp. 1 dimensions
 SIDE = 28
 # Course machines have no internet but a read-only copy of KMNIST beside the checkout.
 SHARED_COPY = ROOT.parent / 'shared' / 'data'
-FULL_TRAIN = 60000          # images in the official training set
 
 
 def default_root():

@@ -3,7 +3,7 @@ themselves, so a report can say not only which characters are confused but why."
 import numpy as np
 
 from nnlab.curves import legend_if_any
-from nnlab.kmnist.data import CLASSES
+from nnlab.kmnist.facts import CLASSES
 from nnlab.plotting import plt, save_figure
 
 # The mistakes picture, in inches: one image cell, the gap between groups, the height
@@ -72,7 +72,7 @@ def plot_mistakes(images, labels, predictions, rows, path, title, typical=3, cou
 
     `images` are the normalised test images ((N, 1, 28, 28) or (N, 28, 28)).
     """
-    from nnlab.kmnist.report import typical_correct
+    from nnlab.kmnist.tables import typical_correct
     count = count or max([len(idx) for *_, idx in rows] + [1])
     columns = count + 2 * typical
     width = 2 * MARGIN + columns * CELL + 2 * GAP

@@ -4,66 +4,48 @@
 """
 import os
 import sys
-from dataclasses import dataclass
 
 import torch
 
 from kuzu import make_net
 from nnlab.cli import Interrupted, stop
-from nnlab.files import (
-    OutputLock,
-    atomic_torch_save,
-    atomic_write_text,
-    check_writable_file,
-    ensure_dir,
-    probe_temporary,
-)
-from nnlab.kmnist.data import CLASSES, FULL_TRAIN, default_root, load_kmnist, sample_images
+from nnlab.files import atomic_torch_save, atomic_write_text
+from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun, Mistake
+from nnlab.formats.runs import RunWriter
+from nnlab.kmnist.data import default_root, load_kmnist, sample_images
+from nnlab.kmnist.facts import CLASSES, FULL_TRAIN
 from nnlab.kmnist.pictures import plot_curve, plot_mistakes
-from nnlab.kmnist.report import (
+from nnlab.kmnist.tables import (
     choose_mistakes,
     confused_lines,
-    parameter_report,
+    parameter_counts,
     plot_confusion,
     write_confusion_csv,
     write_history_csv,
 )
 from nnlab.kmnist.train import check_finite, evaluate, prepare, print_test, threads_for, train_epoch
-from nnlab.records import RunRecord
+from nnlab.outputs import Plan
 from nnlab.seeds import set_seed
 
-
-@dataclass(frozen=True)
-class Config:
-    net: str = 'full'
-    lr: float = 0.01
-    mom: float = 0.5
-    epochs: int = 10
-    hid: int | None = None            # NetFull's hidden units (None: kuzu.FULL_HIDDEN)
-    seed: int = 1
-    cuda: bool = True
-    data: str | None = None           # None: $KUZU_DATA, else ./data (shared copy offline)
-    plot_dir: str = 'plot'
-    save: str | None = None
-    train_count: int | None = None
-    summary: str | None = None        # the run record's path (default beside the outputs)
+Config = KuzuConfig
 
 
-def output_paths(plot_dir, net_name):
-    stem = os.path.join(plot_dir, f'kuzu_{net_name}')
-    return {'params': f'{stem}_params.txt', 'csv': f'{stem}_confusion.csv',
-            'jpg': f'{stem}_confusion.jpg', 'history': f'{stem}_history.csv',
-            'curve': f'{stem}_curve.jpg', 'mistakes': f'{stem}_mistakes.jpg',
-            'record': f'{stem}_run.json'}
+class KuzuOutputs(Plan):
+    """Everything a kuzu_main.py run writes."""
 
-
-def check_outputs(config, paths):
-    """Fail on an unwritable folder or file now, not after the training."""
-    probe_temporary(ensure_dir(config.plot_dir), paths['csv'])
-    if config.save is not None:
-        check_writable_file(config.save, '--save')
-    if config.summary is not None:
-        check_writable_file(config.summary, '--summary')
+    def __init__(self, config):
+        name = f'kuzu_{config.net}'
+        super().__init__(config.plot_dir, name, f'the {name} outputs')
+        stem = os.path.join(config.plot_dir, name)
+        self.params = self.file(f'{stem}_params.txt')
+        self.confusion_csv = self.file(f'{stem}_confusion.csv')
+        self.confusion_jpg = self.file(f'{stem}_confusion.jpg')
+        self.history = self.file(f'{stem}_history.csv')
+        self.curve = self.file(f'{stem}_curve.jpg')
+        self.mistakes = self.file(f'{stem}_mistakes.jpg')
+        self.record = self.file(config.summary or f'{stem}_run.json',
+                                '--summary' if config.summary else None)
+        self.save = self.file(config.save, '--save') if config.save else None
 
 
 def subset_note(count):
@@ -78,14 +60,11 @@ def subset_note(count):
 def run(config):
     """kuzu_main.py's work; one run at a time writes a net's outputs in a --plot_dir."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
-    with OutputLock(ensure_dir(config.plot_dir), f'kuzu_{config.net}',
-                    f'the kuzu_{config.net} outputs'):
-        return _run(config)
+    with KuzuOutputs(config) as out:
+        return _run(config, out)
 
 
-def _run(config):
-    paths = output_paths(config.plot_dir, config.net)
-    check_outputs(config, paths)
+def _run(config, out):
     use_cuda = config.cuda and torch.cuda.is_available()
     device = torch.device('cuda' if use_cuda else 'cpu')
 
@@ -104,13 +83,13 @@ def _run(config):
     torch.set_num_threads(threads_for(config.net))
     set_seed(config.seed)
     net = make_net(config.net, config.hid).to(device)
-    report = parameter_report(net)
-    print(report, flush=True)
-    atomic_write_text(paths['params'], report)
-    record = RunRecord('kuzu_main.py', config, [config.seed])
-    record.results.update(net=type(net).__name__, train_images=len(train_x),
-                          available_train_images=available, test_images=len(test_y),
-                          parameters=sum(p.numel() for p in net.parameters()), epochs=[])
+    counts = parameter_counts(net)
+    print(counts, flush=True)
+    atomic_write_text(out.params, counts)
+    record = RunWriter(KuzuRun, config, KuzuResults(
+        net=type(net).__name__, train_images=len(train_x), available_train_images=available,
+        test_images=len(test_y), parameters=sum(p.numel() for p in net.parameters())),
+        [config.seed])
 
     train_x, train_y, test_x, test_y = (t.to(device) for t in (train_x, train_y, test_x, test_y))
     net, (train_x, test_x) = prepare(net, [train_x, test_x], config.net)
@@ -130,53 +109,54 @@ def _run(config):
             finished = (epoch, correct, confusion, state, predicted)
             n = len(test_y)
             history.append(('test', epoch, None, None, loss_sum / n, correct, 100. * correct / n))
-            record.results['epochs'].append(dict(epoch=epoch, test_loss=loss_sum / n,
-                                                 correct=correct, accuracy=100. * correct / n))
+            record.results.epochs.append(EpochTest(epoch, loss_sum / n, correct,
+                                                   100. * correct / n))
             print_test(loss_sum, correct, confusion, n)
     except Interrupted:
         if finished is None:
-            record.write(config.summary or paths['record'], 'interrupted')
+            record.write(out.record, 'interrupted')
             raise
         print(f'\ninterrupted after epoch {finished[0]} of {config.epochs}; the outputs '
               f'hold that epoch', file=sys.stderr, flush=True)
-        write_outputs(config, paths, net, finished, history, samples, test,
-                      len(train_x), available, record, 'interrupted')
+        write_outputs(out, net, finished, history, samples, test, len(train_x), available,
+                      record, 'interrupted')
         raise
-    write_outputs(config, paths, net, finished, history, samples, test, len(train_x),
-                  available, record, 'finished')
+    write_outputs(out, net, finished, history, samples, test, len(train_x), available,
+                  record, 'finished')
     return 0
 
 
-def write_outputs(config, paths, net, finished, history, samples, test, train_count,
-                  available, record, status):
+def write_outputs(out, net, finished, history, samples, test, train_count, available,
+                  record, status):
     epoch, correct, confusion, state, predicted = finished
     test_images, test_labels = test
     n = len(test_labels)
     print(confused_lines(confusion), flush=True)
-    write_confusion_csv(confusion, paths['csv'])
-    write_history_csv(history, paths['history'])
+    write_confusion_csv(confusion, out.confusion_csv)
+    write_history_csv(history, out.history)
     accuracy = 100. * correct / n
     trained_on = '' if available >= FULL_TRAIN else \
         f'\ntrained on {available:,} of the {FULL_TRAIN:,} official training images'
     title = (f'{type(net).__name__} on the KMNIST test set: accuracy {accuracy:.2f}% '
              f'({correct}/{n}), epoch {epoch}{trained_on}')
-    plot_confusion(confusion, paths['jpg'], title, samples)
+    plot_confusion(confusion, out.confusion_jpg, title, samples)
     name = type(net).__name__
-    plot_curve(history, train_count, paths['curve'],
+    plot_curve(history, train_count, out.curve,
                f'{name} training: loss and test accuracy (final {accuracy:.2f}%)')
     mistakes = choose_mistakes(confusion, predicted, test_labels)
-    plot_mistakes(test_images, test_labels, predicted, mistakes, paths['mistakes'],
+    plot_mistakes(test_images, test_labels, predicted, mistakes, out.mistakes,
                   f'{name}, epoch {epoch}: the three most confused pairs, test images '
                   f'(red) beside typical ones of both classes')
-    written = [paths['params'], paths['csv'], paths['jpg'], paths['history'],
-               paths['curve'], paths['mistakes']]
-    if config.save:
-        atomic_torch_save({k: v.cpu().contiguous() for k, v in state.items()}, config.save)
-        written.append(config.save)
-    record.results.update(final_epoch=epoch, correct=correct, accuracy=accuracy,
-                          confusion=confusion.astype(int).tolist(), files=written,
-                          mistakes=[dict(true=CLASSES[t], predicted=CLASSES[p], count=c,
-                                         test_images=[int(i) for i in idx])
-                                    for t, p, c, idx in mistakes])
-    written.append(record.write(config.summary or paths['record'], status))
+    written = [out.params, out.confusion_csv, out.confusion_jpg, out.history, out.curve,
+               out.mistakes]
+    if out.save:
+        atomic_torch_save({k: v.cpu().contiguous() for k, v in state.items()}, out.save)
+        written.append(out.save)
+    results = record.results
+    results.final_epoch, results.correct, results.accuracy = epoch, correct, accuracy
+    results.confusion = confusion.astype(int).tolist()
+    results.files = written
+    results.mistakes = [Mistake(CLASSES[t], CLASSES[p], c, [int(i) for i in idx])
+                        for t, p, c, idx in mistakes]
+    written.append(record.write(out.record, status))
     print('wrote ' + ', '.join(written), flush=True)

@@ -113,7 +113,7 @@ def _loss_and_grad(w, inputs, targets):
 
 
 @kernel()
-def _train_networks(first_net, stop_net, weights, exp_avg, exp_avg_sq, epoch, run, done,
+def _train_networks(first_net, stop_net, weights, exp_avg, exp_avg_sq, epoch, in_a_row, done,
                     inputs, targets, lr, weight_decay, until, streak, log_every, log_loss,
                     log_correct):
     """Train networks first_net..stop_net-1 up to epoch `until` or their stop.
@@ -136,8 +136,8 @@ def _train_networks(first_net, stop_net, weights, exp_avg, exp_avg_sq, epoch, ru
                 log_correct[k, row] = correct
             _gradient(w, inputs, targets, hidden, output, grad)
             adam_step(w, grad, first_moment, second_moment, epoch[k], lr, weight_decay)
-            run[k] = run[k] + 1 if correct == count else 0
-            if run[k] >= streak:
+            in_a_row[k] = in_a_row[k] + 1 if correct == count else 0
+            if in_a_row[k] >= streak:
                 done[k] = True
 
 
@@ -168,7 +168,7 @@ class Training:
     """K networks in training, and all they carry from one chunk of epochs to the next.
 
     weights (K, D), exp_avg and exp_avg_sq (K, D): the networks and their Adam state.
-    epoch (K,): epochs trained; run (K,): epochs in a row at 100% up to then; done (K,):
+    epoch (K,): epochs trained; in_a_row (K,): epochs in a row at 100% up to then; done (K,):
     stopped by the streak rule. log_loss (K, M) and log_correct (K, M): the loss and
     number of correct points of epochs log_every, 2 log_every, ... (M = epochs //
     log_every), NaN and -1 for epochs a network did not train.
@@ -190,13 +190,13 @@ class Training:
         self.exp_avg = np.zeros_like(self.weights)
         self.exp_avg_sq = np.zeros_like(self.weights)
         self.epoch = np.zeros(networks, dtype=np.int64)
-        self.run = np.zeros(networks, dtype=np.int64)
+        self.in_a_row = np.zeros(networks, dtype=np.int64)
         self.done = np.zeros(networks, dtype=np.bool_)
         self.log_loss = np.full((networks, self.epochs // self.log_every), np.nan)
         self.log_correct = np.full((networks, self.epochs // self.log_every), -1,
                                    dtype=np.int64)
 
-    _STATE = ('weights', 'exp_avg', 'exp_avg_sq', 'epoch', 'run', 'done', 'log_loss',
+    _STATE = ('weights', 'exp_avg', 'exp_avg_sq', 'epoch', 'in_a_row', 'done', 'log_loss',
               'log_correct')
 
     def snapshot(self):
@@ -212,7 +212,7 @@ class Training:
         `epochs`). Going there in one call or in several gives the same numbers."""
         until = min(int(until), self.epochs)
         call_per_run(_train_networks, self.weights.shape[0], self.weights, self.exp_avg,
-                     self.exp_avg_sq, self.epoch, self.run, self.done, self.inputs,
+                     self.exp_avg_sq, self.epoch, self.in_a_row, self.done, self.inputs,
                      self.targets, self.lr, self.weight_decay, until, self.streak,
                      self.log_every, self.log_loss, self.log_correct,
                      seconds=COMPILE_SECONDS)
@@ -228,7 +228,7 @@ class Training:
 
         Accuracy as the log has it, of the output before each epoch's update; whether the
         final weights themselves are at 100% is for `evaluate` to say."""
-        return np.where(self.run > 0, self.epoch - self.run + 1, -1)
+        return np.where(self.in_a_row > 0, self.epoch - self.in_a_row + 1, -1)
 
     def evaluate(self):
         """Loss (K,) and correct points (K,) of the current weights."""

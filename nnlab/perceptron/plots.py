@@ -5,7 +5,6 @@ the data with a margin (the course's fixed -1.5..1.5 window cut the 3x3 grid off
 shows the points coloured by target. Hidden-unit pictures also draw the unit's dividing
 line; the output picture draws every hidden line, faintly, to show how they combine.
 """
-import os
 
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -14,7 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from nnlab.curves import draw_runs, legend_if_any, log_scale_if_positive
-from nnlab.perceptron.report import dividing_line, line_equation
+from nnlab.perceptron.console import dividing_line, line_equation
 from nnlab.plotting import plt, save_figure
 
 SHADE = ListedColormap(['#ffffff', '#ffd27f'])   # off, on
@@ -199,25 +198,25 @@ def plot_hidden(net, node, inputs, targets, path, title, close=True):
     return path
 
 
-def plot_units(net, inputs, targets, plot_dir, label, close=True):
-    """`hid_{hid}_{node}.jpg` for every hidden unit and `out_{hid}.jpg`; returns paths.
+def plot_units(net, inputs, targets, hidden_paths, output_path, label, close=True):
+    """The picture of every hidden unit (`hidden_paths`, one a unit: hid_{hid}_{node}.jpg)
+    and of the output (`output_path`, out_{hid}.jpg); returns the paths.
 
     The grid is evaluated once and one figure serves every picture; with close=False
     (--show) each picture keeps a figure of its own.
     """
-    hid = net.num_hid
     box = window(inputs)
     hidden, output = grid_activations(net, box)
     canvas = _Canvas(box, inputs, targets)
     paths = []
-    for node in range(hid):
+    for node, path in enumerate(hidden_paths):
         _draw_hidden(canvas, net, node, hidden,
                      f'hidden unit h{node} ({label}): shaded where h{node} >= 0.5')
-        paths.append(canvas.save(os.path.join(plot_dir, f'hid_{hid}_{node}.jpg')))
+        paths.append(canvas.save(path))
         if not close:
             canvas = _Canvas(box, inputs, targets)
     _draw_output(canvas, net, output, f'network output ({label}): shaded where it predicts 1')
-    paths.append(canvas.save(os.path.join(plot_dir, f'out_{hid}.jpg')))
+    paths.append(canvas.save(output_path))
     if close:
         canvas.close()
     return paths

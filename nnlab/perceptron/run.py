@@ -1,78 +1,52 @@
 """Part 2's run: start from random or hand-designed weights, train the sigmoid network,
-print the course's report and draw the pictures.
+print the course's lines and the analysis, draw the pictures, keep it all in the record.
 
 `run(Config(...))` is what check_main.py calls after checking its flags.
 """
-import contextlib
-import io
 import os
-import sys
-from dataclasses import dataclass
 
-from check import MLP, SIG_SCALE
+import torch
+
+from check import MLP, SIG_SCALE, accuracy
 from nnlab.cli import UserError, stop
-from nnlab.files import OutputLock, check_writable_file, ensure_dir, probe_temporary
+from nnlab.formats.check_run import (
+    CheckConfig,
+    CheckResults,
+    CheckRun,
+    LoggedEpoch,
+    Restart,
+    Weights,
+)
+from nnlab.formats.runs import RunWriter
+from nnlab.outputs import Plan
+from nnlab.perceptron import console
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import plot_loss_curves, plot_output, plot_units
-from nnlab.perceptron.report import (
-    print_accuracy,
-    print_analysis,
-    print_restarts,
-    print_weights,
-)
 from nnlab.perceptron.train import initial_weights, train_restarts
 from nnlab.perceptron.weights import load_weights_file
 from nnlab.plotting import plt, use_window
-from nnlab.records import RunRecord
 from nnlab.seeds import repeat_command, set_seed
 
+Config = CheckConfig
 DEFAULT_HID = 4
 MAX_PICTURE_HID = 30   # more hidden units than this: no per-unit pictures
 
 
-@dataclass(frozen=True)
-class Config:
-    act: str = 'sig'
-    hid: int | None = None            # None: 4, or the weights file's size
-    init: float = 0.15
-    set_weights: bool = False
-    weights: str | None = None        # a JSON design (implies set_weights)
-    scale: float | None = None        # None: check.py's SIG_SCALE
-    lr: float = 0.001
-    epoch: int = 200000
-    restarts: int = 1
-    first: bool = False
-    seed: int = 0
-    seed_drawn: bool = False          # the seed was drawn for this run (no --seed)
-    csv: str | None = None
-    plot_dir: str = 'plot'
-    show: bool = False
-    summary: str | None = None
+class CheckOutputs(Plan):
+    """Everything a check_main.py run writes (the course's picture names)."""
 
-    @property
-    def designed(self):
-        return self.set_weights or self.weights is not None
-
-    @property
-    def random_start(self):
-        """The seed matters: the network starts from random weights."""
-        return not self.designed
-
-
-class Tee:
-    """Writes to two streams: what is printed, and a copy of it."""
-
-    def __init__(self, *streams):
-        self.streams = streams
-
-    def write(self, text):
-        for stream in self.streams:
-            stream.write(text)
-        return len(text)
-
-    def flush(self):
-        for stream in self.streams:
-            stream.flush()
+    def __init__(self, config, hid):
+        super().__init__(config.plot_dir, 'check', 'check_main.py pictures')
+        folder = self.folder(config.plot_dir)
+        self.initial = self.file(os.path.join(folder, 'check.jpg'))
+        self.loss = os.path.join(folder, f'loss_{hid}.jpg')
+        pictures = hid <= MAX_PICTURE_HID
+        self.hidden = [os.path.join(folder, f'hid_{hid}_{node}.jpg')
+                       for node in range(hid)] if pictures else []
+        self.output = os.path.join(folder, f'out_{hid}.jpg') if pictures else None
+        self.record = self.file(
+            config.summary or os.path.join(folder, f'check_{config.act}_hid{hid}_run.json'),
+            '--summary' if config.summary else None)
 
 
 def check_config(config):
@@ -98,27 +72,35 @@ def hand_designed(config):
     return None, DEFAULT_HID
 
 
-def record_path(config, hid):
-    return config.summary or os.path.join(config.plot_dir, f'check_{config.act}_hid{hid}_run.json')
+def print_weights(title, net):
+    """`title`, then the four tensors as the course printed them."""
+    print(title)
+    for tensor in net.get_weights().values():
+        print(tensor)
+
+
+def measure(net, inputs, targets):
+    """The network's accuracy on the points, and their Point records (activations)."""
+    with torch.no_grad():
+        output = net(inputs)
+        acc = accuracy(output, targets)
+        points = console.points_of(inputs.tolist(), targets.tolist(), net.hid.tolist(),
+                                   output.tolist())
+    return acc, points
 
 
 def run(config):
     """check_main.py's work; one run at a time writes the pictures of a --plot_dir."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
-    with OutputLock(ensure_dir(config.plot_dir), 'check', 'check_main.py pictures'):
-        return _run(config)
-
-
-def _run(config):
     check_config(config)
     inputs, targets = load_points(config.csv) if config.csv else load_points()
-    if config.designed:
-        designed, hid = hand_designed(config)
-    else:
-        hid = config.hid or DEFAULT_HID
-    probe_temporary(ensure_dir(config.plot_dir), os.path.join(config.plot_dir, 'check.jpg'))
-    if config.summary is not None:
-        check_writable_file(config.summary, '--summary')
+    designed, hid = hand_designed(config) if config.designed else \
+        (None, config.hid or DEFAULT_HID)
+    with CheckOutputs(config, hid) as out:
+        return _run(config, out, inputs, targets, designed, hid)
+
+
+def _run(config, out, inputs, targets, designed, hid):
     if config.random_start and config.seed_drawn:
         print(f"seed {config.seed} (drawn for this run; repeat it with: "
               f"{repeat_command(config.seed)})", flush=True)
@@ -127,9 +109,9 @@ def _run(config):
         use_window()
     close = not config.show  # keep figures for --show
     label = f'{config.act}, hid {hid}'
-    check_path = os.path.join(config.plot_dir, 'check.jpg')
     seeds = [config.seed + i for i in range(config.restarts)]
-    record = RunRecord('check_main.py', config, seeds, config.seed_drawn)
+    record = RunWriter(CheckRun, config, CheckResults(hid=hid), seeds, config.seed_drawn)
+    results = record.results
 
     # Restart i starts where a single run with seed + i would (see train.py).
     starts = [initial_weights(hid, config.init, seed) for seed in seeds]
@@ -139,10 +121,11 @@ def _run(config):
         net.set_weights(designed, SIG_SCALE if config.scale is None else config.scale)
         starts = [net.get_weights()]
         print_weights('Initial Weights:', net)
-        print_accuracy('Initial Accuracy: ', net, inputs, targets)
-    plot_output(net, inputs, targets, check_path,
-                f'initial network output ({label}): shaded where it predicts 1',
-                close=close)
+        results.initial_accuracy, _ = measure(net, inputs, targets)
+        print(console.accuracy_line('Initial Accuracy: ', results.initial_accuracy))
+    results.initial_weights = Weights.of(starts[0])
+    plot_output(net, inputs, targets, out.initial,
+                f'initial network output ({label}): shaded where it predicts 1', close=close)
 
     interrupted, curve = False, None
     if config.act == 'sig':  # the step network has no gradient: only sig trains
@@ -152,44 +135,47 @@ def _run(config):
         if interrupted:   # run_cli exits with the signal's code once the report is out
             print(f"Training {stop.reason} at epoch {result.epochs}; "
                   f"reporting the network as it is.")
-        if config.restarts > 1:
-            print_restarts(result, config.seed)
         kept = result.kept()
-        record.results['restarts'] = [
-            dict(seed=config.seed + r.index, reached_100=r.success, perfect_since=r.perfect_since,
-                 stopped=r.stopped, final_loss=r.loss, final_accuracy=r.accuracy)
-            for r in result.restarts]
-        record.results['kept'] = kept.index
+        results.restarts = [Restart(config.seed + r.index, r.success, r.perfect_since,
+                                    r.stopped, r.loss, r.accuracy) for r in result.restarts]
+        results.kept = kept.index
+        results.log = [LoggedEpoch(int(e), loss, acc) for e, loss, acc in zip(
+            result.log_epochs, result.log_loss[kept.index], result.log_accuracy[kept.index])]
+        if config.restarts > 1:
+            print(console.restarts_text(results.restarts, kept.index, result.epochs,
+                                        interrupted, result.first_done))
         if kept.index != 0:  # check.jpg shows the start of the network reported
             net.load_weights(starts[kept.index])
-            plot_output(net, inputs, targets, check_path,
+            results.initial_weights = Weights.of(starts[kept.index])
+            plot_output(net, inputs, targets, out.initial,
                         f'initial network output ({label}, restart {kept.index}): '
                         f'shaded where it predicts 1', close=close)
         net.load_weights(kept.weights)
-        curve = plot_loss_curves(os.path.join(config.plot_dir, f'loss_{hid}.jpg'),
-                                 result.log_epochs, result.log_loss, result.log_accuracy,
-                                 kept=kept.index, title=f'training ({label})')
+        curve = plot_loss_curves(out.loss, result.log_epochs, result.log_loss,
+                                 result.log_accuracy, kept=kept.index,
+                                 title=f'training ({label})')
 
-    printed = io.StringIO()               # the report's text, kept for report.py as well
-    with contextlib.redirect_stdout(Tee(sys.stdout, printed)):
-        print_weights('Final Weights:', net)
-        accuracy = print_accuracy('Final Accuracy: ', net, inputs, targets)
-        if accuracy < 100.0 and config.act == 'sig' and not interrupted:
-            again = ('run it again without --seed (a fresh one is drawn), or train 8 at '
-                     'once with --restarts 8' if config.random_start else 'change the weights')
-            print(f"Stuck at {accuracy:.2f}% (training sometimes sticks): {again}")
-        print_analysis(net, inputs, targets)
-    record.results.update(final_accuracy=accuracy, report_text=printed.getvalue(),
-                          final_weights={k: v.tolist() for k, v in net.get_weights().items()})
-    pictures = [check_path] + ([curve] if curve else [])
-    if hid <= MAX_PICTURE_HID:
-        pictures += plot_units(net, inputs, targets, config.plot_dir, label, close=close)
+    print_weights('Final Weights:', net)
+    results.final_weights = Weights.of(net.get_weights())
+    results.final_accuracy, results.points = measure(net, inputs, targets)
+    print(console.accuracy_line('Final Accuracy: ', results.final_accuracy))
+    if results.final_accuracy < 100.0 and config.act == 'sig' and not interrupted:
+        results.stuck = True
+        again = ('run it again without --seed (a fresh one is drawn), or train 8 at '
+                 'once with --restarts 8' if config.random_start else 'change the weights')
+        print(f"Stuck at {results.final_accuracy:.2f}% (training sometimes sticks): {again}")
+    results.lines = console.lines_of(results.final_weights)
+    print(console.analysis_text(results.lines, results.points, hid))
+    pictures = [out.initial] + ([curve] if curve else [])
+    if out.output:
+        pictures += plot_units(net, inputs, targets, out.hidden, out.output, label,
+                               close=close)
     print()
     print('Pictures:', ' '.join(pictures))
     print(f"(the course's names: the next check_main.py run with --hid {hid} in "
           f"{config.plot_dir} replaces them)")
-    record.results['pictures'] = pictures
-    record.write(record_path(config, hid), 'interrupted' if interrupted else 'finished')
+    results.pictures = pictures
+    record.write(out.record, 'interrupted' if interrupted else 'finished')
     if config.show:
         plt.show()
     return 0

@@ -1,11 +1,11 @@
 """Checkpoint files of the sequence models: naming, atomic saving, validated loading.
 
 A file `{out_path}/{lang}_{model}{hid}_{thousands}.pth` (e.g. `net/anb2n_srn2_100.pth`)
-holds {'format', 'state_dict', 'meta'}; meta says what was trained (lang, embed, length,
-model, hid, num_input, num_out, step, thousands, seed, run, args, metric values), so a
-mismatched file is refused with a clear message. The embedded Reber grammar is named
-`reber_embed_...`; run i of `--restarts` adds `_r{i}` before the thousands. A checkpoint
-between thousands has a decimal name, e.g. `anb2n_srn2_23.456.pth`.
+holds {'format', 'state_dict', 'meta'}; meta (nnlab/formats/seq_checkpoint.py) says what
+was trained, so a damaged or mismatched file is refused with a clear message. The
+embedded Reber grammar is named `reber_embed_...`; run i of `--restarts` adds `_r{i}`
+before the thousands. A checkpoint between thousands has a decimal name, e.g.
+`anb2n_srn2_23.456.pth`.
 
 The names need no torch (training names its files without loading it); saving and
 loading import it when called.
@@ -16,8 +16,10 @@ import re
 
 from nnlab.cli import UserError
 from nnlab.files import atomic_torch_save
+from nnlab.formats import schema
+from nnlab.formats.seq_checkpoint import CheckpointMeta
 
-FORMAT = 'kuzu-seq-1'
+FORMAT = CheckpointMeta.FORMAT
 
 
 def stem(lang, model, hid, embed=False, run=None):
@@ -53,7 +55,8 @@ def is_checkpoint_name(basename, name):
 
 
 def save_weights(path, kind, num_symbols, hid, row, meta):
-    """save() of the model a flat weight vector (kernels.Layout) describes."""
+    """save() of the model a flat weight vector (kernels.Layout) describes; `meta` is a
+    CheckpointMeta."""
     from nnlab.recurrent.kernels import Layout
     from seq_models import make_model
     model = Layout(kind, num_symbols, hid).to_model(row, make_model(kind, num_symbols, hid,
@@ -64,7 +67,9 @@ def save_weights(path, kind, num_symbols, hid, row, meta):
 def save(path, model, meta):
     import torch
     state = {k: v.detach().to(torch.float32).clone() for k, v in model.state_dict().items()}
-    atomic_torch_save({'format': FORMAT, 'state_dict': state, 'meta': dict(meta)}, path)
+    described = schema.to_dict(meta)
+    described.pop('format', None)
+    atomic_torch_save({'format': FORMAT, 'state_dict': state, 'meta': described}, path)
     return path
 
 
@@ -104,32 +109,20 @@ def missing_message(folder, lang, model, hid, thousands, embed=False, run=None):
             f"with seq_train.py (same --lang --model --hid)")
 
 
-def _check_meta(meta):
-    """The metadata fields loading relies on, with sane types and sizes; else why not."""
-    from nnlab.recurrent.flags import hidden_units
-    from nnlab.recurrent.languages import LANGUAGES, MODELS
+def read_meta(blob):
+    """The CheckpointMeta of a loaded checkpoint dict; FormatError(reason) if damaged."""
+    if not isinstance(blob, dict) or not isinstance(blob.get('state_dict'), dict):
+        raise schema.FormatError("it is not a seq_train.py checkpoint")
+    meta = blob.get('meta')
     if not isinstance(meta, dict):
-        return 'its metadata is not a dictionary'
-    checks = {'lang': lambda v: v in LANGUAGES, 'model': lambda v: v in MODELS,
-              'embed': lambda v: isinstance(v, bool),
-              'hid': lambda v: _whole(v) and 1 <= v <= hidden_units.high,
-              'num_input': lambda v: _whole(v) and 1 <= v <= 64,
-              'num_out': lambda v: _whole(v) and 1 <= v <= 64,
-              'length': lambda v: v is None or (_whole(v) and 1 <= v <= 64)}
-    for field, ok in checks.items():
-        if field not in meta and field != 'length':
-            return f'its metadata has no {field!r}'
-        if not ok(meta.get(field)):
-            return f'its metadata has a bad {field!r} ({meta.get(field)!r})'
-    return None
+        raise schema.FormatError("its metadata is missing")
+    return schema.document(CheckpointMeta, dict(meta, format=blob.get('format')))
 
 
-def _whole(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def load(path, lang=None, model=None, hid=None, embed=None):
-    """Load a checkpoint into its model; refuse a missing, corrupt or mismatched file."""
+def load(path, network=None):
+    """(model, CheckpointMeta) of a checkpoint; refuse a missing, damaged or mismatched
+    file (with `network`, a languages.Network: a file of another language, model or size)
+    with one line."""
     import torch
 
     from seq_models import make_model
@@ -145,36 +138,39 @@ def load(path, lang=None, model=None, hid=None, embed=None):
         blob = torch.load(path, map_location='cpu', weights_only=True)
     except Exception:       # torch raises many kinds for a damaged or foreign file
         raise UserError(unreadable)
-    if not isinstance(blob, dict) or blob.get('format') != FORMAT or \
-            not isinstance(blob.get('state_dict'), dict):
-        raise UserError(unreadable)
-    meta, state = blob.get('meta'), blob['state_dict']
-    problem = _check_meta(meta)
-    if problem:
-        raise UserError(f"{path} is damaged: {problem}; retrain it")
-    wanted = dict(lang=lang, model=model, hid=hid, embed=embed)
-    wrong = {k: v for k, v in wanted.items() if v is not None and meta.get(k) != v}
-    if wrong:
-        have = ', '.join(f"{k}={meta.get(k)!r}" for k in wrong)
-        asked = ', '.join(f"{k}={v!r}" for k, v in wrong.items())
-        raise UserError(f"{path} holds {have}, not {asked}; pass the matching flags "
-                        f"or train that model first")
-    net = make_model(meta['model'], meta['num_input'], meta['hid'], meta['num_out'])
     try:
-        net.load_state_dict(state)
-    except (RuntimeError, KeyError, TypeError, ValueError) as err:
-        raise UserError(f"{path} does not fit a {meta['model']} with {meta['hid']} hidden "
+        meta = read_meta(blob)
+    except schema.FormatError as err:
+        raise UserError(f"{path}: {err}; retrain it or pick another --epoch")
+    have = meta.network
+    if network is not None:
+        wanted = dict(lang=network.lang, model=network.model, hid=network.hid,
+                      embed=network.embed)
+        wrong = {k: v for k, v in wanted.items() if getattr(have, k) != v}
+        if wrong:
+            held = ', '.join(f"{k}={getattr(have, k)!r}" for k in wrong)
+            asked = ', '.join(f"{k}={v!r}" for k, v in wrong.items())
+            raise UserError(f"{path} holds {held}, not {asked}; pass the matching flags "
+                            f"or train that model first")
+    net = make_model(have.model, meta.num_input, have.hid, meta.num_out)
+    try:
+        net.load_state_dict(blob['state_dict'])
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+        raise UserError(f"{path} does not fit a {have.model} with {have.hid} hidden "
                         f"units ({str(err).splitlines()[0] if str(err) else err}); retrain it")
     if not all(torch.isfinite(p).all() for p in net.parameters()):
         raise UserError(f"{path} holds weights that are not finite numbers (the training "
                         f"diverged); retrain with a lower --lr")
     net.eval()
-    return net, dict(meta, path=path)
+    return net, meta
 
 
-def load_epoch(out_path, lang, model, hid, thousands, embed=False, run=None):
-    """load() of the file checkpoint_path() names, checked against the same flags."""
-    path = checkpoint_path(out_path, lang, model, hid, thousands, embed, run)
+def load_epoch(out_path, network, thousands, run=None):
+    """(model, meta, path) of the checkpoint checkpoint_path() names for `network` (a
+    languages.Network), checked against it."""
+    path = checkpoint_path(out_path, network.lang, network.model, network.hid, thousands,
+                           network.embed, run)
     if not os.path.exists(path):
-        raise UserError(missing_message(out_path, lang, model, hid, thousands, embed, run))
-    return load(path, lang=lang, model=model, hid=hid, embed=embed)
+        raise UserError(missing_message(out_path, network.lang, network.model, network.hid,
+                                        thousands, network.embed, run))
+    return (*load(path, network), path)

@@ -1,6 +1,6 @@
 """The flags seq_train.py and seq_plot.py share, and the registry defaults they fill in.
 
-    parser = types.CliParser(description=...)
+    parser = arguments.CliParser(description=...)
     flags.add_network_args(parser)    # --lang --embed --length --model --hid
     flags.add_run_args(parser, ...)   # --seed --out_path
     args = flags.resolve_defaults(parser.parse_args(argv))
@@ -9,11 +9,11 @@ Standard library only (see languages.py), so bad flags fail before torch loads.
 """
 import argparse
 
-from nnlab import args as types
+from nnlab import arguments
 from nnlab.recurrent import languages
 
-hidden_units = types.whole(1, 512, 'a time step costs about 4*hid*hid operations')
-string_length = types.whole(1, languages.MAX_LENGTH,
+hidden_units = arguments.whole(1, languages.MAX_HID, 'a time step costs about 4*hid*hid operations')
+string_length = arguments.whole(1, languages.MAX_LENGTH,
                             'longer strings make examples of thousands of steps')
 
 
@@ -23,7 +23,7 @@ MAX_THOUSANDS = 100_000
 def thousands_of_examples(text):
     """A checkpoint's --epoch: thousands of examples, '100' or '23.456' (a checkpoint
     written on Ctrl-C between thousands); above 0 and at most 100,000."""
-    value = types.number(0.0, MAX_THOUSANDS, low_open=True,
+    value = arguments.number(0.0, MAX_THOUSANDS, low_open=True,
                          what=f'thousands of examples, above 0 and at most {MAX_THOUSANDS:,}')(text)
     if round(value * 1000) != value * 1000 and abs(round(value * 1000) - value * 1000) > 1e-6:
         raise argparse.ArgumentTypeError(f"a checkpoint is a whole number of examples: at "
@@ -36,7 +36,7 @@ def add_network_args(parser):
     group = parser.add_argument_group('language and network')
     group.add_argument('--lang', choices=languages.LANGUAGES, default='anb2n',
                        help='the language (default %(default)s)')
-    group.add_argument('--embed', type=types.str2bool, default=False,
+    group.add_argument('--embed', type=arguments.str2bool, default=False,
                        help='reber: the embedded Reber grammar (True/False, default False)')
     group.add_argument('--length', type=string_length, default=None,
                        help=f'counting languages: n in 1..length (default 8 for '
@@ -51,8 +51,8 @@ def add_network_args(parser):
 
 def add_run_args(parser, seed_default, seed_text):
     group = parser.add_argument_group('run')
-    group.add_argument('--seed', type=types.seed, default=seed_default,
-                       help=types.seed_help(seed_text))
+    group.add_argument('--seed', type=arguments.seed, default=seed_default,
+                       help=arguments.seed_help(seed_text))
     group.add_argument('--out_path', default='net',
                        help='folder of the checkpoints (default %(default)s)')
     return group

@@ -23,7 +23,24 @@ class Network:
     length: int | None = None     # counting languages: n in 1..length (None: default)
     model: str = 'srn'
     hid: int = 2
+
+    def problem(self):
+        """Why these fields name no network the toolkit can make, or None."""
+        if self.lang not in SPECS:
+            return f"lang is {self.lang!r}, not one of {', '.join(SPECS)}"
+        if self.model not in MODELS:
+            return f"model is {self.model!r}, not one of {', '.join(MODELS)}"
+        if not 1 <= self.hid <= MAX_HID:
+            return f"hid is {self.hid}, not in 1..{MAX_HID}"
+        if self.length is not None and not 1 <= self.length <= MAX_LENGTH:
+            return f"length is {self.length}, not in 1..{MAX_LENGTH}"
+        if self.embed and self.lang != 'reber':
+            return "embed is true for a language other than reber"
+        return None
+
+
 MAX_LENGTH = 64          # longer strings make examples of thousands of steps
+MAX_HID = 512            # a time step costs about 4*hid*hid operations
 
 
 @dataclass(frozen=True)

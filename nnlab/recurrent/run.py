@@ -2,26 +2,50 @@
 
 Prints what is trained, a check example every 1000 examples, the verdict against the
 language's criterion (and for --restarts every run's, saving the best under the plain
-name), and writes the checkpoints and the run record.
+name), and writes the checkpoints, the training curve and the run record.
 """
 import os
 
 from nnlab.cli import Interrupted, stop
-from nnlab.files import (
-    OutputLock,
-    check_writable_file,
-    ensure_dir,
-    matching,
-    move_aside,
-    probe_temporary,
-)
-from nnlab.records import RunRecord
+from nnlab.files import matching
+from nnlab.formats.runs import RunWriter
+from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
+from nnlab.outputs import Plan
 from nnlab.recurrent import checkpoint, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.recurrent.writer import CheckpointWriter
 from nnlab.seeds import repeat_command
 
 __all__ = ['Config', 'run']
+
+
+class SeqTrainOutputs(Plan):
+    """Everything a seq_train.py run writes: checkpoints, the curve, the run record."""
+
+    def __init__(self, config):
+        self.config = config
+        self.name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
+        announce = (lambda: print(seed_line(config), flush=True)) if config.seed_drawn \
+            else None
+        super().__init__(config.out_path, self.name, f'the {self.name} checkpoints', announce)
+        self.folder(config.out_path)
+        self.curve = self.file(os.path.join(config.plot_dir, f"{self.name}_loss.jpg"))
+        self.record = self.file(
+            config.summary or os.path.join(config.out_path, f"{self.name}_run.json"),
+            '--summary' if config.summary else None)
+        self.set_aside(self.earlier_files, config.out_path, 'same language, model and size')
+
+    def checkpoint(self, thousands, run=None):
+        c = self.config
+        return checkpoint.checkpoint_path(c.out_path, c.lang, c.model, c.hid, thousands,
+                                          c.embed, run)
+
+    def earlier_files(self):
+        """The checkpoints and record an earlier run of the same language, model and size
+        left in --out_path (a new run moves them aside instead of mixing with them)."""
+        found = [p for p in matching(self.config.out_path, f'{self.name}_*.pth')
+                 if checkpoint.is_checkpoint_name(os.path.basename(p), self.name)]
+        return found + matching(self.config.out_path, f'{self.name}_run.json')
 
 
 def describe(config, lang):
@@ -42,16 +66,23 @@ def seed_line(config):
             f"{repeat_command(config.seed)})")
 
 
-def report_single(trainer, examples, hidden, probs):
+def print_check(trainer, examples, hidden, probs):
+    """The course's check printout: the example a single run just predicted."""
     trainer.lang.print_outputs(trainer.step, examples[0], hidden[0], probs[0])
 
 
-def report_runs(trainer, examples, hidden, probs):
+def print_check_of_runs(trainer, examples, hidden, probs):
+    """With --restarts, one line per check: every run's error."""
     values = ' '.join(f'{c[-1]:.4f}' for c in trainer.checks)
     print(f'epoch: {trainer.step} {trainer.spec.metric}: {values}', flush=True)
 
 
-def print_verdicts(trainer, config):
+def best_run(trainer):
+    """The run with the lowest mean of its last checks."""
+    return min(range(trainer.K), key=lambda k: trainer.verdict(k)[2])
+
+
+def print_verdicts(trainer, config, out):
     spec, name = trainer.spec, f"{config.lang}{' (embedded)' if config.embed else ''}"
     if trainer.K == 1:
         met, used, _ = trainer.verdict(0)
@@ -68,11 +99,9 @@ def print_verdicts(trainer, config):
     listed = ', '.join(map(str, winners)) or 'none'
     print(f"{name}: {len(winners)} of {trainer.K} runs met the criterion "
           f"({spec.criterion_text(results[0][1])}): runs {listed}")
-    best = min(range(trainer.K), key=lambda k: results[k][2])
-    best_path = checkpoint.checkpoint_path(config.out_path, config.lang, config.model,
-                                           config.hid, trainer.step / 1000, config.embed, best)
-    plain = checkpoint.checkpoint_path(config.out_path, config.lang, config.model, config.hid,
-                                       trainer.step / 1000, config.embed)
+    best = best_run(trainer)
+    thousands = trainer.step / 1000
+    best_path, plain = out.checkpoint(thousands, best), out.checkpoint(thousands)
     trainer.save_run(best, plain)
     print(f"best: run {best} (seed {trainer.seeds[best]}), mean {spec.metric} of the last "
           f"{results[best][1]} checks {results[best][2]:.4f}: {best_path} "
@@ -82,81 +111,50 @@ def print_verdicts(trainer, config):
               f"another --seed")
 
 
-def record_path(config):
-    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
-    return config.summary or os.path.join(config.out_path, f"{name}_run.json")
-
-
-def earlier_files(config):
-    """The checkpoints and record an earlier run of the same language, model and size
-    left in --out_path (a new run moves them aside instead of mixing with them)."""
-    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
-    found = [p for p in matching(config.out_path, f'{name}_*.pth')
-             if checkpoint.is_checkpoint_name(os.path.basename(p), name)]
-    return found + matching(config.out_path, f'{name}_run.json')
-
-
-def curve_path(config):
-    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
-    return os.path.join(config.plot_dir, f"{name}_loss.jpg")
-
-
-def draw_curve(trainer, config):
+def draw_curve(trainer, out):
     """The metric at every check, one line per run, the threshold drawn: how it went."""
     from nnlab.plotting import save_figure
     from nnlab.recurrent.views import loss_curve
     spec = trainer.spec
-    verdicts = [trainer.verdict(k) for k in range(trainer.K)]
-    best = min(range(trainer.K), key=lambda k: verdicts[k][2])
     labels = [f"seed {seed}" if trainer.K == 1 else f"run {k} (seed {seed})"
               for k, seed in enumerate(trainer.seeds)]
-    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
     fig = loss_curve(trainer.checks, CHECK_EVERY, spec.threshold, spec.metric,
-                     title=f"{name}: {spec.metric} at each check", labels=labels,
-                     consistently=spec.consistently, best=best, window=VERDICT_CHECKS)
-    return save_figure(fig, curve_path(config))
+                     title=f"{out.name}: {spec.metric} at each check", labels=labels,
+                     consistently=spec.consistently, best=best_run(trainer),
+                     window=VERDICT_CHECKS)
+    return save_figure(fig, out.curve)
 
 
-def fill_record(record, trainer):
-    runs = []
+def fill_record(results, trainer):
+    results.runs = []
     for k in range(trainer.K):
         met, used, mean = trainer.verdict(k)
-        runs.append(dict(seed=trainer.seeds[k], checks=[float(c) for c in trainer.checks[k]],
-                         success=bool(met), mean_last_checks=mean, checks_used=used))
-    record.results.update(metric=trainer.spec.metric, threshold=trainer.spec.threshold,
-                          criterion=trainer.spec.criterion_text(used), step=trainer.step,
-                          runs=runs, checkpoints=list(trainer.saved))
+        results.runs.append(SeqOutcome(trainer.seeds[k], [float(c) for c in trainer.checks[k]],
+                                       bool(met), mean, used))
+        results.criterion = trainer.spec.criterion_text(used)
+    results.step = trainer.step
+    results.best = best_run(trainer) if trainer.K > 1 and trainer.step else None
+    results.checkpoints = list(trainer.saved)
 
 
 def run(config):
     """seq_train.py's work; one run at a time writes a language/model/size's checkpoints."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
-    name = checkpoint.stem(config.lang, config.model, config.hid, config.embed)
-    with OutputLock(ensure_dir(config.out_path), name, f'the {name} checkpoints'):
-        return _run(config)
-
-
-def _run(config):
     spec = languages.get_spec(config.lang)
     lang = spec.make(embed=config.embed, length=config.length)
-    probe_temporary(ensure_dir(config.out_path), record_path(config))
-    probe_temporary(ensure_dir(config.plot_dir), curve_path(config))
-    if config.summary is not None:
-        check_writable_file(config.summary, '--summary')
-    if config.seed_drawn:
-        print(seed_line(config), flush=True)
-    move_aside(earlier_files(config), config.out_path, 'same language, model and size')
-    with CheckpointWriter() as writer:
-        return _train(spec, lang, config, writer)
+    with SeqTrainOutputs(config) as out:
+        with CheckpointWriter() as writer:
+            return _train(spec, lang, config, out, writer)
 
 
-def _train(spec, lang, config, writer):
-    trainer = Trainer(spec, lang, config, save=writer.save)
-    record = RunRecord('seq_train.py', config, trainer.seeds, config.seed_drawn)
+def _train(spec, lang, config, out, writer):
+    trainer = Trainer(spec, lang, config, save=writer.save, checkpoint_path=out.checkpoint)
+    record = RunWriter(SeqRun, config, SeqResults(metric=spec.metric, threshold=spec.threshold),
+                       trainer.seeds, config.seed_drawn)
     print(describe(config, lang), flush=True)
-    report = report_single if config.restarts == 1 else report_runs
+    show = print_check if config.restarts == 1 else print_check_of_runs
     try:
-        _, seconds = timed(trainer.train, config.epoch * 1000, report)
+        _, seconds = timed(trainer.train, config.epoch * 1000, show)
     except Interrupted:
         if trainer.step == 0:
             print("interrupted before the first step: nothing to save")
@@ -165,17 +163,17 @@ def _train(spec, lang, config, writer):
             where = paths[0] if len(paths) == 1 else f"{paths[0]} ... {paths[-1]}"
             print(f"interrupted at step {trainer.step}: saved {where}", flush=True)
         writer.finish()                      # the checkpoints are on disk before the record
-        fill_record(record, trainer)
-        record.write(record_path(config), 'interrupted')
+        fill_record(record.results, trainer)
+        record.write(out.record, 'interrupted')
         raise
-    print_verdicts(trainer, config)
-    curve = draw_curve(trainer, config)
+    print_verdicts(trainer, config, out)
+    curve = draw_curve(trainer, out)
     print(f"training curve: {curve}")
-    fill_record(record, trainer)
-    record.results['pictures'] = [curve]
-    record.results['seconds_training'] = seconds
+    fill_record(record.results, trainer)
+    record.results.pictures = [curve]
+    record.results.seconds_training = seconds
     writer.finish()
-    record.write(record_path(config), 'finished')
+    record.write(out.record, 'finished')
     steps = trainer.step * trainer.K
     where = (f"last checkpoint {os.path.basename(trainer.saved[-1])}" if trainer.K == 1
              else "checkpoints of every run")

@@ -8,12 +8,14 @@ call, the runs spread over the cores. Every 1000 steps each run is checked on a 
 example; every 10,000 steps (and at the end) each run's weights are saved.
 """
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
 from nnlab.cli import UserError, stop
-from nnlab.recurrent import checkpoint, kernels
+from nnlab.formats.seq_checkpoint import CheckpointMeta
+from nnlab.formats.seq_run import SeqConfig
+from nnlab.recurrent import kernels
 from nnlab.recurrent.languages import Network
 
 CHECK_EVERY = 1000
@@ -30,29 +32,17 @@ def pack_block(samples):
     return np.concatenate([flat for flat, _ in samples]), starts
 
 
-@dataclass(frozen=True)
-class Config(Network):
-    """What seq_train.py trains (its flags, with the language defaults filled in)."""
-    optim: str = 'sgd'
-    lr: float = 0.005
-    mom: float = 0.0
-    weight_decay: float = 1e-4
-    init: float | None = None
-    epoch: int = 100               # thousands of training examples
-    seed: int = 0
-    seed_drawn: bool = False
-    restarts: int = 1
-    out_path: str = 'net'
-    plot_dir: str = 'plot'
-    summary: str | None = None
+Config = SeqConfig
 
 
 class Trainer:
-    """K runs of `config` on `lang`; `save(path, kind, num_symbols, hid, weights, meta)`
-    writes a checkpoint (writer.CheckpointWriter.save; None: no checkpoints)."""
+    """K runs of `config` on `lang`. `save(path, kind, num_symbols, hid, weights, meta)`
+    writes a checkpoint (writer.CheckpointWriter.save; None: no checkpoints), and
+    `checkpoint_path(thousands, run)` names it (the run's output plan)."""
 
-    def __init__(self, spec, lang, config, save=None):
+    def __init__(self, spec, lang, config, save=None, checkpoint_path=None):
         self.spec, self.lang, self.config, self.save = spec, lang, config, save
+        self.checkpoint_path = checkpoint_path
         self.K = config.restarts
         self.seeds = [config.seed + i for i in range(self.K)]
         self.layout = kernels.Layout(config.model, lang.num_symbols, config.hid)
@@ -125,22 +115,23 @@ class Trainer:
 
     def meta(self, k, interrupted=False):
         c = self.config
-        met, used, mean = self.verdict(k)
-        return dict(lang=c.lang, embed=bool(c.embed), length=getattr(self.lang, 'length', None),
-                    model=c.model, hid=c.hid, num_input=self.lang.num_symbols,
-                    num_out=self.lang.num_symbols, step=self.step,
-                    thousands=self.step / 1000, seed=self.seeds[k], run=self.run_index(k),
-                    restarts=self.K, metric=self.spec.metric, threshold=self.spec.threshold,
-                    checks=[float(v) for v in self.checks[k]], success=bool(met),
-                    interrupted=interrupted, config=asdict(c))
+        met, _, _ = self.verdict(k)
+        network = Network(c.lang, bool(c.embed), getattr(self.lang, 'length', None), c.model,
+                          c.hid)
+        return CheckpointMeta(
+            network=network, num_input=self.lang.num_symbols, num_out=self.lang.num_symbols,
+            step=self.step, thousands=self.step / 1000, seed=self.seeds[k],
+            run=self.run_index(k), restarts=self.K, metric=self.spec.metric,
+            threshold=self.spec.threshold, checks=[float(v) for v in self.checks[k]],
+            success=bool(met), interrupted=interrupted, config=asdict(c))
 
     def save_all(self, interrupted=False):
+        """Checkpoint every run at the current step; the paths (none without `save`)."""
+        if self.save is None:
+            return []
         paths = []
         for k in range(self.K):
-            path = checkpoint.checkpoint_path(self.config.out_path, self.config.lang,
-                                              self.config.model, self.config.hid,
-                                              self.step / 1000, self.config.embed,
-                                              self.run_index(k))
+            path = self.checkpoint_path(self.step / 1000, self.run_index(k))
             paths.append(self.save_run(k, path, interrupted))
         self.saved.extend(paths)
         return paths

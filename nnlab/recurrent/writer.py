@@ -2,19 +2,20 @@
 
 Checkpoints are torch files, and importing torch (the CUDA build these machines have)
 takes about 2 s: longer than a whole anb2n training. Training itself needs no torch, so a
-helper process, forked when training starts, imports torch on the other core while the
+helper process, started when training starts, imports torch on the other core while the
 trainer runs, and writes each checkpoint it is sent (atomically, as every file). A failed
 write comes back as a message and ends the run with one line. The helper ignores Ctrl-C
 and SIGTERM (the trainer decides when to stop and sends its last checkpoint), and leaves
-when the trainer says so or is gone. Where fork does not exist, or the run was given one
-core (sweep.py's tasks get one thread each: a helper would take a second core from the
-other tasks), the trainer writes the checkpoints itself.
+when the trainer says so or is gone. It is started with `spawn`, the one start method
+every system has (fork is POSIX only, and unsafe beside threads). Where the run was given
+one core (sweep.py's tasks get one thread each: a helper would take a second core from
+the other tasks), the trainer writes the checkpoints itself.
 """
 import multiprocessing
 import os
 import signal
 
-from nnlab.cli import UserError
+from nnlab.cli import SIGNAL_NAMES, UserError
 
 
 def _save(request):
@@ -25,7 +26,7 @@ def _save(request):
 def _serve(connection, trainers_end):
     """The helper: save what is sent, answer each request, until None or end of input."""
     trainers_end.close()        # else the trainer's end stays open here and EOF never comes
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for sig in SIGNAL_NAMES:
         signal.signal(sig, signal.SIG_IGN)
     try:
         import torch  # noqa: F401   (first, while the trainer starts: the point of the helper)
@@ -63,8 +64,8 @@ class CheckpointWriter:
 
     def __enter__(self):
         from nnlab.compiled import thread_count
-        if thread_count() > 1 and 'fork' in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context('fork')
+        if thread_count() > 1:
+            context = multiprocessing.get_context('spawn')
             self.connection, theirs = context.Pipe()
             self.process = context.Process(target=_serve, args=(theirs, self.connection),
                                            daemon=True)
@@ -73,7 +74,7 @@ class CheckpointWriter:
         return self
 
     def save(self, path, kind, num_symbols, hid, weights, meta):
-        request = (os.fspath(path), kind, num_symbols, hid, weights.copy(), dict(meta))
+        request = (os.fspath(path), kind, num_symbols, hid, weights.copy(), meta)
         if self.process is None:
             _save(request)
             return

@@ -1,37 +1,29 @@
 """--backend local: up to --jobs task processes at once on this machine.
 
-A plain loop over subprocesses (no pool): it starts tasks while there are free workers,
-hands each finished one to the driver, and reads the stop flag between polls.
+A plain loop over child processes (no pool): it starts tasks while there are free
+workers, hands each finished one to the driver, and reads the stop flag between polls.
 
 On Ctrl-C/SIGTERM (nnlab.cli.stop) it starts nothing more and stops the running tasks
-with SIGTERM instead of waiting for them: a task can have minutes left, and its seeds run
-again with --resume. A stopped task is not a row; one that happens to finish cleanly
-while stopping is (its record is complete). A second Ctrl-C kills them at once.
+instead of waiting for them: a task can have minutes left, and its seeds run again with
+--resume. A stopped task is not a row; one that happens to finish cleanly while stopping
+is (its record is complete). A second Ctrl-C kills them at once.
 """
-import os
 import time
 from collections import deque
 
+from nnlab import machine
+from nnlab.child import STOP_GRACE_SECONDS
 from nnlab.cli import stop
-from nnlab.sweep.process import STOP_GRACE_SECONDS, TaskProcess
+from nnlab.sweep.process import outcome, start_task
 
 POLL_SECONDS = 0.1
-
-
-def usable_cores():
-    """The cores this process may run on (a container or `taskset` can allow fewer than
-    the machine has)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 class LocalBackend:
     name = 'local'
 
     def __init__(self, jobs=None):
-        self.workers = jobs or usable_cores()
+        self.workers = jobs or machine.usable_cores()
 
     def run(self, work, on_done):
         """Run [(task, TaskSpec)]; call on_done(task, outcome) as each one finishes."""
@@ -40,29 +32,29 @@ class LocalBackend:
             while (waiting or running) and not stop.requested:
                 while waiting and len(running) < self.workers:
                     task, spec = waiting.popleft()
-                    running[task] = TaskProcess(spec).start()
-                for task, process in list(running.items()):
-                    if process.poll() is not None:
+                    running[task] = start_task(spec)
+                for task, child in list(running.items()):
+                    if child.poll() is not None:
                         del running[task]
-                        on_done(task, process.outcome())
+                        on_done(task, outcome(child))
                 time.sleep(POLL_SECONDS)
             if running:
                 self._stop(running, on_done)
         finally:
-            for process in running.values():      # a second Ctrl-C, or an error above
-                process.kill()
+            for child in running.values():      # a second Ctrl-C, or an error above
+                child.kill()
 
     def _stop(self, running, on_done):
-        for process in running.values():
-            process.stop()
+        for child in running.values():
+            child.stop()
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while running and time.monotonic() < deadline:
-            for task, process in list(running.items()):
-                code = process.poll()
+            for task, child in list(running.items()):
+                code = child.poll()
                 if code is not None:
                     del running[task]
                     if code == 0:
-                        on_done(task, process.outcome())
+                        on_done(task, outcome(child))
             time.sleep(POLL_SECONDS)
 
     def close(self):

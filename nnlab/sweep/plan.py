@@ -8,18 +8,17 @@ Every flag is checked here, before anything runs, by the script's own parse_args
 name the script does not have or a value it refuses is one line, not a sweep of failures.
 Only the standard library is imported.
 """
-import contextlib
 import difflib
 import hashlib
 import itertools
 import math
 import re
-import sys
 from dataclasses import dataclass
 
-from nnlab.args import MAX_SEED, CliParser
 from nnlab.cli import UserError
-from nnlab.sweep.scripts import MANAGED, find_kind
+from nnlab.formats.sweep_definition import GridAxis, SweepDefinition
+from nnlab.seeds import MAX_SEED
+from nnlab.sweep.scripts import find_kind
 
 MAX_ROWS = 1_000_000      # results.csv is rewritten after every task: keep it a small file
 MAX_AUTO_BLOCK = 8        # seeds per process unless --block says otherwise (see auto_block)
@@ -200,87 +199,52 @@ class Sweep:
         return (self.script, list(self.script_args), self.grid_names) == \
             (other.script, list(other.script_args), other.grid_names)
 
-    def to_json(self):
-        return dict(format='nnlab-sweep-1', script=self.script, script_args=self.script_args,
-                    grid=[[n, list(v)] for n, v in self.grid], seeds=format_seeds(self.seeds),
-                    command=self.command)
+    def to_definition(self):
+        return SweepDefinition(script=self.script, script_args=list(self.script_args),
+                               grid=[GridAxis(n, list(v)) for n, v in self.grid],
+                               seeds=format_seeds(self.seeds), command=self.command)
 
     @classmethod
-    def from_json(cls, data):
-        return cls(script=data['script'], script_args=list(data['script_args']),
-                   grid=[(n, tuple(v)) for n, v in data['grid']],
-                   seeds=parse_seeds(data['seeds']))
+    def from_definition(cls, definition):
+        """The Sweep a SweepDefinition describes; UserError naming the key that is off."""
+        try:
+            seeds = parse_seeds(definition.seeds)
+            grid = parse_grid([f'{a.name}={",".join(a.values)}' for a in definition.grid])
+        except UserError as err:
+            raise UserError(f"seeds or grid: {err}")
+        return cls(script=definition.script, script_args=list(definition.script_args),
+                   grid=grid, seeds=seeds)
 
 
-# ---- checking the flags with the script's own parser ---------------------------------------
-
-@contextlib.contextmanager
-def script_parsers(script_name):
-    """Collect the CliParser a script's parse_args builds, and let its messages name the
-    script (argparse names sys.argv[0]).
-
-    The scripts build their parser inside parse_args and do not return it; watching
-    CliParser.parse_args is how the sweep learns the exact flags without a copy of them.
-    """
-    seen, original, argv0 = [], CliParser.parse_args, sys.argv[0]
-
-    def parse_args(self, *args, **kwargs):
-        seen.append(self)
-        return original(self, *args, **kwargs)
-
-    CliParser.parse_args = parse_args
-    sys.argv[0] = script_name
-    try:
-        yield seen
-    finally:
-        CliParser.parse_args = original
-        sys.argv[0] = argv0
-
-
-def _action_for(parser, token):
-    """The argparse action a --flag token selects (argparse also takes unique prefixes)."""
-    option = token.split('=', 1)[0]
-    actions = parser._option_string_actions
-    if option in actions:
-        return actions[option]
-    prefixed = {id(a): a for opt, a in actions.items() if opt.startswith(option)}
-    return next(iter(prefixed.values())) if len(prefixed) == 1 else None
-
-
-def _refusal(kind, dest):
-    return MANAGED.get(dest) or kind.refused.get(dest) or \
-        ('run the script with --help yourself' if dest == 'help' else None)
-
+# ---- checking the flags with the script's parser -------------------------------------------
 
 def check_flags(sweep):
-    """Check the script's fixed flags and the grid with the script's parser; return
+    """Check the script's fixed flags and the grid with the script's own parser; return
     {setting: parsed args} (the parsed flags of each setting, e.g. to decide blocks)."""
     kind = sweep.kind
-    with script_parsers(kind.name) as seen:
-        kind.module.parse_args([])
-    parser = seen[0]
+    parser = kind.build_parser()
 
     fixed = set()
     for token in sweep.script_args:
         if not token.startswith('--'):
             continue
-        action = _action_for(parser, token)
+        action = parser.flag(token)
         if action is None:
             continue            # the script's own parse below names the problem
-        why = _refusal(kind, action.dest)
+        why = kind.why_refused(action.dest)
         if why:
             raise UserError(f"{token.split('=')[0]} is not for a sweep's script flags: {why}")
         fixed.add(action.dest)
 
     for name, _ in sweep.grid:
-        action = parser._option_string_actions.get(f'--{name}')
-        if action is None:
-            options = [o[2:] for o in parser._option_string_actions if o.startswith('--')]
+        action = parser.flag(f'--{name}')
+        if action is None or f'--{name}' not in action.option_strings:
+            options = [o[2:] for o in parser.options()]
             close = difflib.get_close_matches(name, options, n=1)
             hint = f" (did you mean --grid {close[0]}=...?)" if close else \
                 f"; see {kind.name} --help"
             raise UserError(f"--grid {name}: {kind.name} has no flag --{name}{hint}")
-        why = _refusal(kind, action.dest)
+        why = kind.why_refused(action.dest)
         if why:
             raise UserError(f"--grid {name}: the sweep sets --{name} itself ({why})")
         if action.nargs == 0:
@@ -293,8 +257,7 @@ def check_flags(sweep):
     for setting in sweep.settings:
         argv = [*sweep.script_args, *setting.argv, '--seed', str(sweep.seeds[0])]
         try:
-            with script_parsers(kind.name):
-                parsed[setting] = kind.module.parse_args(argv)
+            parsed[setting] = kind.parse_args(argv)
         except UserError as err:
             where = f"setting {setting.label}: " if setting.values else ''
             raise UserError(f"{where}{kind.name} refuses its flags: {err}")

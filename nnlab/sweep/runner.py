@@ -7,31 +7,32 @@ DIR (--out) holds one sweep:
     summary.md, success.png, metric.png    the summary (see report.py)
     runs/<setting>/<seeds>/    each task's folder (see process.py)
 """
-import json
 import os
 import shutil
 import time
 
 from nnlab.cli import UserError, stop
-from nnlab.files import atomic_write_json, ensure_dir
+from nnlab.files import ensure_dir
+from nnlab.formats import schema
+from nnlab.formats.sweep_definition import SweepDefinition
 from nnlab.sweep import plan
 from nnlab.sweep.process import RECORD, TaskSpec
-from nnlab.sweep.report import write_report
 from nnlab.sweep.results import FAILED, OK, Results
+from nnlab.sweep.summary import write_summary
 
 DEFINITION = 'sweep.json'
 
 
 def read_definition(folder):
-    """The Sweep stored in DIR, or None if DIR holds none."""
+    """The Sweep stored in DIR, or None if DIR holds none; one `error: FILE: reason` line
+    for a damaged or foreign file."""
     path = os.path.join(folder, DEFINITION)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return None
     try:
-        with open(path, encoding='utf-8') as f:
-            return plan.Sweep.from_json(json.load(f))
-    except (OSError, ValueError, KeyError, TypeError, UserError) as err:
-        raise UserError(f"{path} is not a sweep definition ({err}); choose another --out")
+        return plan.Sweep.from_definition(schema.load(path, SweepDefinition))
+    except (schema.FormatError, UserError) as err:
+        raise UserError(f"{path}: {err}; fix it, or choose another --out")
 
 
 def check_folder(folder, sweep, stored, resume):
@@ -41,7 +42,7 @@ def check_folder(folder, sweep, stored, resume):
             raise UserError(f"--out {folder} already holds other files, not a sweep; give a "
                             f"new or empty folder")
         return
-    count = len(Results(folder, stored.kind, stored.grid_names).load().rows)
+    count = len(Results(folder, stored.kind, stored.grid_names).load(warn=False).rows)
     if not stored.same_kind_of_rows(sweep):
         raise UserError(f"--out {folder} holds another sweep ({stored.command}); choose "
                         f"another --out, or delete that folder")
@@ -82,23 +83,21 @@ def task_spec(sweep, task, folder):
 def rows_of(kind, task, outcome, folder):
     """{seed: row values} for a finished task: the record's figures when it succeeded,
     the error line for every seed when it did not."""
-    from nnlab.records import read_record
     share = len(task.seeds)
     common = dict(exit_code=outcome['exit_code'], task=task.folder,
                   seconds=round(outcome['seconds'] / share, 3))
-    record = read_record(os.path.join(folder, task.folder, RECORD))
     error = outcome['error']
     per_seed = {}
     if outcome['exit_code'] == 0:
-        if record is None:
-            error = 'the script exited 0 but wrote no run record'
-        elif record.get('status') != 'finished':
-            error = f"the run record says {record.get('status')!r}, not 'finished'"
+        try:
+            record = schema.load(os.path.join(folder, task.folder, RECORD), kind.record)
+        except schema.FormatError as err:
+            error = f'the run record cannot be read: {err}'
         else:
-            try:
+            if record.status != 'finished':
+                error = f"the run record says {record.status!r}, not 'finished'"
+            else:
                 per_seed = kind.rows(record)
-            except (KeyError, TypeError, IndexError) as err:
-                error = f'the run record lacks a field the sweep reads ({err})'
     rows = {}
     for seed in task.seeds:
         if seed in per_seed:
@@ -160,7 +159,7 @@ def make_backend(name, jobs, address):
     return LocalBackend(jobs)
 
 
-def report(folder):
+def summarise_only(folder):
     """--report: summarise an existing sweep folder."""
     sweep = read_definition(folder)
     if sweep is None:
@@ -168,7 +167,7 @@ def report(folder):
                         f"folder of an earlier sweep")
     results = Results(folder, sweep.kind, sweep.grid_names).load()
     remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
-    text, written = write_report(folder, sweep, results)
+    text, written = write_summary(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join(written), flush=True)
     return 0
@@ -187,7 +186,7 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
     backend = make_backend(backend_name, jobs, address)   # before writing: Ray may be missing
     try:
         ensure_dir(folder)
-        atomic_write_json(os.path.join(folder, DEFINITION), sweep.to_json())
+        schema.save(os.path.join(folder, DEFINITION), sweep.to_definition())
         results = Results(folder, sweep.kind, sweep.grid_names).load()
         results.write(sweep.settings)
         remove_stale_folders(folder, results)
@@ -217,7 +216,7 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
               flush=True)
         stop.check()
     remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
-    text, written = write_report(folder, sweep, results)
+    text, written = write_summary(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join([results.path, *written]), flush=True)
     failed = [r for r in results.ordered(sweep.settings) if r['status'] != OK]

@@ -1,86 +1,22 @@
-"""What the sweep knows about each training script it can run.
+"""What the sweep knows about each training script it can run, one object per script.
 
-A sweep runs one of three scripts. Each differs in where it writes its outputs, whether it
-can train a block of seeds in one process (`--restarts`), where its run record keeps the
-per-seed results, what counts as success, and which number summarises a run. That
-knowledge lives here, once per script, so the rest of the sweep is script-agnostic.
+A script's object owns everything that differs between them: its flags (the script's own
+`build_parser()` and `parse_args()`), where it writes its outputs, whether it can train a
+block of seeds in one process (`--restarts`), the rows its run record gives, what counts
+as success, and the columns and figures of the summary. The rest of the sweep asks these
+objects and never branches on a script's name.
 
 Only the standard library is imported: the sweep checks its flags before anything heavy.
 """
 import importlib
 import os
-from dataclasses import dataclass, field
+import statistics
 
 from nnlab import ROOT
 from nnlab.cli import UserError
-
-
-@dataclass(frozen=True)
-class Metric:
-    """The number whose distribution metric.png shows, one value per run."""
-    column: str
-    label: str
-    log_scale: bool = False
-
-
-@dataclass(frozen=True)
-class ScriptKind:
-    name: str                        # the file name, e.g. 'seq_train.py'
-    output_flags: tuple              # the flags that put the script's outputs in a folder
-    columns: tuple                   # results.csv columns this script fills, per seed
-    metric: Metric
-    has_criterion: bool              # True: a 'success' column the table counts
-    # Flags the sweep sets itself for every task, or refuses, with the reason.
-    refused: dict = field(default_factory=dict)
-
-    @property
-    def module(self):
-        """The script as a module (its parse_args is the authority on its flags)."""
-        return importlib.import_module(self.name[:-3])
-
-    @property
-    def path(self):
-        return os.path.join(ROOT, self.name)
-
-    def can_block(self, args):
-        """True if one process may train seeds S..S+K-1 with --restarts K (the parsed
-        flags of a setting decide: check_main.py only trains random starts in blocks)."""
-        if self.name == 'seq_train.py':
-            return True
-        if self.name == 'check_main.py':
-            return args.act == 'sig' and not args.set_weights and args.weights is None
-        return False
-
-    def rows(self, record):
-        """{seed: {column: value}} from a finished run record (see nnlab/records.py)."""
-        results = record.get('results') or {}
-        if self.name == 'seq_train.py':
-            return {run['seed']: {
-                'success': bool(run['success']),
-                'mean_last_checks': run['mean_last_checks'],
-                'last_check': run['checks'][-1] if run['checks'] else None,
-                'threshold': results.get('threshold'),
-            } for run in results.get('runs', [])}
-        if self.name == 'check_main.py' and 'restarts' not in results:
-            # --act step (nothing trains): the hand-designed network's accuracy is the result
-            return {seed: {'success': results['final_accuracy'] == 100.0,
-                           'final_accuracy': results['final_accuracy']}
-                    for seed in record.get('seeds', [])}
-        if self.name == 'check_main.py':
-            return {run['seed']: {
-                'success': bool(run['reached_100']),
-                'reached_at': run['perfect_since'],
-                'final_loss': run['final_loss'],
-                'final_accuracy': run['final_accuracy'],
-                'stopped': run['stopped'],
-            } for run in results.get('restarts', [])}
-        last = (results.get('epochs') or [{}])[-1]
-        return {seed: {
-            'accuracy': results.get('accuracy'),
-            'test_loss': last.get('test_loss'),
-            'correct': results.get('correct'),
-        } for seed in record.get('seeds', [])}
-
+from nnlab.formats.check_run import CheckRun
+from nnlab.formats.kuzu_run import KuzuRun
+from nnlab.formats.seq_run import SeqRun
 
 # Flags every script has and the sweep always sets: a seed (or block of seeds) per task,
 # and the run record and outputs inside the task's own folder.
@@ -89,34 +25,169 @@ MANAGED = {
     'restarts': 'the sweep trains blocks of seeds itself (see --block)',
     'summary': "each task's run record goes into its own folder under --out",
 }
-_NO_SHOW = {'show': 'a sweep opens no windows'}
+OWN_FOLDER = "each task's {what} go into its own folder under --out"
 
-KINDS = {kind.name: kind for kind in (
-    ScriptKind(
-        'seq_train.py', ('--out_path', '--plot_dir'),
-        columns=('success', 'mean_last_checks', 'last_check', 'threshold'),
-        metric=Metric('mean_last_checks', 'mean of the last checks (loss or error)',
-                      log_scale=True),
-        has_criterion=True,
-        refused={'out_path': "each task's checkpoints go into its own folder under --out",
-                 'plot_dir': "each task's pictures go into its own folder under --out"}),
-    ScriptKind(
-        'check_main.py', ('--plot_dir',),
-        columns=('success', 'reached_at', 'final_loss', 'final_accuracy', 'stopped'),
-        metric=Metric('final_loss', 'final loss (binary cross-entropy)', log_scale=True),
-        has_criterion=True,
-        refused={'plot_dir': "each task's pictures go into its own folder under --out",
-                 'first': 'it stops the other seeds of a block early, so a seed\'s result '
-                          'would depend on its block; the sweep trains every seed to the end',
-                 **_NO_SHOW}),
-    ScriptKind(
-        'kuzu_main.py', ('--plot_dir',),
-        columns=('accuracy', 'test_loss', 'correct'),
-        metric=Metric('accuracy', 'final test accuracy (%)'),
-        has_criterion=False,
-        refused={'plot_dir': "each task's pictures go into its own folder under --out",
-                 'save': 'every task would write the same file'}),
-)}
+
+def numbers(rows, column):
+    """The finite numbers of `column` in results.csv rows (strings)."""
+    values = []
+    for row in rows:
+        try:
+            value = float(row.get(column) or 'nan')
+        except ValueError:
+            continue
+        if value == value and abs(value) != float('inf'):
+            values.append(value)
+    return values
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+class Metric:
+    """The number whose distribution metric.png shows, one value per run."""
+
+    def __init__(self, column, label, log_scale=False):
+        self.column, self.label, self.log_scale = column, label, log_scale
+
+
+class ScriptKind:
+    """The sweep's view of one script. Subclasses fill in the class attributes and the
+    methods that differ."""
+    record = None                    # the run record's format (nnlab/formats)
+    output_flags = ()                # the flags that put the script's outputs in a folder
+    columns = ()                     # (name, type): results.csv columns it fills, per seed
+    metric = None
+    has_criterion = True             # a 'success' column the table counts
+    criterion = ''                   # how success is judged, for summary.md
+    refused = {}                     # flags the sweep refuses, with the reason
+
+    @property
+    def name(self):
+        return self.record.SCRIPT
+
+    @property
+    def module(self):
+        return importlib.import_module(self.name[:-3])
+
+    @property
+    def path(self):
+        return os.path.join(ROOT, self.name)
+
+    def build_parser(self):
+        return self.module.build_parser()
+
+    def parse_args(self, argv):
+        """The script's own parse (its cross-flag checks included)."""
+        return self.module.parse_args(argv)
+
+    def why_refused(self, dest):
+        return MANAGED.get(dest) or self.refused.get(dest) or \
+            ('run the script with --help yourself' if dest == 'help' else None)
+
+    def can_block(self, args):
+        """True if one process may train seeds S..S+K-1 with --restarts K (`args`: the
+        parsed flags of a setting)."""
+        return False
+
+    def rows(self, record):
+        """{seed: {column: value}} from a finished run record of `self.record`."""
+        raise NotImplementedError
+
+    # --- the summary ---------------------------------------------------------------------
+    def head(self):
+        """The summary table's columns after 'setting' and before 'median s', 'failed'."""
+        return ['runs', 'successes', 'share', '95% interval', self.typical_label]
+
+    typical_label = ''
+
+    def typical(self, rows):
+        """The per-setting figure of the last column (rows: the finished ones)."""
+        return median(numbers(rows, self.metric.column))
+
+
+class SeqTrain(ScriptKind):
+    record = SeqRun
+    output_flags = ('--out_path', '--plot_dir')
+    columns = (('success', bool), ('mean_last_checks', float), ('last_check', float),
+               ('threshold', float))
+    metric = Metric('mean_last_checks', 'mean of the last checks (loss or error)',
+                    log_scale=True)
+    criterion = ("seq_train.py's verdict for each run (its run record's `success`): the "
+                 "language's criterion on the last checks, e.g. anb2n's loss below 0.05 "
+                 "in each of the last 10 checks")
+    refused = {'out_path': OWN_FOLDER.format(what='checkpoints'),
+               'plot_dir': OWN_FOLDER.format(what='pictures')}
+    typical_label = 'median mean of last checks'
+
+    def can_block(self, args):
+        return True
+
+    def rows(self, record):
+        results = record.results
+        return {run.seed: {'success': run.success, 'mean_last_checks': run.mean_last_checks,
+                           'last_check': run.checks[-1] if run.checks else None,
+                           'threshold': results.threshold}
+                for run in results.runs}
+
+
+class CheckMain(ScriptKind):
+    record = CheckRun
+    output_flags = ('--plot_dir',)
+    columns = (('success', bool), ('reached_at', int), ('final_loss', float),
+               ('final_accuracy', float), ('stopped', int))
+    metric = Metric('final_loss', 'final loss (binary cross-entropy)', log_scale=True)
+    criterion = ("the network ends at 100% accuracy on the 9 points of check.csv "
+                 "(`reached_100` in the run record)")
+    refused = {'plot_dir': OWN_FOLDER.format(what='pictures'),
+               'first': "it stops the other seeds of a block early, so a seed's result would "
+                        "depend on its block; the sweep trains every seed to the end",
+               'show': 'a sweep opens no windows'}
+    typical_label = 'median epoch at 100%'
+
+    def can_block(self, args):
+        """Only random starts train in blocks (--restarts refuses the others)."""
+        return args.act == 'sig' and not args.set_weights and args.weights is None
+
+    def rows(self, record):
+        results = record.results
+        if not results.restarts:    # nothing trained: the network's accuracy is the result
+            return {seed: {'success': results.final_accuracy == 100.0,
+                           'final_accuracy': results.final_accuracy}
+                    for seed in record.seeds}
+        return {run.seed: {'success': run.reached_100, 'reached_at': run.perfect_since,
+                           'final_loss': run.final_loss, 'final_accuracy': run.final_accuracy,
+                           'stopped': run.stopped}
+                for run in results.restarts}
+
+    def typical(self, rows):
+        return median(numbers([r for r in rows if r.get('success') == 'True'], 'reached_at'))
+
+
+class KuzuMain(ScriptKind):
+    record = KuzuRun
+    output_flags = ('--plot_dir',)
+    columns = (('accuracy', float), ('test_loss', float), ('correct', int))
+    metric = Metric('accuracy', 'final test accuracy (%)')
+    has_criterion = False
+    criterion = "no success criterion: the table gives the final test accuracy"
+    refused = {'plot_dir': OWN_FOLDER.format(what='pictures'),
+               'save': 'every task would write the same file'}
+
+    def rows(self, record):
+        results = record.results
+        last = results.epochs[-1] if results.epochs else None
+        return {seed: {'accuracy': results.accuracy,
+                       'test_loss': last.test_loss if last else None,
+                       'correct': results.correct}
+                for seed in record.seeds}
+
+    def head(self):
+        return ['runs', 'accuracy mean (%)', 'sd', 'min', 'max']
+
+
+KINDS = {kind.name: kind for kind in (SeqTrain(), CheckMain(), KuzuMain())}
 
 
 def find_kind(script):

@@ -18,26 +18,6 @@ from nnlab.sweep.stats import summarise
 
 SUMMARY, SUCCESS_PICTURE, METRIC_PICTURE = 'summary.md', 'success.png', 'metric.png'
 
-CRITERION = {
-    'seq_train.py': "seq_train.py's verdict for each run (its run record's `success`): the "
-                    "language's criterion on the last checks, e.g. anb2n's loss below 0.05 "
-                    "in each of the last 10 checks",
-    'check_main.py': "the network ends at 100% accuracy on the 9 points of check.csv "
-                     "(`reached_100` in the run record)",
-    'kuzu_main.py': "no success criterion: the table gives the final test accuracy",
-}
-
-
-def _pct(value):
-    return '' if value is None else f'{100 * value:.0f}%'
-
-
-def _num(value, digits=4):
-    """4 significant digits; large numbers (epochs, seconds) whole, never as 2.242e+04."""
-    if value is None:
-        return ''
-    return f'{value:,.0f}' if abs(value) >= 10 ** digits else f'{value:.{digits}g}'
-
 
 def grouped(sweep, results):
     """[(Setting, rows)] in the sweep's setting order; settings that only earlier
@@ -54,31 +34,15 @@ def grouped(sweep, results):
 def table(sweep, groups):
     """The markdown table, one line per setting."""
     kind = sweep.kind
-    if kind.name == 'kuzu_main.py':
-        head = ['runs', 'accuracy mean (%)', 'sd', 'min', 'max']
-    else:
-        head = ['runs', 'successes', 'share', '95% interval']
-        head.append('median epoch at 100%' if kind.name == 'check_main.py'
-                    else 'median mean of last checks')
-    head += ['median s', 'failed']
+    head = [*kind.head(), 'median s', 'failed']
     lines = ['| setting | ' + ' | '.join(head) + ' |', '|---' * (len(head) + 1) + '|']
     for setting, rows in groups:
-        s = summarise(rows, kind)
-        if kind.name == 'kuzu_main.py':
-            cells = [s['runs'], _num(s['mean'], 4), _num(s['sd'], 2), _num(s['low'], 4),
-                     _num(s['high'], 4)]
-        else:
-            low, high = s['interval']
-            cells = [s['runs'], s['successes'], _pct(s['share']),
-                     f'{_pct(low)}-{_pct(high)}' if s['runs'] else '',
-                     _num(s.get('median_reached_at') if kind.name == 'check_main.py'
-                          else s['median_metric'])]
-        cells += [_num(s['median_seconds'], 3), s['failed']]
+        cells = summarise(rows, kind)['cells']
         lines.append(f'| {setting.label} | ' + ' | '.join(map(str, cells)) + ' |')
     return '\n'.join(lines)
 
 
-def write_report(folder, sweep, results):
+def write_summary(folder, sweep, results):
     """Write summary.md and the pictures; return (table text, paths written)."""
     groups = grouped(sweep, results)
     text = table(sweep, groups)
@@ -90,7 +54,7 @@ def write_report(folder, sweep, results):
     summary = (f"# Sweep of {sweep.kind.name}\n\n"
                f"Command: `{sweep.command}`\n\n"
                f"{rows} rows ({len(groups)} settings), {failed} failed. Success: "
-               f"{CRITERION[sweep.kind.name]}. Interval: 95% Wilson score interval. "
+               f"{sweep.kind.criterion}. Interval: 95% Wilson score interval. "
                f"Seconds: a task's wall time shared by the seeds it trained.\n\n"
                f"{text}\n\n"
                f"Pictures: {', '.join(pictures)}.\n\n"

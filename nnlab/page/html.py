@@ -13,8 +13,8 @@ import os
 import re
 from urllib.parse import quote
 
-from nnlab.report.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
-from nnlab.report.sources import shown
+from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
+from nnlab.page.sources import shown
 
 MIME = {'.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png',
         '.gif': 'image/gif', '.svg': 'image/svg+xml'}
@@ -77,8 +77,10 @@ figure.small { width: 48%; margin: 0.6rem 0; }
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
-def render(blocks, out_dir, title):
-    body = '\n'.join(_grouped(blocks, out_dir))
+def render(blocks, out_dir, title, read_picture):
+    """The page; `read_picture(path)` gives a picture's bytes or None (Sources.picture:
+    only files inside the page's folders, bounded in size)."""
+    body = '\n'.join(_grouped(blocks, out_dir, read_picture))
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -86,17 +88,19 @@ def render(blocks, out_dir, title):
             f'<body>\n{body}\n</body>\n</html>\n')
 
 
-def _grouped(blocks, out_dir):
+def _grouped(blocks, out_dir, read_picture):
     """Each block's HTML; a run of small figures goes into one row-wrapping <div>."""
     series = []
     for block in blocks:
-        if isinstance(block, Figure) and block.small:
-            series.append(_figure(block, out_dir))
-            continue
+        if isinstance(block, Figure):
+            if block.small:
+                series.append(_figure(block, read_picture))
+                continue
         if series:
             yield '<div class="series">' + ''.join(series) + '</div>'
             series = []
-        yield _block(block, out_dir)
+        yield _figure(block, read_picture) if isinstance(block, Figure) else \
+            _block(block, out_dir)
     if series:
         yield '<div class="series">' + ''.join(series) + '</div>'
 
@@ -134,7 +138,7 @@ def _pre(block, out_dir):
 
 
 def _block(block, out_dir):
-    render = {Heading: _heading, Para: _para, Pre: _pre, Figure: _figure,
+    render = {Heading: _heading, Para: _para, Pre: _pre,
               Table: lambda table, _: _table(table),
               Contents: lambda contents, _: _contents(contents)}
     return render[type(block)](block, out_dir)
@@ -163,25 +167,28 @@ def _table(table):
     return '\n'.join(lines)
 
 
-def data_uri(path):
-    """The picture as a data: URI, or None (unreadable, too large, unknown type)."""
+# What each picture type's file starts with: a file named .jpg that is not a JPEG is not
+# embedded (the browser would show a broken picture).
+MAGIC = {'image/jpeg': (b'\xff\xd8\xff',), 'image/png': (b'\x89PNG\r\n\x1a\n',),
+         'image/gif': (b'GIF87a', b'GIF89a')}
+
+
+def data_uri(path, data):
+    """The picture as a data: URI, or None (unreadable, too large, not what its name says)."""
     mime = MIME.get(os.path.splitext(path)[1].lower())
-    try:
-        if mime is None or os.path.getsize(path) > MAX_EMBED:
-            return None
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError:
+    if mime is None or data is None or len(data) > MAX_EMBED:
+        return None
+    if mime in MAGIC and not data.startswith(MAGIC[mime]):
         return None
     return f'data:{mime};base64,{base64.b64encode(data).decode("ascii")}'
 
 
-def _figure(figure, out_dir):
-    uri = data_uri(figure.path)
+def _figure(figure, read_picture):
+    uri = data_uri(figure.path, read_picture(figure.path))
     name = html.escape(shown(figure.path).replace(os.sep, '/'))
     if uri is None:
-        return (f'<p class="note">Picture not embedded (unreadable, unknown type or larger '
-                f'than {MAX_EMBED // 1_000_000} MB): <code>{name}</code></p>')
+        return (f'<p class="note">Picture not embedded (unreadable, not a picture of its '
+                f'type, or larger than {MAX_EMBED // 1_000_000} MB): <code>{name}</code></p>')
     caption = html.escape(figure.caption)
     kind = 'picture small' if figure.small else 'picture'
     return (f'<figure class="{kind}"><img src="{uri}" alt="{caption}">'

@@ -5,17 +5,18 @@ import datetime
 import os
 
 from nnlab.files import atomic_write_text, ensure_dir
-from nnlab.records import git_commit
-from nnlab.report import html, markdown, part1, part2, part3, sweeps
-from nnlab.report.doc import Code, Heading, Link, Table, contents, para, warn
-from nnlab.report.sources import Sources, shown, when
+from nnlab.formats.runs import git_commit
+from nnlab.page import html, markdown, part1, part2, part3, sweeps
+from nnlab.page.common import unreadable
+from nnlab.page.doc import Code, Heading, Link, Table, contents, para, warn
+from nnlab.page.sources import Sources, shown, when
 
 TITLE = 'Neural networks, assignment 1: results'
 
 
 def document(sources, sweep_dirs):
     body = (part1.build(sources) + part2.build(sources) + part3.build(sources)
-            + sweeps.build(sweep_dirs) + runs_blocks(sources))
+            + sweeps.build(sources, sweep_dirs) + runs_blocks(sources))
     commit = git_commit()
     made = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
     head = [Heading(1, TITLE),
@@ -26,8 +27,7 @@ def document(sources, sweep_dirs):
     if sources.shortened:
         listed = short_list(body, [anchor for anchor, _ in sources.shortened])
         quick = (' (made by report.py --run --quick)' if sources.manifest and any(
-            isinstance(e, dict) and e.get('quick') for e in sources.manifest.get('steps') or [])
-            else '')
+            step.quick for step in sources.manifest.steps) else '')
         head.append(warn(f'Some results come from shortened runs{quick} and are not the '
                          f'assignment\'s figures: {listed} (each says how). Run ',
                          Code('python3 report.py --run'), ' for the full ones.'))
@@ -50,34 +50,31 @@ def short_list(blocks, anchors):
 def runs_blocks(sources):
     """The commands the last `report.py --run` ran, how each ended and where its output is."""
     manifest = sources.manifest
-    if not manifest or not manifest.get('steps'):
-        return []
+    problems = unreadable(sources, 'runs')
+    if not manifest or not manifest.steps:
+        return [Heading(2, 'The commands report.py --run ran', 'runs')] + problems \
+            if problems else []
     rows = []
-    for step in manifest['steps']:
-        if not isinstance(step, dict):
-            continue
-        seconds = step.get('seconds')
-        rows.append((str(step.get('part', '')), step.get('command', '?'),
-                     step.get('status', '?'), (step.get('started') or '')[:16].replace('T', ' '),
-                     f'{seconds:.1f} s' if isinstance(seconds, (int, float)) else '',
-                     step.get('log') or ''))
-    total = manifest.get('seconds')
-    took = f' ({total:.0f} s)' if isinstance(total, (int, float)) else ''
-    return [Heading(2, 'The commands report.py --run ran', 'runs'),
+    for step in manifest.steps:
+        rows.append((str(step.part), step.command, step.status,
+                     step.started[:16].replace('T', ' '),
+                     '' if step.seconds is None else f'{step.seconds:.1f} s', step.log))
+    took = '' if manifest.seconds is None else f' ({manifest.seconds:.0f} s)'
+    logs = os.path.join(sources.out_dir, 'logs')
+    return [Heading(2, 'The commands report.py --run ran', 'runs'), *problems,
             para(f'The last report.py --run started {when(manifest)}{took}. Each command\'s '
-                 'output is kept in ', Link(shown(os.path.join(sources.out_dir, 'logs')),
-                                            os.path.join(sources.out_dir, 'logs')), '.'),
+                 'output is kept in ', Link(shown(logs), logs), '.'),
             Table(('part', 'command', 'status', 'started', 'time', 'output'), tuple(rows))]
 
 
-def build_report(plot_dir, net_dir, out_dir, sweep_dirs=None):
+def build_page(plot_dir, net_dir, out_dir, sweep_dirs=None):
     """Write {out_dir}/index.html and report.md; returns their paths and the block list."""
-    sources = Sources(plot_dir, net_dir, out_dir)
     if sweep_dirs is None:
         sweep_dirs = sweeps.default_dirs()
+    sources = Sources(plot_dir, net_dir, out_dir, sweep_dirs)
     blocks = document(sources, sweep_dirs)
     ensure_dir(out_dir)
     page = atomic_write_text(os.path.join(out_dir, 'index.html'),
-                             html.render(blocks, out_dir, TITLE))
+                             html.render(blocks, out_dir, TITLE, sources.picture))
     text = atomic_write_text(os.path.join(out_dir, 'report.md'), markdown.render(blocks, out_dir))
     return page, text, blocks

@@ -8,34 +8,34 @@ with --context the LSTM's cell states too, with --fsm the extracted state machin
 import itertools
 import os
 import shlex
-from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.cli import Invocation, stop
-from nnlab.files import atomic_write_json, ensure_dir, probe_temporary
+from nnlab.cli import Invocation, UserError, stop
+from nnlab.formats import schema
+from nnlab.formats.seq_analysis import Analysis, Counters, Machine, PlotConfig, Trained
+from nnlab.outputs import Plan
 from nnlab.plotting import plt, save_figure, use_window
 from nnlab.recurrent import checkpoint, diagrams, explain, fsm, languages, layout, views
-from nnlab.recurrent.languages import Network
 from nnlab.recurrent.trace import trace_model
 from nnlab.seeds import set_seed
 
+__all__ = ['PlotConfig', 'run']
 
-@dataclass(frozen=True)
-class PlotConfig(Network):
-    """What seq_plot.py looks at, and how."""
-    epoch: float = 100            # the checkpoint, in thousands of examples
-    run: int | None = None        # run i of seq_train.py --restarts
-    seed: int = 0
-    out_path: str = 'net'
-    num_plot: int = 10
-    plot_dir: str = 'plot'
-    show: bool = False
-    context: bool = False
-    fsm: bool = False
-    states: int | None = None
-    explain: bool = False
-    examples: int = 300
+
+class SeqPlotOutputs(Plan):
+    """Everything a seq_plot.py run writes: pictures named {stem}_{suffix} in --plot_dir,
+    and the analysis record {stem}_analysis.json."""
+
+    def __init__(self, config):
+        self.name = checkpoint.stem(config.lang, config.model, config.hid, config.embed,
+                                    config.run)
+        super().__init__(config.plot_dir, f'{self.name}_plot', f'the {self.name} pictures')
+        self.plot_dir = self.folder(config.plot_dir)
+        self.record = self.file(os.path.join(config.plot_dir, f"{self.name}_analysis.json"))
+
+    def picture(self, suffix):
+        return os.path.join(self.plot_dir, f"{self.name}_{suffix}")
 
 
 def print_parameters(model):
@@ -46,23 +46,24 @@ def print_parameters(model):
 def run(args):
     """seq_plot.py's work; `args` is a PlotConfig."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
+    model, meta, path = checkpoint.load_epoch(args.out_path, args, args.epoch, args.run)
+    with SeqPlotOutputs(args) as out:
+        return _run(args, out, model, meta, path)
+
+
+def _run(args, out, model, meta, path):
     set_seed(args.seed)
     if args.show:
         use_window()
-    model, meta = checkpoint.load_epoch(args.out_path, args.lang, args.model, args.hid,
-                                        args.epoch, args.embed, args.run)
-    # fail before the work if the pictures cannot be written
-    probe_temporary(ensure_dir(args.plot_dir), args.plot_dir)
     # Analyse the strings the network was trained on unless asked otherwise.
-    length = args.length if args.length is not None else meta.get('length')
+    length = args.length if args.length is not None else meta.network.length
     lang = languages.make_language(args.lang, args.embed, length)
-    name = checkpoint.stem(args.lang, args.model, args.hid, args.embed, args.run)
-    label = f"{name}, {checkpoint.format_thousands(args.epoch)}k examples"
+    label = f"{out.name}, {checkpoint.format_thousands(args.epoch)}k examples"
     rng = np.random.default_rng(args.seed)
     saved = []
 
     def save(fig, suffix):
-        path = os.path.join(args.plot_dir, f"{name}_{suffix}")
+        path = out.picture(suffix)
         save_figure(fig, path, close=not args.show)
         saved.append(path)
 
@@ -72,34 +73,30 @@ def run(args):
         lang.print_outputs(i, ex, traced.hidden[i], traced.probs[i],
                            context=traced.cell[i] if args.context else None)
 
-    plot_states(traced, lang.max_state, label, save, saved, args.plot_dir, name, 'h', '')
+    plot_states(traced, lang.max_state, label, save, saved, out, 'h', '')
     curve = training_curve(args, meta, label)
     if curve is not None:
         save(curve, "loss.jpg")
     if args.context:
-        plot_states(traced, lang.max_state, label + ', cell states', save, saved,
-                    args.plot_dir, name, 'c', 'ctx_', cell=True)
+        plot_states(traced, lang.max_state, label + ', cell states', save, saved, out, 'c',
+                    'ctx_', cell=True)
 
     script, argv = Invocation.current()
-    analysis = dict(format='nnlab-analysis-1', command=shlex.join(['python3', script, *argv]),
-                    checkpoint=meta.get('path'),
-                    lang=args.lang, embed=args.embed, model=args.model, hid=args.hid,
-                    epoch=args.epoch, run=args.run, seed=args.seed,
-                    trained=dict(seed=meta.get('seed'), success=meta.get('success'),
-                                 checks=meta.get('checks'), metric=meta.get('metric'),
-                                 threshold=meta.get('threshold')))
+    analysis = Analysis(network=meta.network, command=shlex.join(['python3', script, *argv]),
+                        checkpoint=path, epoch=args.epoch, run=args.run, seed=args.seed,
+                        trained=Trained(meta.seed, meta.success, meta.checks, meta.metric,
+                                        meta.threshold))
     if args.fsm or args.explain:
         fresh = trace_model(model, lang.sample_many(rng, args.examples))
     if args.fsm:
         held_out = trace_model(model, lang.sample_many(rng, max(args.examples // 3, 1)))
-        analysis['fsm'] = extract_machine(fresh, held_out, lang, args, label, save)
+        analysis.fsm = extract_machine(fresh, held_out, lang, args, label, save)
     if args.explain:
-        analysis['explain'] = explain_units(fresh, args, label, save)
+        analysis.explain = explain_units(fresh, args, label, save)
 
-    analysis['pictures'] = list(saved)
+    analysis.pictures = list(saved)
     # What report.py needs of this look inside the network, beside the pictures.
-    saved.append(atomic_write_json(os.path.join(args.plot_dir, f"{name}_analysis.json"),
-                                   analysis))
+    saved.append(schema.save(out.record, analysis))
     print()
     for path in saved:
         print(f"saved {path}")
@@ -108,8 +105,7 @@ def run(args):
     return 0
 
 
-def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, infix,
-                cell=False):
+def plot_states(trace, max_state, label, save, saved, out, prefix, infix, cell=False):
     """Pair scatters of every two units; for 3+ units the 3-D views and the rotation."""
     points = trace.points(cell=cell)
     colours = trace.colours()
@@ -123,7 +119,7 @@ def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, in
                               prefix), f"{infix}3d.jpg")
         save(views.views_3d(points, colours, max_state, initial, label + note,
                             prefix), f"{infix}3d_views.jpg")
-        gif = os.path.join(plot_dir, f"{name}_{infix}3d.gif")
+        gif = out.picture(f"{infix}3d.gif")
         views.rotation_gif(gif, points, colours, max_state, initial, label + note,
                            prefix)
         saved.append(gif)
@@ -132,27 +128,26 @@ def plot_states(trace, max_state, label, save, saved, plot_dir, name, prefix, in
 def training_curve(args, meta, label):
     """`{stem}_loss.jpg` from the checks the checkpoint carries: of the run loaded, or,
     for the best of `seq_train.py --restarts` (the plain name), of every run."""
-    from nnlab.cli import UserError
     from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS
-    if not meta.get('checks'):
+    if not meta.checks:
         return None
     spec = languages.get_spec(args.lang)
-    runs, labels, best = [meta['checks']], [f"seed {meta.get('seed')}"], 0
-    if args.run is None and (meta.get('restarts') or 1) > 1 and meta.get('run') is not None:
+    runs, labels, best = [meta.checks], [f"seed {meta.seed}"], 0
+    if args.run is None and meta.restarts > 1 and meta.run is not None:
         runs, labels = [], []
-        for i in range(meta['restarts']):
+        for i in range(meta.restarts):
             try:
-                _, other = checkpoint.load_epoch(args.out_path, args.lang, args.model,
-                                                 args.hid, args.epoch, args.embed, i)
+                _, other, _ = checkpoint.load_epoch(args.out_path, args, args.epoch, i)
             except UserError:       # a run's file removed: show the others
                 continue
-            if i == meta['run']:
+            if i == meta.run:
                 best = len(runs)
-            runs.append(other.get('checks') or [np.nan])
-            labels.append(f"run {i} (seed {other.get('seed')})")
-    return views.loss_curve(runs, CHECK_EVERY, meta.get('threshold', spec.threshold),
-                            meta.get('metric', spec.metric),
-                            title=f"{label}: {meta.get('metric', spec.metric)} at each check",
+            runs.append(other.checks or [np.nan])
+            labels.append(f"run {i} (seed {other.seed})")
+    checks = [[np.nan if v is None else v for v in run] for run in runs]
+    threshold = spec.threshold if meta.threshold is None else meta.threshold
+    return views.loss_curve(checks, CHECK_EVERY, threshold, meta.metric,
+                            title=f"{label}: {meta.metric} at each check",
                             consistently=spec.consistently, labels=labels, best=best,
                             window=VERDICT_CHECKS)
 
@@ -174,10 +169,10 @@ def extract_machine(fresh, held_out, lang, args, label, save):
                         'hidden and cell states' if with_cell else 'hidden states')
     print(text)
     draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
-    return dict(text=text, states=int(clusters.num_states),
-                minimal_states=int(machine.num_states),
-                state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
-                accepted=int(check.accepted), examples=int(check.examples))
+    return Machine(text=text, states=int(clusters.num_states),
+                   minimal_states=int(machine.num_states),
+                   state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
+                   accepted=int(check.accepted), examples=int(check.examples))
 
 
 def state_of_clusters(groups):
@@ -265,6 +260,6 @@ def explain_units(fresh, args, label, save):
     save(views.explain_figure(units, names, quantities, table, phase, step,
                               title=f"what the units track: {label}",
                               seed=args.seed), "explain.jpg")
-    return dict(text=text)
+    return Counters(text=text)
 
 

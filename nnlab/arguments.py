@@ -12,18 +12,65 @@ Only the standard library is imported here.
 """
 import argparse
 import math
+from dataclasses import fields
 
 from nnlab.cli import UserError
-
-MAX_SEED = 2**32 - 1
+from nnlab.seeds import MAX_SEED, resolve_seed
 
 
 class CliParser(argparse.ArgumentParser):
     """argparse.ArgumentParser whose errors are one line: raises UserError (via run_cli:
-    `error: ...`, exit code 2) instead of printing the usage block."""
+    `error: ...`, exit code 2) instead of printing the usage block. It also keeps the
+    flags it was given (`flags`: the argparse actions `add_argument` returned), so that
+    sweep.py can check a script's flags with the script's own definitions."""
+
+    def __init__(self, *args, **kwargs):
+        self.flags = []                 # before argparse adds --help
+        self.ready = False              # argparse makes groups of its own while starting
+        super().__init__(*args, **kwargs)
+        self.ready = True
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        self.flags.append(action)
+        return action
+
+    def add_argument_group(self, *args, **kwargs):
+        group = super().add_argument_group(*args, **kwargs)
+        return _Group(self, group) if self.ready else group
 
     def error(self, message):
         raise UserError(f"{message}; see {self.prog} --help")
+
+    def flag(self, token):
+        """The flag a `--name` or `--name=value` token selects (argparse also takes a
+        unique prefix), or None."""
+        option = token.split('=', 1)[0]
+        exact = [a for a in self.flags if option in a.option_strings]
+        if exact:
+            return exact[0]
+        prefixed = [a for a in self.flags
+                    if any(o.startswith(option) for o in a.option_strings)]
+        return prefixed[0] if len(prefixed) == 1 else None
+
+    def options(self):
+        """Every --name the parser takes."""
+        return [o for a in self.flags for o in a.option_strings if o.startswith('--')]
+
+
+class _Group:
+    """An argument group that tells its parser about the flags added to it."""
+
+    def __init__(self, parser, group):
+        self.parser, self.group = parser, group
+
+    def add_argument(self, *args, **kwargs):
+        action = self.group.add_argument(*args, **kwargs)
+        self.parser.flags.append(action)
+        return action
+
+    def __getattr__(self, name):
+        return getattr(self.group, name)
 
 
 def _type(name, parse):
@@ -111,9 +158,6 @@ def config_from(config_class, args, **given):
 
     A config with a `seed_drawn` field is a run where the course says "run it again": with
     no --seed it gets a fresh seed (nnlab/seeds.py), and says so."""
-    from dataclasses import fields
-
-    from nnlab.seeds import resolve_seed
     names = {f.name for f in fields(config_class)}
     if 'seed_drawn' in names and 'seed' not in given:
         given['seed'], given['seed_drawn'] = resolve_seed(args.seed, getattr(args, 'restarts', 1))

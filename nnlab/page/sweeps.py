@@ -6,9 +6,9 @@ import glob
 import io
 import os
 
-from nnlab.report.common import figures
-from nnlab.report.doc import Code, Heading, Link, Pre, para
-from nnlab.report.sources import is_file, read_text, shown
+from nnlab.page.common import figures
+from nnlab.page.doc import Code, Heading, Link, Pre, para
+from nnlab.page.sources import shown
 
 DEFAULT_TOP = 'sweeps'          # report.py looks here (and one level down) without --sweeps
 PICTURES = ('*.png', '*.jpg', '*.jpeg', '*.svg')
@@ -19,16 +19,17 @@ def default_dirs(top=DEFAULT_TOP):
     """`top` itself if it holds a sweep, and its subfolders that do."""
     candidates = [top] + sorted(glob.glob(os.path.join(glob.escape(top), '*', '')))
     return [os.path.normpath(d) for d in candidates
-            if is_file(os.path.join(d, 'results.csv')) or is_file(os.path.join(d, 'summary.md'))]
+            if os.path.isfile(os.path.join(d, 'results.csv'))
+            or os.path.isfile(os.path.join(d, 'summary.md'))]
 
 
-def build(folders):
+def build(sources, folders):
     if not folders:
         return []
     blocks = [Heading(2, 'Sweeps: runs over seeds and settings', 'sweeps')]
     for number, folder in enumerate(folders, 1):
         blocks.append(Heading(3, f'{number}. {shown(folder)}', f'sweep-{number}'))
-        blocks += sweep_blocks(folder)
+        blocks += sweep_blocks(sources, folder)
     return blocks
 
 
@@ -40,12 +41,12 @@ def count_rows(text):
     return max(len(rows) - 1, 0), rows[0] if rows else []
 
 
-def sweep_blocks(folder):
+def sweep_blocks(sources, folder):
     if not os.path.isdir(folder):
         return [para('No such folder: ', Code(shown(folder)), '.', kind='note')]
     blocks = []
     results = os.path.join(folder, 'results.csv')
-    text = read_text(results)
+    text = sources.text(results)
     if text is None:
         blocks.append(para('No results.csv here (', Code('python3 sweep.py --out DIR -- ...'),
                            ' writes one).', kind='note'))
@@ -54,12 +55,12 @@ def sweep_blocks(folder):
         shown_header = ', '.join(header[:12]) + (', ...' if len(header) > 12 else '')
         blocks.append(para(f'{count if count is not None else "?"} runs in ',
                            Link(shown(results), results), f' (columns: {shown_header}).'))
-    summary = read_text(os.path.join(folder, 'summary.md'))
+    summary = sources.text(os.path.join(folder, 'summary.md'))
     if summary and summary.strip():
         blocks.append(Pre(summary.strip('\n'), 'summary.md'))
     pictures = sorted({p for pattern in PICTURES
                        for p in glob.glob(os.path.join(glob.escape(folder), pattern))})
-    blocks += figures([(p, os.path.basename(p)) for p in pictures[:MAX_PICTURES]])
+    blocks += figures(sources, [(p, os.path.basename(p)) for p in pictures[:MAX_PICTURES]])
     if len(pictures) > MAX_PICTURES:
         blocks.append(para(f'{len(pictures) - MAX_PICTURES} more pictures in ',
                            Code(shown(folder)), '.'))

@@ -1,27 +1,15 @@
-"""What a report needs from a run: parameter counts, confused pairs, the confusion matrix
-as CSV and picture, the training history."""
+"""Part 1's tables and the confusion picture: parameter counts, confused pairs, the
+confusion matrix as CSV and heat map, the training history as CSV."""
 import io
 
 import numpy as np
 import torch.nn as nn
 
 from nnlab.files import atomic_write_text
-from nnlab.kmnist.data import CLASSES
+from nnlab.kmnist.facts import CLASSES, confused_pairs, most_confused
 from nnlab.plotting import plt, save_figure
 
-
-def confused_pairs(confusion, k=3):
-    """The k largest off-diagonal cells as (true class, predicted class, count), ties in
-    row order."""
-    counts = np.asarray(confusion, dtype=np.int64)
-    cells = [(-counts[t, p], t, p) for t in range(len(counts)) for p in range(len(counts))
-             if t != p]
-    return [(t, p, int(-neg)) for neg, t, p in sorted(cells)[:k]]
-
-
-def most_confused(confusion, k=3):
-    """The k largest off-diagonal counts as (true name, predicted name, count), ties by order."""
-    return [(CLASSES[t], CLASSES[p], count) for t, p, count in confused_pairs(confusion, k)]
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
 def confused_lines(confusion, k=3):
@@ -104,7 +92,7 @@ def _weight_term(weight):
     return '*'.join(map(str, shape))
 
 
-def parameter_report(net):
+def parameter_counts(net):
     """Independent (trainable) parameters layer by layer, with the arithmetic, as text.
 
     One line per layer, `name: weights + biases = subtotal` (e.g.
@@ -120,7 +108,7 @@ def parameter_report(net):
             continue
         terms = [_weight_term(p) if n == 'weight' else str(p.numel()) for n, p in params]
         subtotal = sum(p.numel() for _, p in params)
-        batch_norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
+        batch_norm = isinstance(module, BATCH_NORMS)
         note = '   (batch-norm scale + shift)' if batch_norm else ''
         lines.append(f"{name}: {' + '.join(terms)} = {subtotal}{note}")
         subtotals.append(subtotal)
@@ -128,7 +116,6 @@ def parameter_report(net):
     sums = f"{' + '.join(map(str, subtotals))} = " if len(subtotals) > 1 else ''
     lines.append(f"total: {sums}{total}")
     return '\n'.join(lines) + '\n'
-
 
 
 def choose_mistakes(confusion, predictions, labels, k=3, count=6):

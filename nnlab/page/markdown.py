@@ -5,7 +5,7 @@ import os
 import re
 from urllib.parse import quote
 
-from nnlab.report.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
+from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
 
 # What Markdown would read as markup anywhere in a line; '#' and '>' only matter at the
 # start of a line, where no text of ours begins with them.

@@ -1,0 +1,74 @@
+"""seq_plot.py's record of a look inside a network, `{plot_dir}/{stem}_analysis.json`,
+and its configuration (seq_plot.py's flags): which checkpoint, what was found (the state
+machine, the counting units) and the pictures drawn. report.py shows them."""
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from nnlab.formats import schema
+from nnlab.formats.seq_checkpoint import nest_network
+from nnlab.recurrent.languages import Network
+
+
+@dataclass(frozen=True)
+class PlotConfig(Network):
+    """What seq_plot.py looks at, and how."""
+    epoch: float = 100            # the checkpoint, in thousands of examples
+    run: int | None = None        # run i of seq_train.py --restarts
+    seed: int = 0
+    out_path: str = 'net'
+    num_plot: int = 10
+    plot_dir: str = 'plot'
+    show: bool = False
+    context: bool = False
+    fsm: bool = False
+    states: int | None = None
+    explain: bool = False
+    examples: int = 300
+
+
+@dataclass
+class Trained:
+    """What the checkpoint says of its training."""
+    seed: int | None = None
+    success: bool | None = None
+    checks: list[float | None] = field(default_factory=list)
+    metric: str | None = None
+    threshold: float | None = None
+
+
+@dataclass
+class Machine:
+    """--fsm: the state machine extracted from the hidden states."""
+    text: str                         # as printed
+    states: int                       # clusters
+    minimal_states: int               # after merging alike ones
+    state_of_cluster: list[str]
+    accepted: int                     # held-out examples the machine predicts as the network
+    examples: int
+
+
+@dataclass
+class Counters:
+    """--explain: which units count what, as printed."""
+    text: str
+
+
+@dataclass(kw_only=True)
+class Analysis(schema.Document):
+    FORMAT: ClassVar[str] = 'nnlab-analysis-2'
+    # The first release's files hold the same fields, the network's flat.
+    OLDER: ClassVar[dict] = {'nnlab-analysis-1': ''}
+    network: Network
+    command: str = ''
+    checkpoint: str = ''
+    epoch: float = 0.0
+    run: int | None = None
+    seed: int = 0
+    trained: Trained = field(default_factory=Trained)
+    fsm: Machine | None = None
+    explain: Counters | None = None
+    pictures: list[str] = field(default_factory=list)
+
+    @classmethod
+    def upgrade(cls, data, found):
+        return nest_network(data)

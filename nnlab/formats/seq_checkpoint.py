@@ -1,0 +1,52 @@
+"""What a seq_train.py checkpoint says about itself: `meta` beside the weights in
+`{out_path}/{lang}_{model}{hid}_{thousands}.pth` (nnlab/recurrent/checkpoint.py reads and
+writes the file). Loading refuses a file whose metadata is damaged or of another network
+before any weight is touched."""
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from nnlab.formats import schema
+from nnlab.recurrent.languages import Network
+
+MAX_SYMBOLS = 64
+
+
+NETWORK_FIELDS = ('lang', 'embed', 'length', 'model', 'hid')
+
+
+def nest_network(data):
+    """An older file's flat language and network fields as a `network` object."""
+    data = dict(data)
+    data['network'] = {name: data.pop(name) for name in NETWORK_FIELDS if name in data}
+    return data
+
+
+@dataclass(kw_only=True)
+class CheckpointMeta(schema.Document):
+    FORMAT: ClassVar[str] = 'nnlab-checkpoint-2'
+    # The first release's checkpoints hold the same metadata, the network's fields flat.
+    OLDER: ClassVar[dict] = {'kuzu-seq-1': ''}
+    network: Network
+    num_input: int
+    num_out: int
+    step: int = 0                     # examples trained
+    thousands: float = 0.0
+    seed: int | None = None
+    run: int | None = None            # run i of --restarts (None: a single run, or the best)
+    restarts: int = 1
+    metric: str = 'loss'
+    threshold: float | None = None
+    checks: list[float | None] = field(default_factory=list)
+    success: bool | None = None
+    interrupted: bool = False
+    config: dict[str, Any] = field(default_factory=dict)    # seq_train.py's SeqConfig
+
+    def problem(self):
+        for name in ('num_input', 'num_out'):
+            if not 1 <= getattr(self, name) <= MAX_SYMBOLS:
+                return f"{name} is {getattr(self, name)}, not in 1..{MAX_SYMBOLS}"
+        return None
+
+    @classmethod
+    def upgrade(cls, data, found):
+        return nest_network(data)

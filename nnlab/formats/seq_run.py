@@ -1,0 +1,60 @@
+"""seq_train.py's run record, `{out_path}/{lang}_{model}{hid}_run.json`, and the
+configuration of a training (seq_train.py's flags): every run's error at each check and
+its verdict against the language's criterion."""
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from nnlab.formats.runs import RunHeader
+from nnlab.recurrent.languages import Network
+
+
+@dataclass(frozen=True)
+class SeqConfig(Network):
+    """What seq_train.py trains (its flags, with the language defaults filled in)."""
+    optim: str = 'sgd'
+    lr: float = 0.005
+    mom: float = 0.0
+    weight_decay: float = 1e-4
+    init: float | None = None
+    epoch: int = 100               # thousands of training examples
+    seed: int = 0
+    seed_drawn: bool = False
+    restarts: int = 1
+    out_path: str = 'net'
+    plot_dir: str = 'plot'
+    summary: str | None = None
+
+    def problem(self):
+        return Network.problem(self) or (
+            None if self.optim in ('sgd', 'adam') else f"optim is {self.optim!r}")
+
+
+@dataclass
+class SeqOutcome:
+    """One run of --restarts (the only one without)."""
+    seed: int
+    checks: list[float | None]        # the metric at every check (None: not a number)
+    success: bool                     # the language's criterion on the last checks
+    mean_last_checks: float | None
+    checks_used: int
+
+
+@dataclass
+class SeqResults:
+    metric: str = 'loss'              # 'loss' (anb2n family) or 'error'
+    threshold: float = 0.0
+    criterion: str = ''               # the criterion in words
+    step: int = 0                     # examples trained per run
+    runs: list[SeqOutcome] = field(default_factory=list)
+    best: int | None = None           # with --restarts: the run saved under the plain name
+    checkpoints: list[str] = field(default_factory=list)
+    pictures: list[str] = field(default_factory=list)
+    seconds_training: float | None = None
+
+
+@dataclass(kw_only=True)
+class SeqRun(RunHeader):
+    FORMAT: ClassVar[str] = 'nnlab-seq-run-2'
+    SCRIPT: ClassVar[str] = 'seq_train.py'
+    config: SeqConfig = field(default_factory=SeqConfig)
+    results: SeqResults = field(default_factory=SeqResults)
