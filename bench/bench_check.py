@@ -25,8 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from check import MLP, accuracy
-from nnlab import ROOT
-from nnlab import args as types
+from nnlab import ROOT, arguments
 from nnlab.cli import run_cli
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts
@@ -121,15 +120,15 @@ def commands():
 
 
 def main(argv=None):
-    parser = types.CliParser(description="Compiled restarts vs a plain loop, for Part 2.")
-    count = types.whole(1, 4096, 'each plain run takes seconds')
+    parser = arguments.CliParser(description="Compiled restarts vs a plain loop, for Part 2.")
+    count = arguments.whole(1, 4096, 'each plain run takes seconds')
     parser.add_argument('--restarts', type=count, default=32)
     parser.add_argument('--epochs', type=count, default=None,
                         help='epochs (default 1000; with --share 200000, as check_main.py)')
     parser.add_argument('--hid', type=count, default=5)
-    parser.add_argument('--init', type=types.positive, default=0.15)
-    parser.add_argument('--lr', type=types.learning_rate, default=0.001)
-    parser.add_argument('--seed', type=types.seed, default=0)
+    parser.add_argument('--init', type=arguments.positive, default=0.15)
+    parser.add_argument('--lr', type=arguments.learning_rate, default=0.001)
+    parser.add_argument('--seed', type=arguments.seed, default=0)
     parser.add_argument('--share', type=count, metavar='N', default=None,
                         help='measure the share of N seeds reaching 100%% instead')
     parser.add_argument('--commands', action='store_true',

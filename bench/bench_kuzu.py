@@ -31,8 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from kuzu import make_net
-from nnlab import ROOT
-from nnlab import args as types
+from nnlab import ROOT, arguments
 from nnlab.cli import run_cli
 from nnlab.kmnist.data import ensure_downloaded, load_split
 from nnlab.kmnist.train import evaluate, prepare, print_test, threads_for, train_epoch
@@ -114,14 +113,14 @@ def full_run(root):
 
 
 def main(argv=None):
-    parser = types.CliParser(description='our KMNIST pipeline vs the original way, per net')
+    parser = arguments.CliParser(description='our KMNIST pipeline vs the original way, per net')
     parser.add_argument('--nets', default='lin,full,conv', help='comma list (default all)')
     parser.add_argument('--data', default=os.path.join(ROOT, 'data'),
                         help='folder holding KMNIST/raw (default ./data)')
-    parser.add_argument('--count', type=types.whole(1, 1_000_000, 'images in memory'),
+    parser.add_argument('--count', type=arguments.whole(1, 1_000_000, 'images in memory'),
                         default=60000,
                         help='training images per epoch (default 60000)')
-    parser.add_argument('--seed', type=types.seed, default=1)
+    parser.add_argument('--seed', type=arguments.seed, default=1)
     parser.add_argument('--full_run', action='store_true',
                         help='also time `kuzu_main.py --net conv` on 10 epochs of 60,000')
     parser.add_argument('--threads', action='store_true',

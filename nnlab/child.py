@@ -184,7 +184,8 @@ def last_line(path, limit=TAIL_BYTES):
 
 def python_script(script, args):
     """The argv that runs a script with this Python."""
-    return [sys.executable, os.fspath(script), *map(os.fspath, args)]
+    return [sys.executable, os.fspath(script),
+            *(os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in args)]
 
 
 def run_captured(argv, cwd=None, env=None, timeout=None):

@@ -40,6 +40,11 @@ class Plan:
         self._files.append((os.fspath(path), flag))
         return os.fspath(path)
 
+    def chosen(self, given, flag, default):
+        """The file a flag names (checked as the flag's: an empty name is refused), or
+        `default` when the flag was not given."""
+        return self.file(given, flag) if given is not None else self.file(default)
+
     def folder(self, path):
         """Register a folder the run writes files into whose names come later."""
         self._folders.append(os.fspath(path))

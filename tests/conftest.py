@@ -1,12 +1,12 @@
 """Shared test fixtures: the repository root, the KMNIST folder, running a script."""
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nnlab import ROOT
+from nnlab.child import python_script, run_captured
 
 
 def kmnist_root():
@@ -24,12 +24,13 @@ def data_dir():
 
 
 def run_script(script, *args, cwd=None, timeout=900, env=None):
-    """Run one of the entry scripts as a user would; return the CompletedProcess."""
+    """Run one of the entry scripts as a user would (nnlab.child, the toolkit's one way of
+    running a child process); return a CompletedProcess."""
     full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
     full_env.update(env or {})
-    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)],
-                          cwd=cwd or ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=full_env)
+    argv = python_script(ROOT / script, args)
+    code, out, err = run_captured(argv, cwd=cwd or ROOT, env=full_env, timeout=timeout)
+    return subprocess.CompletedProcess(argv, code, out, err)
 
 
 @pytest.fixture

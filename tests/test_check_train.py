@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from check import MLP, accuracy
+from nnlab.perceptron.console import dividing_line
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import window
-from nnlab.perceptron.report import dividing_line
 from nnlab.perceptron.train import initial_weights, train_restarts
 
 HID = 5

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from nnlab.args import str2bool
+from nnlab.arguments import str2bool
 from nnlab.cli import UserError, run_cli
 from nnlab.files import atomic_write, atomic_write_text, ensure_dir
 

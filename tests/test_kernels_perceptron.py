@@ -218,20 +218,21 @@ print(call(double, 1.5))
 '''
 
 
-def test_cache_falls_back_and_the_notice_shows_only_when_compiling(tmp_path):
+def test_cache_notice_only_when_compiling_and_a_damaged_cache_is_mended(tmp_path):
     import os
     import subprocess
     import sys
     from pathlib import Path
 
+    from nnlab import compiled
+
     root = Path(__file__).resolve().parent.parent
     source = tmp_path / 'project'
     source.mkdir()
     (source / 'tiny.py').write_text(TINY_KERNEL)
-    (source / '__pycache__').write_text('')      # a file: the in-tree cache is unusable
-    home = tmp_path / 'home'
     env = {key: value for key, value in os.environ.items() if not key.startswith('NUMBA_')}
-    env.update(HOME=str(home), PYTHONPATH=str(root))
+    env.update(HOME=str(tmp_path / 'home'), PYTHONPATH=str(root),
+               NUMBA_CACHE_DIR=str(tmp_path / 'cache'))
 
     def run():
         done = subprocess.run([sys.executable, str(source / 'tiny.py')], env=env,
@@ -240,12 +241,18 @@ def test_cache_falls_back_and_the_notice_shows_only_when_compiling(tmp_path):
         assert done.stdout.strip() == '3.0'
         return done.stderr
 
-    assert run().count('compiling the training kernels') == 1
-    cache = home / '.cache' / 'nnlab-numba'
-    indexes = list(cache.rglob('tiny.double-*.nbi'))
+    assert run().count('the training kernels') == 1
+    # the cache folder is named after the kernels' sources: a change there recompiles
+    folders = list((tmp_path / 'cache').iterdir())
+    assert [f.name for f in folders] == [os.path.basename(compiled.CACHE)]
+    indexes = list(folders[0].rglob('tiny.double-*.nbi'))
     assert len(indexes) == 1
     assert run() == ''                              # served by the cache: silent
 
-    indexes[0].write_bytes(b'not a pickle')         # a corrupt cache costs a compilation
-    assert run().count('compiling the training kernels') == 1
+    indexes[0].write_bytes(b'not a pickle')         # a damaged cache costs a compilation
+    assert run().count('the training kernels') == 1
     assert run() == ''                              # ... and is mended
+
+    (tmp_path / 'blocked').write_text('')           # a cache folder that cannot be made:
+    env['NUMBA_CACHE_DIR'] = str(tmp_path / 'blocked')
+    run()                                           # another place is used, no failure

@@ -12,8 +12,8 @@ import torch
 from conftest import ROOT, run_script
 
 from kuzu import make_net
-from nnlab.kmnist.data import CLASSES
-from nnlab.kmnist.report import parameter_report
+from nnlab.kmnist.facts import CLASSES
+from nnlab.kmnist.tables import parameter_counts
 
 TRAIN_RE = re.compile(r'Train Epoch: (\d+) \[(\d+)/(\d+) \((\d+)%\)\]\tLoss: (\d+\.\d{6})')
 TEST_RE = re.compile(r'Test set: Average loss: (\d+\.\d{4}), Accuracy: (\d+)/(\d+) \((\d+)%\)')
@@ -84,7 +84,7 @@ def test_files_match_the_printout(runs, net):
     matrix = parse_console(result.stdout)[-1][1]
 
     report = (plot / f'kuzu_{net}_params.txt').read_text()
-    assert report == parameter_report(make_net(net))
+    assert report == parameter_counts(make_net(net))
     assert report in result.stdout, 'the report is printed before training'
     assert result.stdout.index(report) < result.stdout.index('Train Epoch:')
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from kuzu import NetConv, NetFull, NetLin, make_net
-from nnlab.kmnist.report import parameter_report
+from nnlab.kmnist.tables import parameter_counts
 
 
 def nets():
@@ -38,8 +38,8 @@ def parse_report(text):
 
 
 @pytest.mark.parametrize('net', nets(), ids=['lin', 'full', 'full30', 'conv'])
-def test_parameter_report_adds_up_to_the_nets_parameters(net):
-    layers, (total_terms, total) = parse_report(parameter_report(net))
+def test_parameter_counts_adds_up_to_the_nets_parameters(net):
+    layers, (total_terms, total) = parse_report(parameter_counts(net))
     assert total == sum(p.numel() for p in net.parameters())
     for name, (terms, subtotal) in layers.items():
         assert sum(math.prod(int(f) for f in t.split('*')) for t in terms) == subtotal, name
@@ -48,15 +48,15 @@ def test_parameter_report_adds_up_to_the_nets_parameters(net):
     assert [int(t) for t in total_terms] == [s for _, s in layers.values()]
 
 
-def test_parameter_report_writes_weights_inputs_first():
-    report = parameter_report(NetConv())
+def test_parameter_counts_writes_weights_inputs_first():
+    report = parameter_counts(NetConv())
     assert 'conv1: 1*16*3*3 = 144' in report   # no bias before a batch norm
     assert 'bn1: 16 + 16 = 32' in report
     assert 'fc: 1568*128 = 200704' in report
     assert 'out: 128*10 + 10 = 1290' in report
-    assert 'fc: 784*10 + 10 = 7850' in parameter_report(NetLin())
-    assert parameter_report(NetLin()).endswith('\ntotal: 7850\n')   # not '7850 = 7850'
-    assert 'hid: 784*50 + 50 = 39250' in parameter_report(NetFull(hid=50))
+    assert 'fc: 784*10 + 10 = 7850' in parameter_counts(NetLin())
+    assert parameter_counts(NetLin()).endswith('\ntotal: 7850\n')   # not '7850 = 7850'
+    assert 'hid: 784*50 + 50 = 39250' in parameter_counts(NetFull(hid=50))
 
 
 def test_netfull_default_hidden_size_is_a_multiple_of_10():

@@ -6,7 +6,7 @@ from PIL import Image
 
 from check import MLP
 from nnlab.kmnist.pictures import plot_curve, plot_mistakes
-from nnlab.kmnist.report import choose_mistakes, confused_pairs, typical_correct
+from nnlab.kmnist.tables import choose_mistakes, confused_pairs, typical_correct
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import (
     GRID_STEPS,

@@ -22,9 +22,12 @@ import pytest
 from conftest import assert_one_line_error, kmnist_root, run_script
 
 from nnlab import ROOT
-from nnlab.report.build import build_report
-from nnlab.report.commands import Step, steps
-from nnlab.report.runner import Runner
+from nnlab.formats import schema
+from nnlab.formats.check_run import CheckConfig, CheckResults, CheckRun
+from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun
+from nnlab.page.build import build_page
+from nnlab.page.commands import Step, steps
+from nnlab.page.runner import Runner
 
 PROGRESS = re.compile(r'^\[(\d+)/(\d+)\] python3 (\S+)( .*)? \.\.\. done in \d+\.\d s$')
 
@@ -167,6 +170,9 @@ def test_part2_has_each_runs_lines_and_table(runs, page):
     step = next(t for t in tables if t[0][2:6] == ['h0', 'h1', 'h2', 'h3'] and
                 t[1][6] == '0.000' and t[2][6] == '1.000')
     assert all(row[-1] == '' for row in step[1:])  # the hand-designed net is never wrong
+    # ... all drawn from the records' data: they keep no printed text to parse
+    for path in (runs / 'plot').glob('check_*/check_*_run.json'):
+        assert 'Final Weights' not in path.read_text() and 'report_text' not in path.read_text()
 
 
 def test_part2_runs_keep_their_own_pictures(runs, page):
@@ -293,7 +299,7 @@ def test_a_failing_command_is_reported_in_the_page_and_the_rest_goes_on(tmp_path
     assert statuses == ['failed', 'failed', 'skipped', 'finished']
     assert said[0].startswith('[1/4] python3 ') and 'exit code 2' in said[1]
     assert 'error: no KMNIST files; set KUZU_DATA' in said[1]
-    build_report(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(out), [])
+    build_page(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(out), [])
     text = text_of((out / 'index.html').read_text())
     netlin = between(text, '1. NetLin', '2. NetFull')
     assert 'failed (exit code 2): error: no KMNIST files; set KUZU_DATA' in netlin
@@ -333,14 +339,14 @@ def test_ctrl_c_stops_the_command_once_and_the_page_is_still_built(tmp_path):
     driver.write_text(
         f'import sys\nsys.path.insert(0, {str(ROOT)!r})\n'
         'from nnlab.cli import run_cli\n'
-        'from nnlab.report.build import build_report\n'
-        'from nnlab.report.commands import Step\n'
-        'from nnlab.report.runner import Runner\n'
+        'from nnlab.page.build import build_page\n'
+        'from nnlab.page.commands import Step\n'
+        'from nnlab.page.runner import Runner\n'
         'def main(argv):\n'
         f'    chosen = [Step("kuzu_lin", 1, {slow!r}, (), None),\n'
         f'              Step("kuzu_full", 1, {slow!r}, (), None)]\n'
         '    Runner(chosen, "report").run()\n'
-        '    build_report("plot", "net", "report", [])\n'
+        '    build_page("plot", "net", "report", [])\n'
         'run_cli(main)\n')
     proc = subprocess.Popen([sys.executable, str(driver)], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -369,23 +375,22 @@ def picture_file(path, colour=(200, 30, 30)):
     return str(path)
 
 
-def record(path, script, command, config, results, started='2026-12-01T10:00:00+00:00'):
+def record(path, kind, command, config, results, started='2026-12-01T10:00:00+00:00'):
+    """A run record of format `kind` (nnlab/formats), as the scripts write them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({'format': 'nnlab-run-1', 'script': script, 'command': command,
-                                'argv': command.split()[2:], 'config': config, 'seeds': [0],
-                                'started': started, 'status': 'finished',
-                                'wall_seconds': 1.0, 'results': results}))
+    schema.save(path, kind(script=kind.SCRIPT, command=command, argv=command.split()[2:],
+                           config=config, results=results, seeds=[0], started=started,
+                           status='finished', wall_seconds=1.0))
 
 
 def test_text_from_files_is_escaped(tmp_path):
     plot = tmp_path / 'plot'
-    record(plot / 'kuzu_lin_run.json', 'kuzu_main.py',
-           'python3 kuzu_main.py --net lin <script>alert(1)</script>',
-           {'net': 'lin', 'epochs': 10}, {'accuracy': 70.0, 'correct': 7000,
-                                           'test_images': 10000, 'final_epoch': 10,
-                                           'epochs': [{'test_loss': 1.0}]})
+    record(plot / 'kuzu_lin_run.json', KuzuRun,
+           'python3 kuzu_main.py --net lin <script>alert(1)</script>', KuzuConfig(net='lin'),
+           KuzuResults(accuracy=70.0, correct=7000, test_images=10000, final_epoch=10,
+                       epochs=[EpochTest(10, 1.0, 7000, 70.0)]))
     (plot / 'kuzu_lin_params.txt').write_text('fc: 784*10 + 10 = 7850 <b>&amp;</b>\n')
-    page, text, _ = build_report(str(plot), str(tmp_path / 'net'), str(tmp_path / 'r'), [])
+    page, text, _ = build_page(str(plot), str(tmp_path / 'net'), str(tmp_path / 'r'), [])
     written = Path(page).read_text()
     assert '<script>' not in written and '&lt;script&gt;alert(1)&lt;/script&gt;' in written
     assert '&lt;b&gt;&amp;amp;&lt;/b&gt;' in written
@@ -397,39 +402,37 @@ def test_text_from_files_is_escaped(tmp_path):
 def test_pictures_overwritten_by_a_later_run_are_not_shown_as_the_earlier_runs(tmp_path):
     plot = tmp_path / 'plot'
     shared = [picture_file(plot / name) for name in ('check.jpg', 'hid_4_0.jpg', 'out_4.jpg')]
-    designed = {'act': 'step', 'hid': 4, 'set_weights': True}
-    record(plot / 'check_step_hid4_run.json', 'check_main.py',
+    designed = CheckConfig(act='step', hid=4, set_weights=True)
+    record(plot / 'check_step_hid4_run.json', CheckRun,
            'python3 check_main.py --act step --hid 4 --set_weights', designed,
-           {'final_accuracy': 100.0, 'pictures': shared}, '2026-12-01T10:00:00+00:00')
-    record(plot / 'check_sig_hid4_run.json', 'check_main.py',
-           'python3 check_main.py --act sig --hid 4 --set_weights', dict(designed, act='sig'),
-           {'final_accuracy': 100.0, 'pictures': shared}, '2026-12-01T10:05:00+00:00')
-    page, _, blocks = build_report(str(plot), str(tmp_path / 'net'), str(tmp_path / 'r'), [])
+           CheckResults(hid=4, final_accuracy=100.0, pictures=shared),
+           '2026-12-01T10:00:00+00:00')
+    record(plot / 'check_sig_hid4_run.json', CheckRun,
+           'python3 check_main.py --act sig --hid 4 --set_weights',
+           CheckConfig(act='sig', hid=4, set_weights=True),
+           CheckResults(hid=4, final_accuracy=100.0, pictures=shared),
+           '2026-12-01T10:05:00+00:00')
+    page, _, blocks = build_page(str(plot), str(tmp_path / 'net'), str(tmp_path / 'r'), [])
     text = text_of(Path(page).read_text())
     step = between(text, '2. The hand-designed', '3. The same weights')
     sig = between(text, '3. The same weights', 'Part 3')
     assert 'Pictures not shown: check.jpg, hid_4_0.jpg, out_4.jpg were overwritten' in step
     assert 'plot/hid_4_0.jpg' in sig and 'plot/hid_4_0.jpg' not in step
-    assert 'no copy of them' in step        # no report_text, no log: says where they are
 
 
-def test_report_text_in_the_record_gives_the_lines_and_the_table(tmp_path):
-    printed = ('Final Weights:\ntensor([[1., 1.]])\ntensor([-0.5000])\ntensor([[1.]])\n'
-               'tensor([-0.5000])\nFinal Accuracy:  77.78\n\n'
-               'Dividing lines (unit on where the left side is >= 0):\n'
-               'h0: 1.00*x + 1.00*y - 0.50 = 0  (y = -x + 0.50)\n\n'
-               'Activations per point (on / class 1 where >= 0.5):\n'
-               '     x      y |     h0 | output target\n'
-               '  0.00   0.00 |  0.000 |  0.000      0\n'
-               '  2.00   1.00 |  1.000 |  1.000      0  <- wrong\n')
-    record(tmp_path / 'plot' / 'check_step_hid1_run.json', 'check_main.py',
+def test_part2_is_drawn_from_the_records_data_with_check_mains_formatting(tmp_path):
+    from nnlab.formats.check_run import DividingLine, Point
+    points = [Point(0.0, 0.0, 0.0, [0.0], 0.0), Point(2.0, 1.0, 0.0, [1.0], 1.0)]
+    record(tmp_path / 'plot' / 'check_step_hid1_run.json', CheckRun,
            'python3 check_main.py --act step --weights mine.json',
-           {'act': 'step', 'hid': 1, 'weights': 'mine.json'},
-           {'final_accuracy': 77.78, 'report_text': printed})
-    page, _, _ = build_report(str(tmp_path / 'plot'), str(tmp_path / 'net'),
-                              str(tmp_path / 'r'), [])
+           CheckConfig(act='step', hid=1, weights='mine.json'),
+           CheckResults(hid=1, final_accuracy=50.0, lines=[DividingLine('h0', 1, 1, -0.5)],
+                        points=points))
+    page, _, _ = build_page(str(tmp_path / 'plot'), str(tmp_path / 'net'),
+                            str(tmp_path / 'r'), [])
     written = Path(page).read_text()
     assert 'h0: 1.00*x + 1.00*y - 0.50 = 0  (y = -x + 0.50)' in text_of(written)
+    assert 'Final Accuracy:  50.0' in text_of(written)
     table = [t for t in Parsed(written).tables if t[0][:2] == ['x', 'y']][0]
     assert table == [['x', 'y', 'h0', 'output', 'target', 'wrong?'],
                      ['0.00', '0.00', '0.000', '0.000', '0', ''],
@@ -443,7 +446,7 @@ def test_sweep_folders_are_included(tmp_path):
     (sweep / 'summary.md').write_text('| setting | success |\n|---|---|\n| hid 5 | 1/2 |\n')
     picture_file(sweep / 'success.png')
     gone = tmp_path / 'nowhere'
-    page, text, _ = build_report(str(tmp_path / 'plot'), str(tmp_path / 'net'),
+    page, text, _ = build_page(str(tmp_path / 'plot'), str(tmp_path / 'net'),
                                  str(tmp_path / 'r'), [str(sweep), str(gone)])
     shown = text_of(Path(page).read_text())
     assert '2 runs in' in shown and '| hid 5 | 1/2 |' in shown

@@ -18,6 +18,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error
 
+from nnlab import machine
 from nnlab.cli import run_cli
 from nnlab.recurrent import checkpoint
 from seq_models import make_model
@@ -119,23 +120,40 @@ def test_orphaned_temporary_files_are_removed(tmp_path):
     from nnlab.files import atomic_write_text
     dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                           capture_output=True, text=True).stdout.strip()
-    orphan = tmp_path / f'.report.tmp-{dead}-abc123.txt'     # a writer killed mid-write
+    here = machine.host_tag()
+    orphan = tmp_path / f'.report.tmp-{here}-{dead}-abc123.txt'   # a writer killed mid-write
     orphan.write_text('half')
-    mine = tmp_path / f'.other.tmp-{os.getpid()}-xyz.txt'     # a live writer's: kept
+    mine = tmp_path / f'.other.tmp-{here}-{os.getpid()}-xyz.txt'   # a live writer's: kept
     mine.write_text('busy')
+    elsewhere = tmp_path / f'.far.tmp-00000000-{dead}-xyz.txt'      # another host's: kept
+    elsewhere.write_text('busy there')
     atomic_write_text(tmp_path / 'report.txt', 'whole')
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(['report.txt', mine.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(['report.txt', mine.name,
+                                                                 elsewhere.name])
 
 
 def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(capsys, tmp_path):
-    # A lock held by a live process (this one stands in for the first run).
-    (tmp_path / '.anb2n_srn2.lock').write_text(str(os.getppid()))
+    # A lock held by a live process (the test's parent stands in for the first run).
+    lock = tmp_path / '.anb2n_srn2.lock'
+    host, parent = machine.host_name(), os.getppid()
+    lock.write_text(json.dumps({'host': host, 'pid': parent,
+                                'started': machine.process_start(parent)}))
     assert_refused(capsys, 'seq_train', ['--epoch', '1', '--seed', '0', '--out_path',
-                                         tmp_path], 'another run', 'anb2n_srn2')
+                                         tmp_path], 'another run', f'process {parent} on '
+                                                                   f'{host}', 'anb2n_srn2')
+    # The same process id, started at another time: a reused id, its run long gone.
+    lock.write_text(json.dumps({'host': host, 'pid': parent, 'started': 12345.0}))
+    code, _, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
+                       tmp_path)
+    assert code == 0, err
+    # Another host's lock: its run cannot be seen from here, so it is respected.
+    lock.write_text(json.dumps({'host': 'node-elsewhere', 'pid': 1, 'started': None}))
+    assert_refused(capsys, 'seq_train', ['--epoch', '1', '--seed', '1', '--out_path',
+                                         tmp_path], 'on node-elsewhere')
     # A lock left by a killed run is taken over.
     dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                           capture_output=True, text=True).stdout.strip()
-    (tmp_path / '.anb2n_srn2.lock').write_text(dead)
+    lock.write_text(json.dumps({'host': host, 'pid': int(dead), 'started': None}))
     code, _, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
     assert code == 0, err
@@ -153,7 +171,7 @@ def test_a_new_run_moves_the_earlier_runs_checkpoints_aside(capsys, tmp_path):
                                                            'anb2n_srn2_run.json']
     _, old = checkpoint.load(moved[0] / 'anb2n_srn2_1.pth')
     _, new = checkpoint.load(tmp_path / 'anb2n_srn2_1.pth')
-    assert (old['seed'], new['seed']) == (0, 1)
+    assert (old.seed, new.seed) == (0, 1)
 
 
 # --------------------------------------------------------------- data files
@@ -251,16 +269,17 @@ def crafted(folder, meta_changes=None, weights=None, meta=None):
     path = checkpoint.checkpoint_path(folder, 'anb2n', 'srn', 2, 1)
     os.makedirs(folder, exist_ok=True)
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    torch.save({'format': checkpoint.FORMAT, 'state_dict': state,
+    # the first release's format, its network's fields flat: still read
+    torch.save({'format': 'kuzu-seq-1', 'state_dict': state,
                 'meta': good if meta is None else meta}, path)
     return path
 
 
 @pytest.mark.parametrize('kind, words', [
-    (dict(meta=[1, 2]), ['damaged', 'not a dictionary']),
-    (dict(meta={'lang': 'anb2n'}), ['damaged', "no 'model'"]),
-    (dict(meta_changes={'hid': -2}), ['damaged', "'hid'"]),
-    (dict(meta_changes={'length': 'four'}), ['damaged', "'length'"]),
+    (dict(meta=[1, 2]), ['anb2n_srn2_1.pth: ', 'metadata is missing', 'retrain']),
+    (dict(meta={'lang': 'anb2n'}), ['network.model is missing']),
+    (dict(meta_changes={'hid': -2}), ['hid is -2']),
+    (dict(meta_changes={'length': 'four'}), ['network.length', 'whole number']),
     (dict(weights=float('nan')), ['not finite', '--lr']),
     (dict(weights=float('inf')), ['not finite']),
 ])
@@ -370,9 +389,9 @@ def test_sigterm_during_training_saves_the_step(tmp_path):
     assert 'SIGTERM' in err
     path = out.split('saved ')[1].split()[0]
     _, meta = checkpoint.load(path)
-    assert meta['interrupted'] is True and meta['step'] >= 2000
+    assert meta.interrupted is True and meta.step >= 2000
     record = json.loads((tmp_path / 'anb2n_srn2_run.json').read_text())
-    assert record['status'] == 'interrupted' and record['results']['step'] == meta['step']
+    assert record['status'] == 'interrupted' and record['results']['step'] == meta.step
 
 
 def test_a_second_ctrl_c_stops_at_once(tmp_path):

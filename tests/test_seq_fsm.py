@@ -178,7 +178,7 @@ def test_pictures_and_printout_use_the_same_gap_free_names(hand_runs):
     names 7 clusters c0..c6 and 6 states s0..s5; the scatter names every cluster by its
     state, the diagram every state once, with the printed names."""
     from nnlab.plotting import plt
-    from nnlab.recurrent import diagrams, pictures
+    from nnlab.recurrent import analysis, diagrams
     fresh, held_out = hand_runs
     seqs = [ex.seq for ex in fresh.examples]
     clustering = fsm.cluster_states(fresh.paths(), seqs, fresh.probs, seed=0)
@@ -196,7 +196,7 @@ def test_pictures_and_printout_use_the_same_gap_free_names(hand_runs):
     assert [3, 6] in groups
     check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
                               [ex.probs for ex in held_out.examples], held_out.probs)
-    text = pictures.machine_text(clusters, machine, groups, 'fixed', len(seqs), 0, check,
+    text = analysis.machine_text(clusters, machine, groups, 'fixed', len(seqs), 0, check,
                                  'hidden states')
     table = text[text.index('state machine:'):]
     printed = set(re.findall(r'^(s\d+) ', table, re.M))
@@ -204,7 +204,7 @@ def test_pictures_and_printout_use_the_same_gap_free_names(hand_runs):
     assert printed == set(names) == {f's{i}' for i in range(6)}
     assert set(re.findall(r'^(c\d+) ', text, re.M)) == {f'c{i}' for i in range(7)}
     merged_line = next(line for line in text.splitlines() if line.endswith('= c3 c6'))
-    state_of = pictures.state_of_clusters(groups)
+    state_of = analysis.state_of_clusters(groups)
     assert merged_line.split()[0] == names[state_of[3]]
 
     labels = np.concatenate(clustering.labels)

@@ -13,15 +13,17 @@ from seq_handnet import COUNTER, DELTA, STATES, hand_built_srn
 import seq_models
 import seq_plot
 from nnlab.cli import UserError
+from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.recurrent import checkpoint
+from nnlab.recurrent.languages import Network
 
 TRANSITION = re.compile(r'^(s\d+)\s+([A-Z])\s+(s\d+)\s+(\d+)(\s+non-deterministic.*)?$')
 
 
 def save_checkpoint(folder, model, lang, kind, hid, thousands, length):
-    meta = dict(lang=lang, embed=False, length=length, model=kind, hid=hid,
-                num_input=model.num_input, num_out=model.num_out, thousands=thousands,
-                seed=0)
+    meta = CheckpointMeta(network=Network(lang, False, length, kind, hid),
+                          num_input=model.num_input, num_out=model.num_out,
+                          thousands=thousands, seed=0)
     path = checkpoint.checkpoint_path(folder, lang, kind, hid, thousands)
     return checkpoint.save(path, model, meta)
 

@@ -16,6 +16,7 @@ from conftest import ROOT, without_notes
 import seq_train
 from nnlab.cli import UserError, run_cli
 from nnlab.recurrent import checkpoint, kernels, languages
+from nnlab.recurrent.languages import Network
 from nnlab.recurrent.trainer import Config, Trainer
 from seq_models import make_model
 
@@ -74,12 +75,12 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
                      re.M)
     model, meta = checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
                                       model='srn', hid=2, embed=False)
-    assert (meta['step'], meta['seed'], meta['length'], meta['num_input']) == (12000, 3, 4, 2)
-    assert len(meta['checks']) == 12 and meta['config']['lr'] == 0.005
-    assert meta['interrupted'] is False
+    assert (meta.step, meta.seed, meta.network.length, meta.num_input) == (12000, 3, 4, 2)
+    assert len(meta.checks) == 12 and meta.config['lr'] == 0.005
+    assert meta.interrupted is False
     assert set(dict(model.named_parameters())) == {'H0', 'W', 'U', 'hid_bias', 'V', 'out_bias'}
     printed = [float(v) for v in re.findall(r' loss: (\d\.\d{4})', out)]
-    assert printed == pytest.approx(meta['checks'], abs=6e-5)
+    assert printed == pytest.approx(meta.checks, abs=6e-5)
 
 
 def test_same_seed_same_output(run, tmp_path):
@@ -101,9 +102,9 @@ def test_checkpoint_mismatch_and_missing_are_refused(run, tmp_path):
     with pytest.raises(UserError, match='embed=True'):
         checkpoint.load(path, embed=False)
     with pytest.raises(UserError, match=r'epochs saved for reber_embed_srn2: 1 '):
-        checkpoint.load_epoch(tmp_path, 'reber', 'srn', 2, 100, embed=True)
+        checkpoint.load_epoch(tmp_path, Network('reber', True, None, 'srn', 2), 100)
     with pytest.raises(UserError, match='train it first'):
-        checkpoint.load_epoch(tmp_path, 'reber', 'lstm', 2, 100)
+        checkpoint.load_epoch(tmp_path, Network('reber', False, None, 'lstm', 2), 100)
     (tmp_path / 'broken_srn2_1.pth').write_bytes(b'not a checkpoint')
     with pytest.raises(UserError, match='not a readable'):
         checkpoint.load(tmp_path / 'broken_srn2_1.pth')
@@ -172,7 +173,7 @@ def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
     assert os.path.basename(path) == \
         f"anb2n_srn2_{checkpoint.format_thousands(step / 1000)}.pth"
     _, meta = checkpoint.load(path, lang='anb2n')
-    assert meta['step'] == step and meta['interrupted'] is True
+    assert meta.step == step and meta.interrupted is True
     assert 'Traceback' not in err and without_notes(err)[0].startswith('interrupted')
 
 
@@ -208,8 +209,8 @@ def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
     assert names == ['anb2n_srn2_10.pth'] + [f'anb2n_srn2_r{i}_10.pth' for i in range(4)] + \
         ['anb2n_srn2_run.json']
     _, meta = checkpoint.load(tmp_path / 'anb2n_srn2_10.pth', lang='anb2n')
-    assert meta['run'] == best and meta['success'] is True
-    assert max(meta['checks'][-10:]) < 0.05
+    assert meta.run == best and meta.success is True
+    assert max(meta.checks[-10:]) < 0.05
 
 
 def test_lstm_learns_anb2nc3n(tmp_path):
@@ -258,7 +259,7 @@ def test_training_loads_no_torch(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == 'False'
     _, meta = checkpoint.load(tmp_path / 'anb2n_srn2_1.pth')     # written by the helper
-    assert meta['step'] == 1000
+    assert meta.step == 1000
 
 
 def test_a_checkpoint_that_cannot_be_written_is_one_error():

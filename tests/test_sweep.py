@@ -11,10 +11,13 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_script
 
 from nnlab.cli import UserError
+from nnlab.formats import schema
+from nnlab.formats.kuzu_run import KuzuRun
+from nnlab.formats.seq_run import SeqRun
 from nnlab.sweep import plan
 from nnlab.sweep.plan import Setting
-from nnlab.sweep.report import table
 from nnlab.sweep.stats import summarise, wilson_interval
+from nnlab.sweep.summary import table
 
 SEQ = ['--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '1']   # one check, ~1 s a run
 
@@ -35,20 +38,16 @@ def without(rows, *columns):
 # ---- pure parts ----------------------------------------------------------------------------
 
 def test_wilson_interval_matches_published_values():
-    # Newcombe (1998), example 81/263: 0.2553 to 0.3662; 0 of 10: up to z^2/(n+z^2)
-    assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=5e-5)
-    assert wilson_interval(0, 10) == pytest.approx((0.0, 3.8416 / 13.8416))
-    assert wilson_interval(8, 16) == pytest.approx((0.2800, 0.7200), abs=5e-5)
-    low, high = wilson_interval(8, 8)
-    assert high == 1.0 and low == pytest.approx(1 - 3.8416 / 11.8416)
-    assert wilson_interval(0, 0) == (0.0, 1.0)
-
-
-def test_wilson_interval_equals_scipy_with_its_z():
-    from scipy.stats import binomtest, norm
-    for k, n in [(1, 8), (8, 16), (3, 64), (200, 256)]:
-        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method='wilson')
-        assert wilson_interval(k, n, z=norm.ppf(0.975)) == pytest.approx((ci.low, ci.high))
+    # Newcombe (1998), Table I, z = 1.96: 81/263 -> 0.2553-0.3662, 15/148 -> 0.0624-0.1605,
+    # 0/20 -> 0-0.1611, 1/29 -> 0.0061-0.1718 (printed to 4 decimals)
+    for (k, n), published in {(81, 263): (0.2553, 0.3662), (15, 148): (0.0624, 0.1605),
+                              (0, 20): (0.0, 0.1611), (1, 29): (0.0061, 0.1718)}.items():
+        assert wilson_interval(k, n) == pytest.approx(published, abs=5e-5)
+    # the closed form at the edges, to 1e-6 (z = 1.959964, scipy's exact quantile)
+    z2 = 1.959963984540054 ** 2
+    assert wilson_interval(0, 10) == pytest.approx((0.0, z2 / (10 + z2)), abs=1e-6)
+    assert wilson_interval(8, 8) == pytest.approx((8 / (8 + z2), 1.0), abs=1e-6)
+    assert wilson_interval(0, 0) is None          # no finished run: no interval
 
 
 def test_seed_syntax_ranges_lists_and_mistakes():
@@ -154,10 +153,9 @@ def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_
     done = run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '1', '--hid', '3',
                       '--seed', '2', '--out_path', tmp_path, '--summary', tmp_path / 'r.json')
     assert done.returncode == 0, done.stderr
-    from nnlab.records import read_record
-    single = read_record(tmp_path / 'r.json')['results']['runs'][0]
-    assert float(rows[6]['mean_last_checks']) == single['mean_last_checks']
-    assert rows[6]['success'] == str(single['success'])
+    single = schema.load(tmp_path / 'r.json', SeqRun).results.runs[0]
+    assert float(rows[6]['mean_last_checks']) == single.mean_last_checks
+    assert rows[6]['success'] == str(single.success)
 
 
 def test_summary_files_and_report_again(seq_sweep):
@@ -280,10 +278,9 @@ def test_kuzu_sweep_reads_the_accuracy_of_each_run(tmp_path, data_dir):
                  '--epochs', '1', '--train_count', '500', env={'KUZU_DATA': str(data_dir)})
     assert done.returncode == 0, done.stderr
     [row] = read_rows(folder)
-    from nnlab.records import read_record
-    record = read_record(folder / row['task'] / 'run.json')
-    assert float(row['accuracy']) == record['results']['accuracy']
-    assert int(row['correct']) == record['results']['correct']
+    record = schema.load(folder / row['task'] / 'run.json', KuzuRun)
+    assert float(row['accuracy']) == record.results.accuracy
+    assert int(row['correct']) == record.results.correct
     assert (folder / 'runs' / 'default' / 'seed-1' / 'kuzu_lin_confusion.csv').exists()
     assert not (folder / 'success.png').exists()          # no success criterion for kuzu
     summary = (folder / 'summary.md').read_text()

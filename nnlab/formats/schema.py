@@ -12,7 +12,8 @@ reading, so a reader never meets a surprise in the middle of its work.
 
 Field types: bool, int, float (an int is taken too), str, X | None, list[X],
 tuple[X, ...], dict[str, X], another dataclass, and `Any` (kept as it is). A dataclass
-may define `problem(self) -> str | None` for what spans fields (a matrix's shape). Keys a
+may define `problem(self) -> str | None` for what spans fields (a matrix's shape), and
+`REQUIRED` (field names a file must hold even where the class has a default). Keys a
 reader does not know are ignored; a missing field without a default, a value of the
 wrong type, text that is not valid Unicode, a foreign format or another version is a
 FormatError whose reason names the key.
@@ -163,14 +164,15 @@ def from_dict(cls, data, where='', depth=0):
     if not isinstance(data, dict):
         raise FormatError(f"{where or 'the file'} is {_shown(data)}, expected an object")
     hints = _hints(cls)
+    required = getattr(cls, 'REQUIRED', ())     # fields a file must name, defaults or not
     values = {}
     for field in dataclasses.fields(cls):
         if not field.init:
             continue
         key = f"{where}.{field.name}" if where else field.name
         if field.name not in data:
-            if field.default is dataclasses.MISSING and \
-                    field.default_factory is dataclasses.MISSING:
+            if field.name in required or (field.default is dataclasses.MISSING and
+                                          field.default_factory is dataclasses.MISSING):
                 raise FormatError(f"{key} is missing")
             continue
         values[field.name] = convert(hints[field.name], data[field.name], key, depth)

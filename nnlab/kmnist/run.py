@@ -43,9 +43,8 @@ class KuzuOutputs(Plan):
         self.history = self.file(f'{stem}_history.csv')
         self.curve = self.file(f'{stem}_curve.jpg')
         self.mistakes = self.file(f'{stem}_mistakes.jpg')
-        self.record = self.file(config.summary or f'{stem}_run.json',
-                                '--summary' if config.summary else None)
-        self.save = self.file(config.save, '--save') if config.save else None
+        self.record = self.chosen(config.summary, '--summary', f'{stem}_run.json')
+        self.save = self.file(config.save, '--save') if config.save is not None else None
 
 
 def subset_note(count):
@@ -105,7 +104,7 @@ def _run(config, out):
                                                                predictions=True)
             check_finite(loss_sum, f'the test after epoch {epoch}')
             state = ({k: v.detach().clone() for k, v in net.state_dict().items()}
-                     if config.save else None)
+                     if out.save else None)
             finished = (epoch, correct, confusion, state, predicted)
             n = len(test_y)
             history.append(('test', epoch, None, None, loss_sum / n, correct, 100. * correct / n))

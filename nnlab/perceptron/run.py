@@ -44,9 +44,8 @@ class CheckOutputs(Plan):
         self.hidden = [os.path.join(folder, f'hid_{hid}_{node}.jpg')
                        for node in range(hid)] if pictures else []
         self.output = os.path.join(folder, f'out_{hid}.jpg') if pictures else None
-        self.record = self.file(
-            config.summary or os.path.join(folder, f'check_{config.act}_hid{hid}_run.json'),
-            '--summary' if config.summary else None)
+        self.record = self.chosen(config.summary, '--summary',
+                                  os.path.join(folder, f'check_{config.act}_hid{hid}_run.json'))
 
 
 def check_config(config):

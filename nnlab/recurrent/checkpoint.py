@@ -119,10 +119,9 @@ def read_meta(blob):
     return schema.document(CheckpointMeta, dict(meta, format=blob.get('format')))
 
 
-def load(path, network=None):
+def load(path, lang=None, model=None, hid=None, embed=None):
     """(model, CheckpointMeta) of a checkpoint; refuse a missing, damaged or mismatched
-    file (with `network`, a languages.Network: a file of another language, model or size)
-    with one line."""
+    file (one of another language, model or size than those given) with one line."""
     import torch
 
     from seq_models import make_model
@@ -143,15 +142,13 @@ def load(path, network=None):
     except schema.FormatError as err:
         raise UserError(f"{path}: {err}; retrain it or pick another --epoch")
     have = meta.network
-    if network is not None:
-        wanted = dict(lang=network.lang, model=network.model, hid=network.hid,
-                      embed=network.embed)
-        wrong = {k: v for k, v in wanted.items() if getattr(have, k) != v}
-        if wrong:
-            held = ', '.join(f"{k}={getattr(have, k)!r}" for k in wrong)
-            asked = ', '.join(f"{k}={v!r}" for k, v in wrong.items())
-            raise UserError(f"{path} holds {held}, not {asked}; pass the matching flags "
-                            f"or train that model first")
+    wanted = dict(lang=lang, model=model, hid=hid, embed=embed)
+    wrong = {k: v for k, v in wanted.items() if v is not None and getattr(have, k) != v}
+    if wrong:
+        held = ', '.join(f"{k}={getattr(have, k)!r}" for k in wrong)
+        asked = ', '.join(f"{k}={v!r}" for k, v in wrong.items())
+        raise UserError(f"{path} holds {held}, not {asked}; pass the matching flags "
+                        f"or train that model first")
     net = make_model(have.model, meta.num_input, have.hid, meta.num_out)
     try:
         net.load_state_dict(blob['state_dict'])
@@ -173,4 +170,4 @@ def load_epoch(out_path, network, thousands, run=None):
     if not os.path.exists(path):
         raise UserError(missing_message(out_path, network.lang, network.model, network.hid,
                                         thousands, network.embed, run))
-    return (*load(path, network), path)
+    return (*load(path, network.lang, network.model, network.hid, network.embed), path)

@@ -6,6 +6,7 @@ standard library is imported here (the generators load numpy when one is made), 
 scripts check their flags before anything heavy loads.
 """
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from nnlab.cli import UserError
 
@@ -23,6 +24,7 @@ class Network:
     length: int | None = None     # counting languages: n in 1..length (None: default)
     model: str = 'srn'
     hid: int = 2
+    REQUIRED: ClassVar[tuple] = ('lang', 'model', 'hid')   # in a file that names a network
 
     def problem(self):
         """Why these fields name no network the toolkit can make, or None."""

@@ -30,9 +30,8 @@ class SeqTrainOutputs(Plan):
         super().__init__(config.out_path, self.name, f'the {self.name} checkpoints', announce)
         self.folder(config.out_path)
         self.curve = self.file(os.path.join(config.plot_dir, f"{self.name}_loss.jpg"))
-        self.record = self.file(
-            config.summary or os.path.join(config.out_path, f"{self.name}_run.json"),
-            '--summary' if config.summary else None)
+        self.record = self.chosen(config.summary, '--summary',
+                                  os.path.join(config.out_path, f"{self.name}_run.json"))
         self.set_aside(self.earlier_files, config.out_path, 'same language, model and size')
 
     def checkpoint(self, thousands, run=None):
