@@ -54,8 +54,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from nnlab.recurrent.run import Config, run  # torch loads here, after the flags
-    return run(arguments.config_from(Config, args))
+    # The process that writes the checkpoints starts first, so that its torch import
+    # overlaps everything else (nnlab/recurrent/writer.py); the training loads no torch.
+    from nnlab.recurrent.writer import CheckpointWriter
+    with CheckpointWriter() as writer:
+        from nnlab.recurrent.run import Config, run
+        return run(arguments.config_from(Config, args), writer)
 
 
 if __name__ == '__main__':

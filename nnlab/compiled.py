@@ -263,16 +263,9 @@ def limit_threads(count=None):
 
 
 def thread_count():
-    """Threads for K runs: the limit set, else NUMBA_NUM_THREADS where the environment
-    names it (sweep.py gives each task process one thread: it runs one task per core),
-    else one per available core."""
-    if _thread_limit:
-        return _thread_limit
-    try:
-        named = int(os.environ.get('NUMBA_NUM_THREADS', ''))
-    except ValueError:
-        named = 0
-    return max(1, min(named, machine.usable_cores())) if named > 0 else machine.usable_cores()
+    """Threads for K runs: the limit set, else what the machine allows
+    (nnlab.machine.threads_allowed)."""
+    return _thread_limit or machine.threads_allowed()
 
 
 def call_per_run(dispatcher, runs, *args, seconds=10):

@@ -25,6 +25,17 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
+def threads_allowed():
+    """Threads a run may compute with: NUMBA_NUM_THREADS where the environment names it
+    (sweep.py gives each task process one thread: it runs one task per core), else one
+    per usable core."""
+    try:
+        named = int(os.environ.get('NUMBA_NUM_THREADS', ''))
+    except ValueError:
+        named = 0
+    return max(1, min(named, usable_cores())) if named > 0 else usable_cores()
+
+
 def host_name():
     return socket.gethostname() or 'localhost'
 

@@ -7,9 +7,8 @@ output activations of every point. report.py draws its Part 2 from them with
 check_main.py's own formatting (nnlab/perceptron/console.py).
 """
 from dataclasses import dataclass, field
-from typing import ClassVar
 
-from nnlab.formats.runs import RunHeader
+from nnlab.formats.runs import run_record
 
 ACTIVATIONS = ('sig', 'step')
 
@@ -131,9 +130,5 @@ class CheckResults:
         return None
 
 
-@dataclass(kw_only=True)
-class CheckRun(RunHeader):
-    FORMAT: ClassVar[str] = 'nnlab-check-run-2'
-    SCRIPT: ClassVar[str] = 'check_main.py'
-    config: CheckConfig = field(default_factory=CheckConfig)
-    results: CheckResults = field(default_factory=CheckResults)
+CheckRun = run_record('CheckRun', 'nnlab-check-run-2', 'check_main.py', CheckConfig, CheckResults,
+                         "check_main.py's run record.")

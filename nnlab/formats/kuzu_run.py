@@ -1,9 +1,8 @@
 """kuzu_main.py's run record, `{plot_dir}/kuzu_{net}_run.json`, and the configuration of
 a run (kuzu_main.py's flags): what was trained, and the test after every epoch."""
 from dataclasses import dataclass, field
-from typing import ClassVar
 
-from nnlab.formats.runs import RunHeader
+from nnlab.formats.runs import run_record
 from nnlab.kmnist.facts import CLASSES, NETS
 
 
@@ -72,9 +71,5 @@ class KuzuResults:
         return None
 
 
-@dataclass(kw_only=True)
-class KuzuRun(RunHeader):
-    FORMAT: ClassVar[str] = 'nnlab-kuzu-run-2'
-    SCRIPT: ClassVar[str] = 'kuzu_main.py'
-    config: KuzuConfig = field(default_factory=KuzuConfig)
-    results: KuzuResults = field(default_factory=KuzuResults)
+KuzuRun = run_record('KuzuRun', 'nnlab-kuzu-run-2', 'kuzu_main.py', KuzuConfig, KuzuResults,
+                        "kuzu_main.py's run record.")

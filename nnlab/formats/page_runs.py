@@ -2,7 +2,6 @@
 its output is, written after every command so the page can say what failed even after a
 crash."""
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from nnlab.formats import schema
 
@@ -30,9 +29,7 @@ class Step:
 
 
 @dataclass(kw_only=True)
-class PageRuns(schema.Document):
-    FORMAT: ClassVar[str] = 'nnlab-report-runs-2'
-    OLDER: ClassVar[dict] = {'nnlab-report-runs-1': ''}
+class PageRuns(schema.Document, format='nnlab-report-runs-2', older=('nnlab-report-runs-1',)):
     started: str = ''
     seconds: float | None = None
     steps: list[Step] = field(default_factory=list)

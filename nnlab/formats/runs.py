@@ -7,6 +7,7 @@ this header with their own `config` and `results`. It is written atomically when
 ends (also when it is interrupted: `status` says so), so sweep.py and report.py read
 finished runs only.
 """
+import dataclasses
 import datetime
 import platform
 import shlex
@@ -45,9 +46,19 @@ class RunHeader(schema.Document):
             return f"status is {self.status!r}, not one of {', '.join(STATUSES)}"
         return None
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.OLDER = {FIRST_FORMAT: f"run {cls.SCRIPT} again to make it with this version"}
+
+
+def run_record(name, format, script, config, results, doc):
+    """The record class of one script: the header with its `config` and `results` types.
+    Records of the first release (one format for all scripts) cannot be read: they say
+    to run the script again."""
+    return dataclasses.make_dataclass(
+        name, [('config', config, field(default_factory=config)),
+               ('results', results, field(default_factory=results))],
+        bases=(RunHeader,), kw_only=True,
+        namespace={'FORMAT': format, 'SCRIPT': script, 'OLDER': (FIRST_FORMAT,),
+                   'AGAIN': f'run {script} again to make it with this version',
+                   '__doc__': doc, '__module__': config.__module__})
 
 
 def package_versions():

@@ -2,8 +2,7 @@
 reading, so a reader never meets a surprise in the middle of its work.
 
     @dataclass(kw_only=True)
-    class Thing(Document):
-        FORMAT: ClassVar[str] = 'nnlab-thing-2'
+    class Thing(Document, format='nnlab-thing-2', older=('nnlab-thing-1',)):
         name: str
         values: list[float]
 
@@ -45,10 +44,20 @@ class FormatError(Exception):
 
 @dataclasses.dataclass(kw_only=True)
 class Document:
-    """A top-level file: its format name and version travel in the `format` key."""
+    """A top-level file: its format name and version travel in the `format` key. A
+    subclass names its format, and the older formats it can read (`upgrade`), as class
+    keywords."""
     FORMAT: ClassVar[str] = ''
-    OLDER: ClassVar[dict] = {}     # format name of an older file -> what to do about it
+    OLDER: ClassVar[tuple] = ()
+    AGAIN: ClassVar[str] = 'make it again with this version'   # for a file too old to read
     format: str = ''
+
+    def __init_subclass__(cls, format=None, older=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if format is not None:
+            cls.FORMAT = format
+        if older is not None:
+            cls.OLDER = tuple(older)
 
     def __post_init__(self):
         if not self.format:
@@ -56,8 +65,8 @@ class Document:
 
     @classmethod
     def upgrade(cls, data, found):
-        """A dict of this version from `data` of older format `found`, or None (the
-        caller then says to make the file again)."""
+        """A dict of this version from `data` of older format `found` (one of OLDER), or
+        None (the reader then says to make the file again)."""
         return None
 
 
@@ -224,12 +233,12 @@ def document(cls, data):
         raise FormatError(f"it holds {_shown(data)}, not a JSON object")
     found = data.get('format')
     if found != cls.FORMAT:
-        if found in cls.OLDER:
-            upgraded = cls.upgrade(data, found)
-            if upgraded is None:
-                raise FormatError(f"written by an earlier version of the toolkit (format "
-                                  f"{found}); {cls.OLDER[found]}")
+        upgraded = cls.upgrade(data, found) if found in cls.OLDER else None
+        if upgraded is not None:
             data = dict(upgraded, format=cls.FORMAT)
+        elif found in cls.OLDER:
+            raise FormatError(f"written by an earlier version of the toolkit (format "
+                              f"{found}); {cls.AGAIN}")
         else:
             family, version = _split_format(cls.FORMAT)
             their_family, theirs = _split_format(found)
@@ -242,7 +251,7 @@ def document(cls, data):
                 raise FormatError(f"written by a newer version of the toolkit (format "
                                   f"{found}; this one reads {cls.FORMAT}); update the toolkit")
             raise FormatError(f"written by an earlier version of the toolkit (format "
-                              f"{found}); make it again with this version")
+                              f"{found}); {cls.AGAIN}")
     return from_dict(cls, data)
 
 

@@ -2,7 +2,6 @@
 and its configuration (seq_plot.py's flags): which checkpoint, what was found (the state
 machine, the counting units) and the pictures drawn. report.py shows them."""
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from nnlab.formats import schema
 from nnlab.formats.seq_checkpoint import nest_network
@@ -53,11 +52,9 @@ class Counters:
     text: str
 
 
+# The first release's files ('nnlab-analysis-1') hold the same fields, the network's flat.
 @dataclass(kw_only=True)
-class Analysis(schema.Document):
-    FORMAT: ClassVar[str] = 'nnlab-analysis-2'
-    # The first release's files hold the same fields, the network's flat.
-    OLDER: ClassVar[dict] = {'nnlab-analysis-1': ''}
+class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysis-1',)):
     network: Network
     command: str = ''
     checkpoint: str = ''

@@ -3,7 +3,7 @@
 writes the file). Loading refuses a file whose metadata is damaged or of another network
 before any weight is touched."""
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from nnlab.formats import schema
 from nnlab.recurrent.languages import Network
@@ -21,11 +21,10 @@ def nest_network(data):
     return data
 
 
+# The first release's checkpoints ('kuzu-seq-1') hold the same metadata, the network's
+# fields flat.
 @dataclass(kw_only=True)
-class CheckpointMeta(schema.Document):
-    FORMAT: ClassVar[str] = 'nnlab-checkpoint-2'
-    # The first release's checkpoints hold the same metadata, the network's fields flat.
-    OLDER: ClassVar[dict] = {'kuzu-seq-1': ''}
+class CheckpointMeta(schema.Document, format='nnlab-checkpoint-2', older=('kuzu-seq-1',)):
     network: Network
     num_input: int
     num_out: int

@@ -2,9 +2,8 @@
 configuration of a training (seq_train.py's flags): every run's error at each check and
 its verdict against the language's criterion."""
 from dataclasses import dataclass, field
-from typing import ClassVar
 
-from nnlab.formats.runs import RunHeader
+from nnlab.formats.runs import run_record
 from nnlab.recurrent.languages import Network
 
 
@@ -52,9 +51,5 @@ class SeqResults:
     seconds_training: float | None = None
 
 
-@dataclass(kw_only=True)
-class SeqRun(RunHeader):
-    FORMAT: ClassVar[str] = 'nnlab-seq-run-2'
-    SCRIPT: ClassVar[str] = 'seq_train.py'
-    config: SeqConfig = field(default_factory=SeqConfig)
-    results: SeqResults = field(default_factory=SeqResults)
+SeqRun = run_record('SeqRun', 'nnlab-seq-run-2', 'seq_train.py', SeqConfig, SeqResults,
+                       "seq_train.py's run record.")

@@ -1,7 +1,6 @@
 """A sweep folder's definition, `DIR/sweep.json`: the script, its fixed flags, the grid
 and the seeds; what `sweep.py --resume` continues and `--report` summarises."""
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from nnlab.formats import schema
 
@@ -19,9 +18,7 @@ class GridAxis:
 
 
 @dataclass(kw_only=True)
-class SweepDefinition(schema.Document):
-    FORMAT: ClassVar[str] = 'nnlab-sweep-2'
-    OLDER: ClassVar[dict] = {'nnlab-sweep-1': ''}
+class SweepDefinition(schema.Document, format='nnlab-sweep-2', older=('nnlab-sweep-1',)):
     script: str
     script_args: list[str] = field(default_factory=list)
     grid: list[GridAxis] = field(default_factory=list)

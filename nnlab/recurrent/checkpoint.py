@@ -55,9 +55,9 @@ def is_checkpoint_name(basename, name):
 
 
 def save_weights(path, kind, num_symbols, hid, row, meta):
-    """save() of the model a flat weight vector (kernels.Layout) describes; `meta` is a
+    """save() of the model a flat weight vector (parameters.Layout) describes; `meta` is a
     CheckpointMeta."""
-    from nnlab.recurrent.kernels import Layout
+    from nnlab.recurrent.parameters import Layout
     from seq_models import make_model
     model = Layout(kind, num_symbols, hid).to_model(row, make_model(kind, num_symbols, hid,
                                                                     num_symbols))

@@ -136,14 +136,17 @@ def fill_record(results, trainer):
     results.checkpoints = list(trainer.saved)
 
 
-def run(config):
-    """seq_train.py's work; one run at a time writes a language/model/size's checkpoints."""
-    stop.check()                             # a Ctrl-C while torch loaded: stop here
+def run(config, writer=None):
+    """seq_train.py's work; one run at a time writes a language/model/size's checkpoints
+    (through `writer`, a started CheckpointWriter, or one of its own)."""
+    stop.check()                             # a Ctrl-C while the modules loaded: stop here
     spec = languages.get_spec(config.lang)
     lang = spec.make(embed=config.embed, length=config.length)
     with SeqTrainOutputs(config) as out:
-        with CheckpointWriter() as writer:
+        if writer is not None:
             return _train(spec, lang, config, out, writer)
+        with CheckpointWriter() as own:
+            return _train(spec, lang, config, out, own)
 
 
 def _train(spec, lang, config, out, writer):

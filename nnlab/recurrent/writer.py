@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 
+from nnlab import machine
 from nnlab.cli import SIGNAL_NAMES, UserError
 
 
@@ -41,7 +42,9 @@ def _serve(connection, trainers_end):
             return
         if request is None:
             connection.send(('done', None))
-            return
+            # Every checkpoint is written and renamed: skip the interpreter's teardown of
+            # torch (about a second the trainer would wait for in join()).
+            os._exit(0)
         try:
             if load_error:
                 raise UserError(load_error)
@@ -63,8 +66,7 @@ class CheckpointWriter:
         self.pending = 0
 
     def __enter__(self):
-        from nnlab.compiled import thread_count
-        if thread_count() > 1:
+        if machine.threads_allowed() > 1:
             context = multiprocessing.get_context('spawn')
             self.connection, theirs = context.Pipe()
             self.process = context.Process(target=_serve, args=(theirs, self.connection),
@@ -122,8 +124,12 @@ class CheckpointWriter:
     def __exit__(self, kind, error, traceback):
         if self.process is None:
             return
-        if kind is None or issubclass(kind, Exception):
+        if kind is None or (issubclass(kind, Exception) and self.pending):
             self.finish()                       # also after an interrupt: keep what was sent
+        elif kind is not None and issubclass(kind, Exception):
+            self.process.terminate()            # nothing to write (e.g. a bad folder)
+            self.process.join(timeout=10)
+            self.process = None
         else:                                   # a second Ctrl-C: stop at once
             self.process.terminate()
             self.process = None
