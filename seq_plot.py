@@ -4,7 +4,8 @@ Prints the parameters and the outputs of --num_plot fresh examples, then saves s
 of the hidden states coloured by the language's state: plot/{lang}_{model}{hid}_{j}{k}.jpg
 for every pair of hidden units, and for 3+ units 3-D views and a rotating GIF.
 --context adds the LSTM's cell states, --fsm extracts the state machine the network
-implements, --explain names the units that count.
+implements, --explain names the units that count, --generalise checks how far beyond the
+training lengths it still predicts right.
 
     python3 seq_plot.py --lang anb2n --epoch 100
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
@@ -17,6 +18,9 @@ num_plot = arguments.whole(1, 1000, 'each example is printed in full')
 states = arguments.whole(1, 10_000, 'k-means time grows with the number of states')
 examples = arguments.whole(1, 100_000, 'the clustering keeps every position in memory')
 run_index = arguments.whole(0, 1023, 'seq_train.py --restarts trains at most 1024 runs')
+# nnlab/recurrent/generalise.py's MAX_N (that module loads numpy; this file must not).
+checked_n = arguments.whole(1, 1000, 'the longest string has (1+k1+k2)N+1 symbols and the '
+                                     'work grows as N squared')
 
 
 def build_parser():
@@ -46,6 +50,11 @@ def build_parser():
                        help=f'fresh examples for --fsm and --explain (default 300; and a '
                             f'third as many more, held out, to check the machine; '
                             f'{examples.bounds})')
+    group.add_argument('--generalise', type=checked_n, nargs='?', const=100, default=None,
+                       metavar='N',
+                       help=f'counting languages: the strings n = 1..N (default 100; '
+                            f'{checked_n.bounds}) beyond the training lengths: up to which '
+                            f'n the network predicts every determined symbol right')
     return parser
 
 
@@ -59,6 +68,9 @@ def parse_args(argv=None):
     if args.explain and languages.get_spec(args.lang).is_reber:
         raise UserError("--explain fits the counters of the counting languages (anbn, "
                         "anbncn, anb2n, anb2nc3n); for reber use --fsm")
+    if args.generalise is not None and languages.get_spec(args.lang).is_reber:
+        raise UserError("--generalise counts n in the counting languages (anbn, anbncn, "
+                        "anb2n, anb2nc3n); reber has no n to grow")
     return args
 
 

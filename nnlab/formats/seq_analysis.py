@@ -23,6 +23,7 @@ class PlotConfig(Network):
     states: int | None = None
     explain: bool = False
     examples: int = 300
+    generalise: int | None = None  # check n = 1..this beyond the training lengths
 
 
 @dataclass
@@ -52,6 +53,30 @@ class Counters:
     text: str
 
 
+@dataclass
+class Generalisation:
+    """--generalise (and seq_train's verdict): the rule of nnlab/recurrent/generalise.py
+    on n = 1..checked. Lists run over n; positions are 1-based symbol numbers."""
+    checked: int                      # N
+    trained: int                      # the training strings' n ran 1..trained
+    largest_n_right: int              # e1 - 1
+    first_errors: list[int]           # the first (up to 5) n it is not right on
+    right: list[bool]
+    first_wrong: list[int | None]     # the first determined position it gets wrong
+    p_first_wrong: list[float | None]  # the right symbol's probability there
+    weakest: list[float]              # its smallest probability over determined positions
+    weakest_at: list[int]
+
+    def problem(self):
+        if not 1 <= self.checked or not 0 <= self.largest_n_right <= self.checked:
+            return f"largest_n_right {self.largest_n_right} is not in 0..{self.checked}"
+        lists = (self.right, self.first_wrong, self.p_first_wrong, self.weakest,
+                 self.weakest_at)
+        if any(len(values) != self.checked for values in lists):
+            return f"the per-n lists do not all hold {self.checked} values"
+        return None
+
+
 # The first release's files ('nnlab-analysis-1') hold the same fields, the network's flat.
 @dataclass(kw_only=True)
 class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysis-1',)):
@@ -64,6 +89,7 @@ class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysi
     trained: Trained = field(default_factory=Trained)
     fsm: Machine | None = None
     explain: Counters | None = None
+    generalise: Generalisation | None = None
     pictures: list[str] = field(default_factory=list)
 
     @classmethod

@@ -3,7 +3,8 @@
 Prints the parameters and the outputs of fresh examples, then draws the hidden states
 coloured by the language's state for every pair of units (and 3-D views for 3+ units);
 with --context the LSTM's cell states too, with --fsm the extracted state machine, with
---explain which units count.
+--explain which units count, with --generalise how far beyond the training lengths it
+predicts right.
 """
 import itertools
 import os
@@ -16,7 +17,17 @@ from nnlab.formats import schema
 from nnlab.formats.seq_analysis import Analysis, Counters, Machine, PlotConfig, Trained
 from nnlab.outputs import Plan
 from nnlab.plotting import plt, save_figure, use_window
-from nnlab.recurrent import checkpoint, diagrams, explain, fsm, languages, layout, views
+from nnlab.recurrent import (
+    checkpoint,
+    diagrams,
+    explain,
+    fsm,
+    generalise,
+    languages,
+    layout,
+    views,
+)
+from nnlab.recurrent.parameters import Layout
 from nnlab.recurrent.trace import trace_model
 from nnlab.seeds import set_seed
 
@@ -93,6 +104,8 @@ def _run(args, out, model, meta, path):
         analysis.fsm = extract_machine(fresh, held_out, lang, args, label, save)
     if args.explain:
         analysis.explain = explain_units(fresh, args, label, save)
+    if args.generalise is not None:
+        analysis.generalise = check_generalisation(model, meta, args, label, save)
 
     analysis.pictures = list(saved)
     # What report.py needs of this look inside the network, beside the pictures.
@@ -263,3 +276,25 @@ def explain_units(fresh, args, label, save):
     return Counters(text=text)
 
 
+
+
+def check_generalisation(model, meta, args, label, save):
+    """--generalise: the rule on n = 1..N printed as a line and a table; the picture."""
+    spec = languages.get_spec(args.lang)
+    trained = meta.network.length or spec.default_length
+    found = generalise.of_model(model, spec.multiples, trained, args.generalise)
+    print()
+    print(generalise.line(found))
+    print(generalise.table(found, spec.multiples))
+    weights = Layout(model.kind, model.num_input, model.num_hid)
+    theta = weights.from_model(model)
+    shown = [n for n in (found.largest_n_right, found.largest_n_right + 1)
+             if 1 <= n <= found.checked]
+    seqs = [generalise.string(spec.multiples, n) for n in range(1, trained + 1)]
+    seqs += [generalise.string(spec.multiples, n) for n in shown]
+    runs = generalise.run_strings(model.kind, weights, theta, seqs)
+    training, paths = runs[:trained], runs[trained:]
+    save(views.generalise_figure(found, training, dict(zip(shown, paths)),
+                                 title=f"{label}: beyond the training lengths"),
+         "generalise.jpg")
+    return found

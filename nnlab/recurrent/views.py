@@ -263,3 +263,87 @@ def loss_curve(checks, every, threshold, metric, title='', consistently=False, l
     ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8,
               frameon=False)
     return fig
+
+
+def _projection(training):
+    """Training states (M, H) -> a function to 2-D and the axis names: the units for
+    H <= 2, else the two principal axes of the training states."""
+    if training.shape[1] == 1:
+        return None, None
+    if training.shape[1] == 2:
+        return (lambda x: x), ('unit 0', 'unit 1')
+    centre = training.mean(axis=0)
+    _, _, axes = np.linalg.svd(training - centre, full_matrices=False)
+    return (lambda x: (x - centre) @ axes[:2].T), ('principal axis 1', 'principal axis 2')
+
+
+def _trajectories(ax, training, paths, wrong_at, what):
+    """Training states as a grey scatter; the chosen strings' states as lines on top."""
+    points = np.concatenate(training)
+    project, names = _projection(points)
+    colours = {'right': 'tab:green', 'wrong': 'tab:red'}
+    if project is None:                      # one unit: the state against the step
+        for path in training:
+            ax.plot(np.arange(1, len(path) + 1), path[:, 0], '.', color='0.75', ms=4)
+        for n, (kind, path) in paths.items():
+            ax.plot(np.arange(1, len(path) + 1), path[:, 0], '-', color=colours[kind],
+                    lw=1, label=f'n = {n} ({kind})')
+            if kind == 'wrong' and wrong_at:
+                ax.plot(wrong_at - 1, path[wrong_at - 2, 0], 'kx', ms=10, mew=2)
+        ax.set_xlabel('symbols read')
+        ax.set_ylabel(f'{what} 0')
+    else:
+        flat = project(points)
+        ax.scatter(flat[:, 0], flat[:, 1], s=8, color='0.7', linewidths=0,
+                   label='training strings')
+        for n, (kind, path) in paths.items():
+            xy = project(path)
+            ax.plot(xy[:, 0], xy[:, 1], '.-', color=colours[kind], lw=0.8, ms=3,
+                    label=f'n = {n} ({kind})')
+            if kind == 'wrong' and wrong_at:
+                # the state that made the first wrong prediction
+                ax.plot(*xy[wrong_at - 2], 'kx', ms=10, mew=2, label='first wrong prediction')
+        ax.set_xlabel(f'{what}: {names[0]}')
+        ax.set_ylabel(f'{what}: {names[1]}')
+    ax.legend(fontsize=7, loc='best')
+    ax.grid(alpha=0.3)
+
+
+def generalise_figure(found, training, paths, title=''):
+    """--generalise: per n the right symbol's probability at its weakest determined
+    position (log scale, training range shaded); beside it the states of the largest right
+    n and the first wrong n over the training strings' states (and the LSTM's cells).
+
+    `found` is a formats.seq_analysis.Generalisation; `training` and `paths` ({n: run})
+    hold generalise.run_strings' (hidden, probs, cell) per string."""
+    has_cell = any(run[2] is not None for run in training)
+    fig, axes = plt.subplots(1, 3 if has_cell else 2, figsize=(15 if has_cell else 11, 4.5))
+    ax = axes[0]
+    n = np.arange(1, found.checked + 1)
+    weakest = np.maximum(np.array(found.weakest), 1e-300)
+    right = np.array(found.right)
+    ax.axvspan(0.5, found.trained + 0.5, color='tab:blue', alpha=0.12, label='trained on')
+    ax.semilogy(n, weakest, '-', color='0.6', lw=0.8)
+    ax.semilogy(n[right], weakest[right], 'o', color='tab:green', ms=3, label='right')
+    ax.semilogy(n[~right], weakest[~right], 'o', color='tab:red', ms=3, label='not right')
+    if found.largest_n_right < found.checked:
+        ax.axvline(found.largest_n_right + 1, color='tab:red', ls='--', lw=1,
+                   label=f'e1 = {found.largest_n_right + 1}')
+    ax.set_xlabel('n')
+    ax.set_ylabel('p(right symbol), weakest determined position')
+    ax.set_xlim(0, found.checked + 1)
+    ax.grid(alpha=0.3, which='both')
+    ax.legend(fontsize=7, loc='lower left')
+    ax.set_title(f'right for every n up to {found.largest_n_right}', fontsize=10)
+    largest, first_wrong = found.largest_n_right, found.largest_n_right + 1
+    chosen = {m: ('right' if m == largest else 'wrong', paths[m][0]) for m in paths}
+    wrong_at = found.first_wrong[first_wrong - 1] if first_wrong <= found.checked else None
+    _trajectories(axes[1], [run[0] for run in training], chosen, wrong_at, 'hidden')
+    axes[1].set_title('hidden states', fontsize=10)
+    if has_cell:
+        cells = {m: (kind, paths[m][2]) for m, (kind, _) in chosen.items()}
+        _trajectories(axes[2], [run[2] for run in training], cells, wrong_at, 'cell')
+        axes[2].set_title('cell states', fontsize=10)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
