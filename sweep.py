@@ -16,6 +16,7 @@ import sys
 
 from nnlab import arguments
 from nnlab.cli import UserError, run_cli
+from nnlab.sweep import slurm_backend
 
 jobs = arguments.whole(1, 1024, 'processes at once; more than the cores only adds waiting')
 DEFAULT_SEEDS = '0-7'
@@ -51,9 +52,11 @@ def build_parser():
                              f'up to 8, fewer so that every worker has a task; {block.bounds})')
     parser.add_argument('--out', default=None, metavar='DIR',
                         help='the sweep folder (default: sweeps/SCRIPT_NAME)')
-    parser.add_argument('--backend', choices=('local', 'ray'), default='local',
+    parser.add_argument('--backend', choices=('local', 'ray', 'slurm'), default='local',
                         help='local: processes on this machine; ray: Ray tasks on the '
-                             'cluster at --address (pip install -r requirements-ray.txt)')
+                             'cluster at --address (pip install -r requirements-ray.txt); '
+                             'slurm: job arrays on a SLURM cluster (pip install -r '
+                             'requirements-slurm.txt; flags below)')
     parser.add_argument('--address', default=None,
                         help="the Ray cluster (default: $RAY_ADDRESS, else a running local "
                              "Ray, else a new one; 'local' always starts a new one)")
@@ -62,6 +65,7 @@ def build_parser():
                              'those that failed); more seeds or grid values extend it')
     parser.add_argument('--report', action='store_true',
                         help='only summarise the sweep in --out (table and pictures)')
+    slurm_backend.add_flags(parser)
     return parser
 
 
@@ -70,6 +74,7 @@ def parse_args(argv=None):
     own, script = split_argv(argv)
     args = build_parser().parse_args(own)
     args.script, args.script_args = (script[0], script[1:]) if script else (None, [])
+    args.help_of = None
 
     if args.report:
         if args.out is None or script:
@@ -83,6 +88,9 @@ def parse_args(argv=None):
             return args                  # continue the sweep stored in --out
         raise UserError("name the script after --, e.g. sweep.py --seeds 0-15 -- "
                         "seq_train.py --lang anb2n (or --resume/--report with --out DIR)")
+    if {'-h', '--help'} & set(args.script_args):
+        args.help_of = args.script          # the script's own help, as it would print it
+        return args
     if args.out is None:
         args.out = os.path.join('sweeps', os.path.basename(args.script).removesuffix('.py'))
     return args
@@ -91,13 +99,17 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from nnlab.sweep import plan, runner
+    if args.help_of:
+        plan.find_kind(args.help_of).build_parser().print_help()
+        return 0
     folder = os.path.abspath(args.out)
     if args.report:
         return runner.summarise_only(folder)
     if args.script:
         kind = plan.find_kind(args.script)
         sweep = plan.Sweep(kind.name, args.script_args, plan.parse_grid(args.grid),
-                           plan.parse_seeds(args.seeds or DEFAULT_SEEDS))
+                           plan.parse_seeds(DEFAULT_SEEDS if args.seeds is None
+                                            else args.seeds))
     else:   # --resume --out DIR: the stored sweep, with more seeds or values if given
         sweep = runner.read_definition(folder)
         if sweep is None:
@@ -105,9 +117,10 @@ def main(argv=None):
                             f"its flags after --")
         if args.grid:
             sweep.grid = plan.parse_grid(args.grid)
-        if args.seeds:
+        if args.seeds is not None:
             sweep.seeds = plan.parse_seeds(args.seeds)
-    return runner.run_sweep(sweep, folder, args.backend, args.jobs, args.address, args.block,
+    backend = slurm_backend.options_from(args)      # the name, or --backend slurm's options
+    return runner.run_sweep(sweep, folder, backend, args.jobs, args.address, args.block,
                             args.resume)
 
 

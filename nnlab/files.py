@@ -134,6 +134,10 @@ def atomic_torch_save(obj, path):
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
+class HeldElsewhere(UserError):
+    """Another live run holds the lock."""
+
+
 class OutputLock:
     """One run at a time writes a set of outputs: `{folder}/.{name}.lock` says which run
     (host, process id, start time) holds them. A second run meanwhile is refused (the two
@@ -156,7 +160,7 @@ class OutputLock:
                         time.sleep(0.2)
                         continue
                 elif machine.alive(holder['host'], holder['pid'], holder.get('started')):
-                    raise UserError(f"another run ({describe_holder(holder)}) is writing "
+                    raise HeldElsewhere(f"another run ({describe_holder(holder)}) is writing "
                                     f"{self.what} in {self.folder!r} now; wait for it to "
                                     f"finish or choose another folder (if no run is, delete "
                                     f"{self.path})")

@@ -8,7 +8,6 @@ import pytest
 from nnlab import ROOT
 from nnlab.child import python_script, run_captured
 
-
 DATA_FOLDERS = ('$KUZU_DATA', '../shared/data', './data')
 
 

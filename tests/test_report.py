@@ -255,8 +255,8 @@ def test_run_prints_progress_per_command(runs, printed):
 
 def test_command_list_is_the_assignments():
     full = [s.command() for s in steps()]
-    assert full[:3] == [f'python3 kuzu_main.py --net {n} --plot_dir plot' for n in
-                        ('lin', 'full', 'conv')]
+    assert full[:3] == [f'python3 kuzu_main.py --net {n} --plot_dir plot --save '
+                        f'{os.path.join("net", f"kuzu_{n}.pth")}' for n in ('lin', 'full', 'conv')]
     assert full[3] == ('python3 check_main.py --act sig --hid 5 --restarts 8 --first '
                        '--plot_dir plot/check_sig5')
     assert 'python3 seq_train.py --lang anb2n --restarts 8 --out_path net' in full

@@ -16,6 +16,8 @@ Decisions, and why:
 - Part 3 is the course's two tasks (anb2n with an SRN, anb2nc3n with an LSTM), each
   trained then looked at with `seq_plot.py --fsm --explain`; `--extra` adds the other
   languages of the toolkit (anbn, anbncn, reber).
+- The three KMNIST nets are saved (`--save {net_dir}/kuzu_{net}.pth`): explore.py's Part 1
+  panel classifies drawings with them.
 - `--quick` runs each command shortened (fewer epochs/examples, fewer restarts) so the
   whole list takes about two minutes; the page marks those results as shortened. Its
   training commands take `--seed 0`, so a quick page is the same every time (and its
@@ -104,8 +106,11 @@ def _seq_steps(row, plot_dir, net_dir):
 def steps(plot_dir='plot', net_dir='net', data=None, extra=False):
     """Every step of `report.py --run`, in the assignment's order."""
     data_flags = ('--data', data) if data else ()
+    # Each net is saved too, so explore.py's Part 1 panel has something to classify with.
     found = [Step(f'kuzu_{net}', 1, 'kuzu_main.py', ('--net', net, *flags),
-                  ('--net', net, *flags, *KUZU_QUICK), ('--plot_dir', plot_dir, *data_flags))
+                  ('--net', net, *flags, *KUZU_QUICK),
+                  ('--plot_dir', plot_dir, *data_flags,
+                   '--save', os.path.join(net_dir, f'kuzu_{net}.pth')))
              for net, flags in KUZU]
     for key, flags in CHECK:
         folder = os.path.join(plot_dir, key)

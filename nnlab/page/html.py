@@ -8,11 +8,11 @@ high (8.5 cm two to a row for a series), so two fit on an A4 or Letter page, eac
 with its caption.
 """
 import base64
-import html
 import os
 import re
 from urllib.parse import quote
 
+from nnlab.markup import html_text
 from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
 from nnlab.page.sources import shown
 
@@ -84,7 +84,7 @@ def render(blocks, out_dir, title, read_picture):
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n'
+            f'<title>{html_text(title)}</title>\n<style>{STYLE}</style>\n</head>\n'
             f'<body>\n{body}\n</body>\n</html>\n')
 
 
@@ -113,18 +113,18 @@ def _inline(parts, out_dir):
     out = []
     for part in parts:
         if isinstance(part, Code):
-            out.append(f'<code>{html.escape(part.text)}</code>')
+            out.append(f'<code>{html_text(part.text)}</code>')
         elif isinstance(part, Link):
-            out.append(f'<a href="{html.escape(_href(part.path, out_dir))}">'
-                       f'{html.escape(part.text)}</a>')
+            out.append(f'<a href="{html_text(_href(part.path, out_dir))}">'
+                       f'{html_text(part.text)}</a>')
         else:
-            out.append(html.escape(str(part)))
+            out.append(html_text(str(part)))
     return ''.join(out)
 
 
 def _heading(block, out_dir):
-    anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ''
-    return f'<h{block.level}{anchor}>{html.escape(block.text)}</h{block.level}>'
+    anchor = f' id="{html_text(block.anchor)}"' if block.anchor else ''
+    return f'<h{block.level}{anchor}>{html_text(block.text)}</h{block.level}>'
 
 
 def _para(block, out_dir):
@@ -133,8 +133,8 @@ def _para(block, out_dir):
 
 
 def _pre(block, out_dir):
-    caption = f'<p class="cap">{html.escape(block.caption)}</p>' if block.caption else ''
-    return f'<div class="text">{caption}<pre>{html.escape(block.text)}</pre></div>'
+    caption = f'<p class="cap">{html_text(block.caption)}</p>' if block.caption else ''
+    return f'<div class="text">{caption}<pre>{html_text(block.text)}</pre></div>'
 
 
 def _block(block, out_dir):
@@ -148,20 +148,20 @@ def _table(table):
     square = table.row_header and len(table.header) == len(table.rows) + 1
     lines = ['<table>']
     if table.caption:
-        lines.append(f'<caption>{html.escape(table.caption)}</caption>')
-    lines.append('<thead><tr>' + ''.join(f'<th scope="col">{html.escape(h)}</th>'
+        lines.append(f'<caption>{html_text(table.caption)}</caption>')
+    lines.append('<thead><tr>' + ''.join(f'<th scope="col">{html_text(h)}</th>'
                                          for h in table.header) + '</tr></thead><tbody>')
     for r, row in enumerate(table.rows):
         cells = []
         for c, cell in enumerate(row):
             if c == 0 and table.row_header:
-                cells.append(f'<th scope="row">{html.escape(cell)}</th>')
+                cells.append(f'<th scope="row">{html_text(cell)}</th>')
                 continue
             classes = ['num'] if NUMBER.match(cell.strip()) else []
             if square and c == r + 1:          # the diagonal: the correct answers
                 classes.append('diag')
             cls = f' class="{" ".join(classes)}"' if classes else ''
-            cells.append(f'<td{cls}>{html.escape(cell)}</td>')
+            cells.append(f'<td{cls}>{html_text(cell)}</td>')
         lines.append('<tr>' + ''.join(cells) + '</tr>')
     lines.append('</tbody></table>')
     return '\n'.join(lines)
@@ -185,11 +185,11 @@ def data_uri(path, data):
 
 def _figure(figure, read_picture):
     uri = data_uri(figure.path, read_picture(figure.path))
-    name = html.escape(shown(figure.path).replace(os.sep, '/'))
+    name = html_text(shown(figure.path).replace(os.sep, '/'))
     if uri is None:
         return (f'<p class="note">Picture not embedded (unreadable, not a picture of its '
                 f'type, or larger than {MAX_EMBED // 1_000_000} MB): <code>{name}</code></p>')
-    caption = html.escape(figure.caption)
+    caption = html_text(figure.caption)
     kind = 'picture small' if figure.small else 'picture'
     return (f'<figure class="{kind}"><img src="{uri}" alt="{caption}">'
             f'<figcaption>{caption} (<code>{name}</code>)</figcaption></figure>')
@@ -199,5 +199,5 @@ def _contents(block):
     items = []
     for anchor, text, level in block.entries:
         cls = ' class="sub"' if level > 2 else ''
-        items.append(f'<li{cls}><a href="#{html.escape(anchor)}">{html.escape(text)}</a></li>')
+        items.append(f'<li{cls}><a href="#{html_text(anchor)}">{html_text(text)}</a></li>')
     return f'<nav class="toc"><strong>Contents</strong><ul>{"".join(items)}</ul></nav>'

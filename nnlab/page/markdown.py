@@ -2,35 +2,21 @@
 and files linked by their path relative to the report folder (`../plot/...`) instead of
 embedded, for people who write their report in Markdown or LaTeX (pandoc reads it)."""
 import os
-import re
 from urllib.parse import quote
 
+from nnlab.markup import html_text, markdown_block_fence, markdown_code, markdown_text
 from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
 
-# What Markdown would read as markup anywhere in a line; '#' and '>' only matter at the
-# start of a line, where no text of ours begins with them.
-SPECIAL = re.compile(r'([\\`*_\[\]<|])')
 LABELS = {'note': '**Note:** ', 'warn': '**Warning:** ', 'meta': ''}
+escape, code = markdown_text, markdown_code      # every text of ours goes through these
 
 
 def render(blocks, out_dir):
     return '\n\n'.join(_block(b, out_dir) for b in blocks).rstrip('\n') + '\n'
 
 
-def escape(text):
-    """Plain text that Markdown shows as it is."""
-    return SPECIAL.sub(r'\\\1', text)
-
-
 def _target(path, out_dir):
     return quote(os.path.relpath(path, out_dir).replace(os.sep, '/'))
-
-
-def code(text):
-    """Inline code; a longer fence when the text holds backticks."""
-    fence = '`' * (max((len(run) for run in re.findall('`+', text)), default=0) + 1)
-    pad = ' ' if text.startswith('`') or text.endswith('`') else ''
-    return f'{fence}{pad}{text}{pad}{fence}'
 
 
 def _inline(parts, out_dir):
@@ -46,7 +32,7 @@ def _inline(parts, out_dir):
 
 
 def _heading(block, out_dir):
-    anchor = f'<a id="{block.anchor}"></a>\n\n' if block.anchor else ''
+    anchor = f'<a id="{html_text(block.anchor)}"></a>\n\n' if block.anchor else ''
     return f'{anchor}{"#" * block.level} {escape(block.text)}'
 
 
@@ -56,7 +42,7 @@ def _para(block, out_dir):
 
 
 def _pre(block, out_dir):
-    fence = '`' * max(3, max((len(r) for r in re.findall('`+', block.text)), default=0) + 1)
+    fence = markdown_block_fence(block.text)
     caption = f'*{escape(block.caption)}*\n\n' if block.caption else ''
     return f'{caption}{fence}text\n{block.text}\n{fence}'
 
@@ -67,7 +53,7 @@ def _figure(block, out_dir):
 
 
 def _contents(block, out_dir):
-    return '\n'.join(f'{"  " if level > 2 else ""}- [{escape(text)}](#{anchor})'
+    return '\n'.join(f'{"  " if level > 2 else ""}- [{escape(text)}](#{quote(anchor)})'
                      for anchor, text, level in block.entries)
 
 
@@ -78,7 +64,7 @@ def _block(block, out_dir):
 
 
 def _cell(text):
-    return escape(text).replace('\n', ' ') or ' '
+    return escape(text) or ' '
 
 
 def _table(table):

@@ -8,6 +8,7 @@ Every flag is checked here, before anything runs, by the script's own parse_args
 name the script does not have or a value it refuses is one line, not a sweep of failures.
 Only the standard library is imported.
 """
+import argparse
 import difflib
 import hashlib
 import itertools
@@ -100,16 +101,32 @@ def parse_grid(items):
                             f"script without its dashes), e.g. --grid hid=2,3,4")
         values = tuple(v.strip() for v in values.split(','))
         if any(v == '' for v in values):
-            raise UserError(f"--grid {item!r}: an empty value; separate values by single "
+            raise UserError(f"--grid {name}=...: an empty value; separate values by single "
                             f"commas, e.g. {name}=2,3,4")
-        repeated = sorted({v for v in values if values.count(v) > 1})
-        if repeated:
-            raise UserError(f"--grid {item!r}: {repeated[0]} appears twice; give each value once")
+        repeated = first_repeated(values)
+        if repeated is not None:
+            raise UserError(f"--grid {name}=...: {repeated[:40]} appears twice; give each "
+                            f"value once")
         if name in (n for n, _ in grid):
             raise UserError(f"--grid {name} is given twice; put all its values in one: "
                             f"--grid {name}=V1,V2,...")
         grid.append((name, values))
+        # Refused here, before any setting is built: a grid of 10**6 settings would
+        # otherwise be parsed in full before the row limit says no.
+        if math.prod(len(v) for _, v in grid) > MAX_ROWS:
+            raise UserError(f"--grid: {math.prod(len(v) for _, v in grid):,} settings (the "
+                            f"product of the value counts) is more than {MAX_ROWS:,}; "
+                            f"give fewer values")
     return grid
+
+
+def first_repeated(values):
+    seen = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,10 @@ class Sweep:
         return settings_of(self.grid)
 
     @property
+    def setting_count(self):
+        return math.prod(len(values) for _, values in self.grid)
+
+    @property
     def command(self):
         grid = [f'--grid {n}={",".join(v)}' for n, v in self.grid]
         return ' '.join(['python3 sweep.py', f'--seeds {format_seeds(self.seeds)}', *grid,
@@ -236,7 +257,7 @@ def check_flags(sweep):
             raise UserError(f"{token.split('=')[0]} is not for a sweep's script flags: {why}")
         fixed.add(action.dest)
 
-    for name, _ in sweep.grid:
+    for name, values in sweep.grid:
         action = parser.flag(f'--{name}')
         if action is None or f'--{name}' not in action.option_strings:
             options = [o[2:] for o in parser.options()]
@@ -252,6 +273,10 @@ def check_flags(sweep):
                             f"flags after the -- (or leave it out)")
         if action.dest in fixed:
             raise UserError(f"--{name} is both in --grid and in the script's flags; keep one")
+        same = same_after_parsing(action, values)
+        if same:
+            raise UserError(f"--grid {name}: {same[0]} and {same[1]} are the same value for "
+                            f"{kind.name}; give it once")
 
     parsed = {}
     for setting in sweep.settings:
@@ -262,3 +287,22 @@ def check_flags(sweep):
             where = f"setting {setting.label}: " if setting.values else ''
             raise UserError(f"{where}{kind.name} refuses its flags: {err}")
     return parsed
+
+
+def same_after_parsing(action, values):
+    """Two grid values the script reads as one (e.g. hid=2,02), or None. A value the
+    flag's type refuses is left to the script's own parse, which names the problem."""
+    seen = {}
+    for text in values:
+        try:
+            value = action.type(text) if callable(action.type) else text
+        except (ValueError, TypeError, UserError, argparse.ArgumentTypeError):
+            continue
+        try:
+            hash(value)
+        except TypeError:
+            value = repr(value)
+        if value in seen:
+            return seen[value], text
+        seen[value] = text
+    return None

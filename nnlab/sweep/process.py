@@ -48,7 +48,9 @@ def task_environment(extra):
 
 def start_task(spec):
     """Start the task's process in a fresh folder (the folder holds exactly one attempt:
-    what an interrupted one left is removed first)."""
+    what an interrupted one left is removed first; a link there is removed, not followed)."""
+    if os.path.islink(spec.folder):
+        os.unlink(spec.folder)
     shutil.rmtree(spec.folder, ignore_errors=True)
     os.makedirs(spec.folder, exist_ok=True)
     return Child(python_script(spec.script, spec.args), cwd=spec.cwd,

@@ -58,7 +58,7 @@ def row_problem(row, kind):
         return 'it has more cells than the header'
     if any(value is None for value in row.values()):
         return 'it has fewer cells than the header (cut short?)'
-    if not row['seed'].isdigit():
+    if not (row['seed'].isascii() and row['seed'].isdigit() and len(row['seed']) <= 10):
         return f"its seed {row['seed'][:20]!r} is not a whole number"
     if row['status'] not in (OK, FAILED):
         return f"its status {row['status'][:20]!r} is not ok or failed"

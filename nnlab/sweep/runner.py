@@ -4,23 +4,28 @@ DIR (--out) holds one sweep:
 
     sweep.json    its definition (script, flags, grid, seeds): what --resume continues
     results.csv   one row per setting and seed, rewritten as each task finishes
-    summary.md, success.png, metric.png    the summary (see report.py)
+    tasks.json    the task folders the sweep made (what cleaning up may remove)
+    summary.md, success.png, metric.png    the summary (see summary.py)
     runs/<setting>/<seeds>/    each task's folder (see process.py)
+    .sweep.lock   while a sweep runs in DIR: which one (a second writer is refused)
 """
 import os
 import shutil
 import time
 
 from nnlab.cli import UserError, stop
-from nnlab.files import ensure_dir
+from nnlab.files import HeldElsewhere, OutputLock, ensure_dir
 from nnlab.formats import schema
 from nnlab.formats.sweep_definition import SweepDefinition
+from nnlab.formats.sweep_tasks import TaskFolders
 from nnlab.sweep import plan
 from nnlab.sweep.process import RECORD, TaskSpec
 from nnlab.sweep.results import FAILED, OK, Results
 from nnlab.sweep.summary import write_summary
 
 DEFINITION = 'sweep.json'
+TASKS = 'tasks.json'
+LOCK = 'sweep'                      # DIR/.sweep.lock
 
 
 def read_definition(folder):
@@ -35,10 +40,16 @@ def read_definition(folder):
         raise UserError(f"{path}: {err}; fix it, or choose another --out")
 
 
+def sweep_lock(folder):
+    return OutputLock(folder, LOCK, 'this sweep')
+
+
 def check_folder(folder, sweep, stored, resume):
     """Refuse to mix two sweeps in one folder, or to redo a finished sweep by accident."""
     if stored is None:
-        if os.path.isdir(folder) and os.listdir(folder):
+        others = [n for n in os.listdir(folder) if n != f'.{LOCK}.lock'] \
+            if os.path.isdir(folder) else []
+        if others:
             raise UserError(f"--out {folder} already holds other files, not a sweep; give a "
                             f"new or empty folder")
         return
@@ -54,17 +65,50 @@ def check_folder(folder, sweep, stored, resume):
                         f"another --out")
 
 
-def remove_stale_folders(folder, results):
-    """Remove task folders no row points to: tasks stopped by Ctrl-C or a crash (their
-    seeds are about to run again), so runs/ holds exactly the attempts in results.csv."""
-    kept = {os.path.normpath(row['task']) for row in results.rows.values()}
-    runs = os.path.join(folder, 'runs')
-    for setting in (os.listdir(runs) if os.path.isdir(runs) else []):
-        if not os.path.isdir(os.path.join(runs, setting)):
-            continue
-        for name in os.listdir(os.path.join(runs, setting)):
-            if os.path.normpath(os.path.join('runs', setting, name)) not in kept:
-                shutil.rmtree(os.path.join(runs, setting, name), ignore_errors=True)
+class Tasks:
+    """The task folders the sweep made (DIR/tasks.json)."""
+
+    def __init__(self, folder):
+        self.folder, self.path = folder, os.path.join(folder, TASKS)
+        self.made = []
+        if os.path.lexists(self.path):
+            try:
+                self.made = schema.load(self.path, TaskFolders).folders
+            except schema.FormatError as err:
+                raise UserError(f"{self.path}: {err}; fix or remove it (then folders under "
+                                f"runs/ are left alone), or choose another --out")
+
+    def save(self):
+        schema.save(self.path, TaskFolders(folders=sorted(set(self.made))))
+
+    def claim(self, relative):
+        """Record that the sweep makes `relative` (before the task starts); refuse a
+        folder that is there but is not the sweep's."""
+        relative = os.path.normpath(relative).replace(os.sep, '/')
+        if relative not in self.made and os.path.lexists(os.path.join(self.folder, relative)):
+            raise UserError(f"{os.path.join(self.folder, relative)} is there but this sweep "
+                            f"did not make it; move it out of the way")
+        self.made.append(relative)
+
+    def remove_stale(self, results):
+        """Remove the sweep's task folders no row points to: tasks stopped by Ctrl-C or a
+        crash (their seeds run again), or the first attempts of retried rows. A link is
+        removed, never followed; a folder the sweep did not make is never touched."""
+        kept = {os.path.normpath(row['task']).replace(os.sep, '/')
+                for row in results.rows.values()}
+        runs = os.path.realpath(os.path.join(self.folder, 'runs'))
+        left = []
+        for relative in self.made:
+            path = os.path.join(self.folder, relative)
+            if relative in kept:
+                left.append(relative)
+            elif os.path.islink(path):
+                os.unlink(path)
+            elif os.path.isdir(path) and os.path.realpath(path).startswith(runs + os.sep):
+                shutil.rmtree(path, ignore_errors=True)
+        if left != self.made:
+            self.made = left
+            self.save()
 
 
 def task_spec(sweep, task, folder):
@@ -89,8 +133,11 @@ def rows_of(kind, task, outcome, folder):
     error = outcome['error']
     per_seed = {}
     if outcome['exit_code'] == 0:
+        path = os.path.join(folder, task.folder, RECORD)
         try:
-            record = schema.load(os.path.join(folder, task.folder, RECORD), kind.record)
+            if not os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep):
+                raise schema.FormatError('it leads outside the sweep folder')
+            record = schema.load(path, kind.record)
         except schema.FormatError as err:
             error = f'the run record cannot be read: {err}'
         else:
@@ -152,6 +199,8 @@ class Progress:
 
 
 def make_backend(name, jobs, address):
+    if not isinstance(name, str):       # a backend's own options (--backend slurm's)
+        return name.make_backend(jobs)
     if name == 'ray':
         from nnlab.sweep.ray_backend import RayBackend
         return RayBackend(jobs, address)
@@ -160,13 +209,20 @@ def make_backend(name, jobs, address):
 
 
 def summarise_only(folder):
-    """--report: summarise an existing sweep folder."""
+    """--report: summarise an existing sweep folder. While a sweep runs there, it reads a
+    snapshot (results.csv is only ever replaced whole) and replaces only the summary
+    files; otherwise it also tidies the task folders no row needs."""
     sweep = read_definition(folder)
     if sweep is None:
         raise UserError(f"--out {folder} holds no sweep ({DEFINITION} is missing); give the "
                         f"folder of an earlier sweep")
     results = Results(folder, sweep.kind, sweep.grid_names).load()
-    remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
+    try:
+        with sweep_lock(folder):
+            Tasks(folder).remove_stale(results)
+    except HeldElsewhere:
+        print("note: a sweep is running in this folder; summarising the rows it has "
+              "written so far", flush=True)
     text, written = write_summary(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join(written), flush=True)
@@ -175,22 +231,45 @@ def summarise_only(folder):
 
 def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, block=None,
               resume=False):
-    """Run what is missing of `sweep` in `folder`; return the exit code."""
-    stored = read_definition(folder)
-    parsed = plan.check_flags(sweep)
-    rows_total = len(sweep.settings) * len(sweep.seeds)
+    """Run what is missing of `sweep` in `folder`; return the exit code. One sweep at a
+    time writes a folder: the lock is held from the first check to the last row."""
+    rows_total = sweep.setting_count * len(sweep.seeds)
     if rows_total > plan.MAX_ROWS:
         raise UserError(f"{rows_total:,} rows (settings x seeds) is more than "
                         f"{plan.MAX_ROWS:,}; use fewer seeds or grid values")
+    parsed = plan.check_flags(sweep)
+    created = not os.path.lexists(folder)
+    try:
+        with sweep_lock(ensure_dir(folder)):
+            return _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs,
+                               address, block, resume)
+    finally:
+        if created:             # refused before writing anything: leave no empty folder
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+
+def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, block,
+                resume):
+    stored = read_definition(folder)
     check_folder(folder, sweep, stored, resume)
+    tasks = Tasks(folder)
     backend = make_backend(backend_name, jobs, address)   # before writing: Ray may be missing
     try:
-        ensure_dir(folder)
         schema.save(os.path.join(folder, DEFINITION), sweep.to_definition())
         results = Results(folder, sweep.kind, sweep.grid_names).load()
+        for task, outcome in backend.collect(sweep, folder):   # slurm: ended since --detach
+            for seed, values in rows_of(sweep.kind, task, outcome, folder).items():
+                results.add(task.setting.key, seed, values)
+            results.write(sweep.settings)
         results.write(sweep.settings)
-        remove_stale_folders(folder, results)
+        tasks.remove_stale(results)
         work = plan_work(sweep, parsed, results, folder, backend.workers, block)
+        for task, _ in work:
+            tasks.claim(task.folder)
+        tasks.save()
         missing = sum(len(task.seeds) for task, _ in work)
         already = rows_total - missing
         print(f"sweep: {sweep.kind.name}, {len(sweep.settings)} setting(s) x "
@@ -208,6 +287,8 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
             print(progress.line(task, list(rows.values())), flush=True)
 
         backend.run(work, on_done)
+        if backend.detached:        # slurm --detach: the jobs run on; --resume collects them
+            return 0
     finally:
         backend.close()
     if stop.requested:
@@ -215,7 +296,7 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
               f"{results.path}; `python3 sweep.py --resume --out {folder}` runs the rest",
               flush=True)
         stop.check()
-    remove_stale_folders(folder, results)      # e.g. the first attempts of retried rows
+    tasks.remove_stale(results)      # e.g. the first attempts of retried rows
     text, written = write_summary(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join([results.path, *written]), flush=True)

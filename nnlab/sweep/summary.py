@@ -13,6 +13,7 @@ import os
 import zlib
 
 from nnlab.files import atomic_write_text
+from nnlab.markup import markdown_code, markdown_text, plot_text
 from nnlab.sweep.plan import Setting
 from nnlab.sweep.stats import summarise
 
@@ -35,10 +36,12 @@ def table(sweep, groups):
     """The markdown table, one line per setting."""
     kind = sweep.kind
     head = [*kind.head(), 'median s', 'failed']
-    lines = ['| setting | ' + ' | '.join(head) + ' |', '|---' * (len(head) + 1) + '|']
+    lines = ['| setting | ' + ' | '.join(map(markdown_text, head)) + ' |',
+             '|---' * (len(head) + 1) + '|']
     for setting, rows in groups:
         cells = summarise(rows, kind)['cells']
-        lines.append(f'| {setting.label} | ' + ' | '.join(map(str, cells)) + ' |')
+        lines.append(f'| {markdown_text(setting.label)} | '
+                     + ' | '.join(markdown_text(c) or ' ' for c in cells) + ' |')
     return '\n'.join(lines)
 
 
@@ -51,8 +54,8 @@ def write_summary(folder, sweep, results):
     stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
         else [METRIC_PICTURE]
-    summary = (f"# Sweep of {sweep.kind.name}\n\n"
-               f"Command: `{sweep.command}`\n\n"
+    summary = (f"# Sweep of {markdown_text(sweep.kind.name)}\n\n"
+               f"Command: {markdown_code(sweep.command)}\n\n"
                f"{rows} rows ({len(groups)} settings), {failed} failed. Success: "
                f"{sweep.kind.criterion}. Interval: 95% Wilson score interval. "
                f"Seconds: a task's wall time shared by the seeds it trained.\n\n"
@@ -79,9 +82,9 @@ def _no_runs(ax, x):
 def draw(folder, sweep, groups):
     from nnlab.plotting import plt, save_figure
     kind = sweep.kind
-    labels = [setting.label for setting, _ in groups]
+    labels = [plot_text(setting.label) for setting, _ in groups]
     positions = range(len(groups))
-    title = ' '.join([kind.name, *sweep.script_args])
+    title = plot_text(' '.join([kind.name, *sweep.script_args]))
     rotate = 30 if len(groups) > 6 else 0
     written = []
 
