@@ -13,8 +13,10 @@ from seq_handnet import bounded_counter, exact_counter_lstm
 
 import seq_models
 import seq_plot
+from nnlab.formats import schema
 from nnlab.formats.seq_analysis import Generalisation
 from nnlab.formats.seq_checkpoint import CheckpointMeta
+from nnlab.formats.seq_run import SeqRun
 from nnlab.recurrent import checkpoint
 from nnlab.recurrent import generalise as G
 from nnlab.recurrent.languages import SPECS, Network
@@ -230,3 +232,41 @@ def test_the_picture_of_a_machine_that_breaks(tmp_path):
     assert suffix == 'generalise.jpg'
     labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
     assert 'n = 2 (right)' in labels and 'n = 3 (wrong)' in labels
+
+
+# ------------------------------------------------------------ seq_train.py's verdict
+
+def test_seq_train_records_the_figure_seq_plot_finds_in_its_checkpoints(tmp_path):
+    done = run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '20', '--seed', '3',
+                      '--restarts', '2', '--out_path', tmp_path / 'net', '--plot_dir',
+                      tmp_path / 'plot')
+    assert done.returncode == 0, done.stderr
+    results = schema.load(tmp_path / 'net' / 'anb2n_srn2_run.json', SeqRun).results
+    assert (results.checked_n, results.trained_n) == (G.DEFAULT_N, 4)
+    for k, run in enumerate(results.runs):
+        path = checkpoint.checkpoint_path(tmp_path / 'net', 'anb2n', 'srn', 2, 20, run=k)
+        model, _ = checkpoint.load(path)
+        # what seq_plot.py --generalise computes from the file
+        assert G.of_model(model, (2,), 4).largest_n_right == run.largest_n_right
+        verdict = re.search(rf'^run +{k} \(seed {run.seed}\): .*$', done.stdout, re.M)[0]
+        assert verdict.endswith(f', largest n right {run.largest_n_right}')
+    assert any(run.largest_n_right > 0 for run in results.runs)
+
+
+def test_the_sweep_summary_counts_the_runs_right_beyond_training():
+    from nnlab.sweep import plan
+    from nnlab.sweep.stats import summarise, wilson_interval
+    kind = plan.find_kind('seq_train.py')
+    assert ('largest_n_right', int) in kind.columns
+    # 6 runs measured: largest n right 0, 4, 5, 9, 100 (trained on 1..4), one of Reber
+    largest = ['0', '4', '5', '9', '100', '']
+    rows = [dict(status='ok', success=str(i in (1, 2, 4)), mean_last_checks='0.1',
+                 seconds='1', largest_n_right=v, trained_n='4' if v else '')
+            for i, v in enumerate(largest)]
+    s = summarise(rows, kind)
+    assert (s['beyond'], s['measured']) == (3, 5)
+    assert s['beyond_interval'] == wilson_interval(3, 5)
+    assert s['median_e1'] == 6             # e1 of the runs that met it: 5, 6, 101
+    head = kind.head()
+    assert head[-3:] == ['right beyond training', '95% interval', 'median e1 (met)']
+    assert s['cells'][len(head) - 3:len(head)] == ['3/5 (60%)', '23%-88%', '6']

@@ -71,7 +71,8 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
             assert re.fullmatch(rf'{sym} \[ *-?\d\.\d\d +-?\d\.\d\d\] \[\d\.\d\d \d\.\d\d\]', row)
         assert rows[1 + len(text)] == f'epoch: {number * 1000}'
         assert re.fullmatch(r' loss: \d\.\d{4}', rows[2 + len(text)])
-    assert re.search(r'^anb2n: loss below 0\.05 in each of the last 10 checks: (yes|no)$', out,
+    assert re.search(r'^anb2n: loss below 0\.05 in each of the last 10 checks: (yes|no), '
+                     r'largest n right \d+$', out,
                      re.M)
     model, meta = checkpoint.load(tmp_path / 'anb2n_srn2_12.pth', lang='anb2n',
                                       model='srn', hid=2, embed=False)

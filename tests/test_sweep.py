@@ -156,6 +156,7 @@ def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_
     single = schema.load(tmp_path / 'r.json', SeqRun).results.runs[0]
     assert float(rows[6]['mean_last_checks']) == single.mean_last_checks
     assert rows[6]['success'] == str(single.success)
+    assert rows[6]['largest_n_right'] == str(single.largest_n_right)
 
 
 def test_summary_files_and_report_again(seq_sweep):

@@ -36,6 +36,9 @@ class SeqOutcome:
     success: bool                     # the language's criterion on the last checks
     mean_last_checks: float | None
     checks_used: int
+    # counting languages: every n up to this right beyond training (generalise.py's rule
+    # on the weights as the checkpoint stores them; None: Reber, or nothing trained)
+    largest_n_right: int | None = None
 
 
 @dataclass
@@ -49,6 +52,8 @@ class SeqResults:
     checkpoints: list[str] = field(default_factory=list)
     pictures: list[str] = field(default_factory=list)
     seconds_training: float | None = None
+    checked_n: int | None = None      # largest_n_right was checked on n = 1..checked_n
+    trained_n: int | None = None      # the training strings' n ran 1..trained_n
 
 
 SeqRun = run_record('SeqRun', 'nnlab-seq-run-2', 'seq_train.py', SeqConfig, SeqResults,

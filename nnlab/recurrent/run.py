@@ -11,7 +11,7 @@ from nnlab.files import matching
 from nnlab.formats.runs import RunWriter
 from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
 from nnlab.outputs import Plan
-from nnlab.recurrent import checkpoint, languages
+from nnlab.recurrent import checkpoint, generalise, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.recurrent.writer import CheckpointWriter
 from nnlab.seeds import repeat_command
@@ -81,11 +81,24 @@ def best_run(trainer):
     return min(range(trainer.K), key=lambda k: trainer.verdict(k)[2])
 
 
+def largest_right(trainer):
+    """Per run the largest n with every n up to it right (generalise.py), or Nones."""
+    found = trainer.generalisation()
+    if found is None:
+        return [None] * trainer.K
+    return [int(k) for k in found.largest_n_right]
+
+
 def print_verdicts(trainer, config, out):
     spec, name = trainer.spec, f"{config.lang}{' (embedded)' if config.embed else ''}"
+    largest = largest_right(trainer)
+    beyond = [f", largest n right {k}" if k is not None else '' for k in largest]
     if trainer.K == 1:
         met, used, _ = trainer.verdict(0)
-        print(f"{name}: {spec.criterion_text(used)}: {'yes' if met else 'no'}")
+        print(f"{name}: {spec.criterion_text(used)}: {'yes' if met else 'no'}{beyond[0]}")
+        found = trainer.generalisation()
+        if found is not None:
+            print(generalise.line(generalise.record(found, 0, trainer.lang.length)))
         if not met:
             print("training stuck (it sometimes does): run it again without --seed, or "
                   "train 8 runs at once with --restarts 8")
@@ -93,7 +106,7 @@ def print_verdicts(trainer, config, out):
     results = [trainer.verdict(k) for k in range(trainer.K)]
     for k, (met, used, mean) in enumerate(results):
         print(f"run {k:2d} (seed {trainer.seeds[k]}): {spec.criterion_text(used)}: "
-              f"{'yes' if met else 'no '} (mean {mean:.4f})")
+              f"{'yes' if met else 'no '} (mean {mean:.4f}){beyond[k]}")
     winners = [k for k, (met, _, _) in enumerate(results) if met]
     listed = ', '.join(map(str, winners)) or 'none'
     print(f"{name}: {len(winners)} of {trainer.K} runs met the criterion "
@@ -126,12 +139,15 @@ def draw_curve(trainer, out):
 
 def fill_record(results, trainer):
     results.runs = []
+    largest = largest_right(trainer)
     for k in range(trainer.K):
         met, used, mean = trainer.verdict(k)
         results.runs.append(SeqOutcome(trainer.seeds[k], [float(c) for c in trainer.checks[k]],
-                                       bool(met), mean, used))
+                                       bool(met), mean, used, largest[k]))
         results.criterion = trainer.spec.criterion_text(used)
     results.step = trainer.step
+    if largest[0] is not None:
+        results.checked_n, results.trained_n = generalise.DEFAULT_N, trainer.lang.length
     results.best = best_run(trainer) if trainer.K > 1 and trainer.step else None
     results.checkpoints = list(trainer.saved)
 

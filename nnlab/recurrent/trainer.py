@@ -15,7 +15,7 @@ import numpy as np
 from nnlab.cli import UserError, stop
 from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.formats.seq_run import SeqConfig
-from nnlab.recurrent import kernels
+from nnlab.recurrent import generalise, kernels
 from nnlab.recurrent.languages import Network
 
 CHECK_EVERY = 1000
@@ -55,6 +55,7 @@ class Trainer:
         self.final_checks = [[] for _ in range(self.K)]  # embedded Reber: the final: error
         self.step = 0
         self.saved = []                                  # paths written, in order
+        self._generalised = None                         # (step, generalise.Outcome)
 
     # --- the loop -----------------------------------------------------------------
     def train(self, steps, report):
@@ -101,6 +102,18 @@ class Trainer:
         if not recent or not np.isfinite(recent).all():
             return False, len(recent), float('inf')       # diverged runs never win
         return self.spec.meets(recent), len(recent), float(np.mean(recent))
+
+    def generalisation(self):
+        """generalise.evaluate() of every run on the weights as their checkpoints store
+        them (all runs in one pass), for the counting languages; else None. Kept per step."""
+        if self.spec.is_reber or self.step == 0:
+            return None
+        if self._generalised is None or self._generalised[0] != self.step:
+            found = generalise.evaluate(self.config.model, self.layout,
+                                        generalise.stored(self.theta), self.spec.multiples,
+                                        generalise.DEFAULT_N)
+            self._generalised = (self.step, found)
+        return self._generalised[1]
 
     # --- checkpoints -----------------------------------------------------------------
     def run_index(self, k):

@@ -98,7 +98,8 @@ class ScriptKind:
     # --- the summary ---------------------------------------------------------------------
     def head(self):
         """The summary table's columns after 'setting' and before 'median s', 'failed'."""
-        return ['runs', 'successes', 'share', '95% interval', self.typical_label]
+        return ['runs', 'successes', 'share', '95% interval', self.typical_label,
+                *self.more_head()]
 
     typical_label = ''
 
@@ -106,12 +107,16 @@ class ScriptKind:
         """The per-setting figure of the last column (rows: the finished ones)."""
         return median(numbers(rows, self.metric.column))
 
+    def more_head(self):
+        """Columns of the summary table after the typical figure (see more_cells)."""
+        return []
+
 
 class SeqTrain(ScriptKind):
     record = SeqRun
     output_flags = ('--out_path', '--plot_dir')
     columns = (('success', bool), ('mean_last_checks', float), ('last_check', float),
-               ('threshold', float))
+               ('threshold', float), ('largest_n_right', int), ('trained_n', int))
     metric = Metric('mean_last_checks', 'mean of the last checks (loss or error)',
                     log_scale=True)
     criterion = ("seq_train.py's verdict for each run (its run record's `success`): the "
@@ -128,8 +133,22 @@ class SeqTrain(ScriptKind):
         results = record.results
         return {run.seed: {'success': run.success, 'mean_last_checks': run.mean_last_checks,
                            'last_check': run.checks[-1] if run.checks else None,
-                           'threshold': results.threshold}
+                           'threshold': results.threshold,
+                           'largest_n_right': run.largest_n_right,
+                           'trained_n': results.trained_n}
                 for run in results.runs}
+
+    def more_head(self):
+        return ['right beyond training', '95% interval', 'median e1 (met)']
+
+    def beyond(self, rows):
+        """(runs right on every n past the training range, runs measured) and the median
+        e1 = largest_n_right + 1 of the runs that met the criterion (counting languages)."""
+        measured = [r for r in rows if numbers([r], 'largest_n_right')
+                    and numbers([r], 'trained_n')]
+        right = sum(float(r['largest_n_right']) > float(r['trained_n']) for r in measured)
+        met = [r for r in measured if r.get('success') == 'True']
+        return right, len(measured), median([v + 1 for v in numbers(met, 'largest_n_right')])
 
 
 class CheckMain(ScriptKind):

@@ -34,6 +34,18 @@ def num(value, digits=4):
     return f'{value:,.0f}' if abs(value) >= 10 ** digits else f'{value:.{digits}g}'
 
 
+def beyond_cells(out, right, measured, median_e1):
+    """seq_train.py's generalisation: the share of runs right past the training range,
+    its Wilson interval, the median e1 of the runs that met the criterion."""
+    interval = wilson_interval(right, measured)
+    out.update(beyond=right, measured=measured, beyond_interval=interval,
+               median_e1=median_e1)
+    if not measured:
+        return ['', '', '']
+    return [f'{right}/{measured} ({pct(right / measured)})',
+            f'{pct(interval[0])}-{pct(interval[1])}', num(median_e1)]
+
+
 def summarise(rows, kind):
     """One setting's figures from its results.csv rows (dicts of strings); `cells` are
     its row of the summary table, after the setting."""
@@ -50,6 +62,8 @@ def summarise(rows, kind):
         cells = [out['runs'], successes, pct(out['share']),
                  f'{pct(interval[0])}-{pct(interval[1])}' if interval else '',
                  num(kind.typical(finished))]
+        if kind.more_head():
+            cells += beyond_cells(out, *kind.beyond(finished))
     else:
         values = numbers(finished, kind.metric.column)
         mean = statistics.fmean(values) if values else None
