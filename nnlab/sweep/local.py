@@ -21,6 +21,11 @@ POLL_SECONDS = 0.1
 
 class LocalBackend:
     name = 'local'
+    detached = False            # run() returns when its tasks have ended
+
+    def collect(self, sweep, folder):
+        """Tasks of an earlier run that ended since: none (they end with the sweep)."""
+        return ()
 
     def __init__(self, jobs=None):
         self.workers = jobs or machine.usable_cores()

@@ -84,6 +84,11 @@ def check_reachable(address, seconds=5):
 
 class RayBackend:
     name = 'ray'
+    detached = False            # run() returns when its tasks have ended
+
+    def collect(self, sweep, folder):
+        """Tasks of an earlier run that ended since: none (they end with the sweep)."""
+        return ()
 
     def __init__(self, jobs=None, address=None):
         ray = self.ray = import_ray()

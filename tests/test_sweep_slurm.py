@@ -1,0 +1,181 @@
+"""sweep.py --backend slurm on a real SLURM: the one-node cluster `.ci/slurm-start` starts
+on this machine (.ci/run starts it and sets NNLAB_REQUIRE_SLURM=1). Without SLURM the
+cluster tests skip with one line, or fail where NNLAB_REQUIRE_SLURM is set.
+
+The sweeps are tiny (seq_train.py, one check, 4-6 seeds): the machine has 2 CPUs."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, assert_one_line_error, run_script
+
+SEQ = ['--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '1']   # one check, ~1 s a run
+HOW = ("no SLURM here (sbatch not on the PATH, or sinfo shows no idle node): start the "
+       "one-node test cluster with `sudo .ci/slurm-start` (Debian/Ubuntu, root), see "
+       "docs/sweeps.md")
+
+
+def sweep(*args, **kwargs):
+    return run_script('sweep.py', *args, timeout=240, **kwargs)
+
+
+def read_rows(folder):
+    if not (folder / 'results.csv').exists():
+        return []
+    with open(folder / 'results.csv', newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def table(folder):
+    """The rows without what differs between backends and runs (timing, task folders)."""
+    return [{k: v for k, v in row.items() if k not in ('seconds', 'task')}
+            for row in read_rows(folder)]
+
+
+def array_ids(folder):
+    with open(folder / 'slurm' / 'jobs.json') as f:
+        return [a['job_id'] for a in json.load(f)['arrays']]
+
+
+def in_squeue(ids):
+    """The sweep's elements squeue lists in its default view (pending, running, ending)."""
+    out = subprocess.run(['squeue', '--noheader', '--array', '--format=%i', '--jobs',
+                          ','.join(ids)], capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope='module')
+def slurm():
+    """A SLURM whose node takes jobs, else a one-line skip (a failure in CI)."""
+    ready = False
+    if shutil.which('sbatch') and shutil.which('sinfo'):
+        states = subprocess.run(['sinfo', '--noheader', '--format=%T'], capture_output=True,
+                                text=True, timeout=30).stdout.split()
+        ready = any(s.rstrip('*~#') in ('idle', 'mixed', 'allocated') for s in states)
+    if not ready:
+        if os.environ.get('NNLAB_REQUIRE_SLURM'):
+            pytest.fail(f'{HOW} (and NNLAB_REQUIRE_SLURM is set, so this is a failure)')
+        pytest.skip(HOW)
+
+
+@pytest.fixture(scope='module')
+def local_table(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('local') / 'sweep'
+    done = sweep('--seeds', '0-5', '--jobs', '2', '--out', folder, *SEQ)
+    assert done.returncode == 0, done.stderr
+    return table(folder)
+
+
+# ---- without a cluster ---------------------------------------------------------------------
+
+def test_without_sbatch_on_the_path_one_line_says_so(tmp_path):
+    done = sweep('--backend', 'slurm', '--out', tmp_path / 'out', *SEQ,
+                 env={'PATH': str(tmp_path)})
+    assert_one_line_error(done, 'sbatch', 'not on the PATH')
+    assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('args,words', [
+    (['--partition', 'short'], ['--partition is for --backend slurm']),
+    (['--backend', 'slurm', '--time', '1h'], ['--time', 'sbatch']),
+    (['--backend', 'slurm', '--slurm-arg', 'constraint'], ['--slurm-arg', 'KEY=VALUE']),
+    (['--backend', 'slurm', '--slurm-arg', 'array=0-3'], ['--slurm-arg array', 'itself']),
+])
+def test_bad_slurm_flags_are_one_line(tmp_path, args, words):
+    if '--backend' in args and not shutil.which('sbatch'):
+        pytest.skip(HOW)
+    done = sweep(*args, '--out', tmp_path / 'out', *SEQ)
+    assert_one_line_error(done, *words)
+    assert not (tmp_path / 'out').exists()
+
+
+# ---- on the cluster ------------------------------------------------------------------------
+
+def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_path):
+    """--detach submits (ids saved) and returns at once; --resume waits for the elements,
+    then a wider --resume submits only the new seeds; the table equals the local one."""
+    folder = tmp_path / 'slurm'
+    started = time.monotonic()
+    done = sweep('--backend', 'slurm', '--detach', '--seeds', '0-3', '--block', '2',
+                 '--out', folder, *SEQ)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 20 and 'detached' in done.stdout
+    assert read_rows(folder) == [] and len(array_ids(folder)) == 1
+
+    done = sweep('--backend', 'slurm', '--resume', '--out', folder)
+    assert done.returncode == 0, done.stderr
+    assert table(folder) == local_table[:4]
+    assert {r['task'] for r in read_rows(folder)} == {'runs/default/seeds-0-1',
+                                                      'runs/default/seeds-2-3'}
+
+    done = sweep('--backend', 'slurm', '--resume', '--seeds', '0-5', '--block', '2',
+                 '--out', folder)
+    assert done.returncode == 0, done.stderr
+    assert '4 already done; 1 task(s)' in done.stdout
+    with open(folder / 'slurm' / 'jobs.json') as f:
+        arrays = json.load(f)['arrays']
+    assert [[e['seeds'] for e in a['elements']] for a in arrays] == [[[0, 1], [2, 3]],
+                                                                    [[4, 5]]]
+    assert table(folder) == local_table
+    assert arrays[1]['single'] and (folder / 'slurm' / f"{arrays[1]['job_id']}_0_log.out").exists()
+    assert in_squeue(array_ids(folder)) == []
+
+
+def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp_path):
+    folder = tmp_path / 'slurm'
+    command = [sys.executable, str(ROOT / 'sweep.py'), '--backend', 'slurm', '--seeds', '0-5',
+               '--block', '1', '--out', str(folder), *SEQ]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not read_rows(folder):    # the first finished row
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err
+    assert 'Traceback' not in err and 'cancelled job' in out and '--resume' in out
+    assert in_squeue(array_ids(folder)) == []             # nothing left queued or running
+    finished = read_rows(folder)
+    assert 1 <= len(finished) < 6 and all(r['status'] == 'ok' for r in finished)
+
+    done = sweep('--backend', 'slurm', '--resume', '--out', folder)
+    assert done.returncode == 0, done.stderr
+    rows = read_rows(folder)
+    assert [r for r in rows if r['seed'] in {f['seed'] for f in finished}] == finished
+    assert table(folder) == local_table
+
+
+def test_a_job_slurm_ends_is_a_failed_row_with_its_state(slurm, tmp_path):
+    """An element SLURM ends before it can write its result (here killed through scancel,
+    as a node failure or pre-emption would end it) is a failed row naming SLURM's state;
+    --resume runs it again."""
+    folder = tmp_path / 'slurm'
+    command = [sys.executable, str(ROOT / 'sweep.py'), '--backend', 'slurm', '--seeds', '0-1',
+               '--block', '1', '--out', str(folder), *SEQ]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (folder / 'slurm' / 'jobs.json').exists():
+        time.sleep(0.1)
+    (job,) = array_ids(folder)
+    while time.monotonic() < deadline and subprocess.run(
+            ['squeue', '--noheader', '--array', '--jobs', f'{job}_1', '--format=%T'],
+            capture_output=True, text=True).stdout.strip() != 'RUNNING':
+        time.sleep(0.1)
+    subprocess.run(['scancel', '--full', '--signal=KILL', f'{job}_1'], check=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    rows = read_rows(folder)
+    assert [r['status'] for r in rows] == ['ok', 'failed']
+    assert rows[1]['error'].startswith(f'slurm: job {job}_1 ended ')
+    assert 'without a result' in rows[1]['error'] and 'squeue no longer' not in rows[1]['error']
+    assert f'FAILED: slurm: job {job}_1 ended' in out
+    done = sweep('--backend', 'slurm', '--resume', '--out', folder)
+    assert done.returncode == 0, done.stderr
+    assert [r['status'] for r in read_rows(folder)] == ['ok', 'ok']
