@@ -179,3 +179,17 @@ def test_a_job_slurm_ends_is_a_failed_row_with_its_state(slurm, tmp_path):
     done = sweep('--backend', 'slurm', '--resume', '--out', folder)
     assert done.returncode == 0, done.stderr
     assert [r['status'] for r in read_rows(folder)] == ['ok', 'ok']
+
+
+def test_an_element_at_its_time_limit_saves_and_is_a_failed_row(slurm, tmp_path):
+    """SLURM signals the element a minute before --time ends (with --time 1: soon after it
+    starts): the task saves what it has and stops; the row says `time limit`."""
+    folder = tmp_path / 'slurm'
+    done = sweep('--backend', 'slurm', '--time', '1', '--seeds', '0', '--out', folder,
+                 '--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '100000')
+    assert done.returncode == 1, done.stderr
+    (row,) = read_rows(folder)
+    assert (row['status'], row['error']) == ('failed', 'time limit')
+    task = folder / row['task']
+    assert '"status": "interrupted"' in (task / 'run.json').read_text()   # the work is kept
+    assert list(task.glob('*.pth'))
