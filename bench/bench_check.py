@@ -119,7 +119,7 @@ def commands():
     print(f"region pictures (hid_5_*.jpg, out_5.jpg): {each:.3f} s each", flush=True)
 
 
-def main(argv=None):
+def build_parser():
     parser = arguments.CliParser(description="Compiled restarts vs a plain loop, for Part 2.")
     count = arguments.whole(1, 4096, 'each plain run takes seconds')
     parser.add_argument('--restarts', type=count, default=32)
@@ -133,6 +133,11 @@ def main(argv=None):
                         help='measure the share of N seeds reaching 100%% instead')
     parser.add_argument('--commands', action='store_true',
                         help='time check_main.py end to end and the pictures instead')
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
     inputs, targets = load_points()

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from kuzu import make_net
 from nnlab import ROOT, arguments
 from nnlab.cli import run_cli
-from nnlab.kmnist.data import ensure_downloaded, load_split
+from nnlab.kmnist.data import default_root, load_split, usable_root
 from nnlab.kmnist.train import evaluate, prepare, print_test, threads_for, train_epoch
 from nnlab.seeds import set_seed
 
@@ -112,11 +112,13 @@ def full_run(root):
     return seconds, accuracy
 
 
-def main(argv=None):
+def build_parser():
     parser = arguments.CliParser(description='our KMNIST pipeline vs the original way, per net')
     parser.add_argument('--nets', default='lin,full,conv', help='comma list (default all)')
-    parser.add_argument('--data', default=os.path.join(ROOT, 'data'),
-                        help='folder holding KMNIST/raw (default ./data)')
+    parser.add_argument('--data', default=None,
+                        help='folder holding KMNIST/raw (default: as kuzu_main.py: '
+                             '$KUZU_DATA or ./data, downloaded when missing; offline, the '
+                             'shared copy beside the checkout)')
     parser.add_argument('--count', type=arguments.whole(1, 1_000_000, 'images in memory'),
                         default=60000,
                         help='training images per epoch (default 60000)')
@@ -125,12 +127,17 @@ def main(argv=None):
                         help='also time `kuzu_main.py --net conv` on 10 epochs of 60,000')
     parser.add_argument('--threads', action='store_true',
                         help='also time our pipeline with 1 thread and with every core')
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     nets = args.nets.split(',')
     for name in nets:
         if name not in ('lin', 'full', 'conv'):
             parser.error(f'unknown net {name!r} in --nets (use lin, full, conv)')
-    ensure_downloaded(args.data)
+    args.data = usable_root(args.data or default_root(), fallback=args.data is None)
     default_threads = torch.get_num_threads()
 
     print(f'one epoch of {args.count} training images + the 10,000-image test pass; '

@@ -254,7 +254,7 @@ def compare_success(seeds, steps, dtype):
           f"ours: {[s for s in range(seeds) if ours[s]]}", flush=True)
 
 
-def main():
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--full', action='store_true',
@@ -265,7 +265,11 @@ def main():
     parser.add_argument('--success_float32', action='store_true',
                         help='run the reference in float32, as the course does (default: '
                              'float64, our precision, so the verdicts must all agree)')
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = build_parser().parse_args()
     torch.set_num_threads(1)
     if args.success:
         compare_success(args.success, args.success_steps,

@@ -166,8 +166,8 @@ def load_split(root, split):
     return normalise(pixels), torch.from_numpy(labels.astype(np.int64))
 
 
-def load_kmnist(root, fallback=False):
-    """(train_x, train_y, test_x, test_y), downloading first when files are missing.
+def usable_root(root, fallback=False):
+    """The data folder to read, downloading first when files are missing.
 
     With `fallback` (the user did not name a folder) an offline machine that has the
     course's shared copy beside the checkout uses that copy instead of failing.
@@ -179,7 +179,13 @@ def load_kmnist(root, fallback=False):
             raise
         print(f"note: no network; using the shared KMNIST copy in {SHARED_COPY} "
               f"(pass --data DIR to choose)", file=sys.stderr, flush=True)
-        root = SHARED_COPY
+        return SHARED_COPY
+    return root
+
+
+def load_kmnist(root, fallback=False):
+    """(train_x, train_y, test_x, test_y) from usable_root(root, fallback)."""
+    root = usable_root(root, fallback)
     return (*load_split(root, 'train'), *load_split(root, 'test'))
 
 

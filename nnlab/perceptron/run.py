@@ -171,8 +171,8 @@ def _run(config, out, inputs, targets, designed, hid):
                                close=close)
     print()
     print('Pictures:', ' '.join(pictures))
-    print(f"(the course's names: the next check_main.py run with --hid {hid} in "
-          f"{config.plot_dir} replaces them)")
+    print(f"(the course's names: the next check_main.py run in {config.plot_dir} replaces "
+          f"{os.path.basename(out.initial)}, the next with --hid {hid} the others)")
     results.pictures = pictures
     record.write(out.record, 'interrupted' if interrupted else 'finished')
     if config.show:
