@@ -34,6 +34,19 @@ def unavailable(reason):
     pytest.skip(reason)
 
 
+def missing():
+    """Why no browser can be launched here (HOW or the Playwright line), or None. Checked
+    once per test session, before the browser tests run, so that without a browser they
+    are skipped together: one line per test file in pytest's summary."""
+    try:
+        driver, browser = launch()
+    except pytest.skip.Exception as skipped:
+        return str(skipped.msg)
+    browser.close()
+    driver.stop()
+    return None
+
+
 def launch():
     """(playwright, browser): a headless Chromium; skips (or fails) the test without one."""
     try:

@@ -75,3 +75,18 @@ def assert_one_line_error(done, *words):
     assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
     for word in words:
         assert word in lines[0], f'{word!r} missing from: {lines[0]}'
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without a browser, the tests that need one (they use the `browser` fixture) are
+    skipped by a mark, which pytest's summary folds into one line per file (saying how to
+    get one). With NNLAB_REQUIRE_BROWSER set (CI) they run, and fail without one."""
+    needing = [item for item in items if 'browser' in getattr(item, 'fixturenames', ())]
+    if not needing or os.environ.get('NNLAB_REQUIRE_BROWSER'):
+        return
+    from browser import missing
+    reason = missing()
+    if reason:
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
