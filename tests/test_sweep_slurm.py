@@ -107,6 +107,8 @@ def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_pa
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 20 and 'detached' in done.stdout
     assert read_rows(folder) == [] and len(array_ids(folder)) == 1
+    local = sweep('--resume', '--out', folder)      # the jobs may still run those seeds
+    assert_one_line_error(local, 'not collected', '--backend slurm --resume')
 
     done = sweep('--backend', 'slurm', '--resume', '--out', folder)
     assert done.returncode == 0, done.stderr

@@ -18,7 +18,7 @@ from nnlab.files import HeldElsewhere, OutputLock, ensure_dir
 from nnlab.formats import schema
 from nnlab.formats.sweep_definition import SweepDefinition
 from nnlab.formats.sweep_tasks import TaskFolders
-from nnlab.sweep import plan
+from nnlab.sweep import plan, slurm_backend
 from nnlab.sweep.process import RECORD, TaskSpec
 from nnlab.sweep.results import FAILED, OK, Results
 from nnlab.sweep.summary import write_summary
@@ -219,7 +219,8 @@ def summarise_only(folder):
     results = Results(folder, sweep.kind, sweep.grid_names).load()
     try:
         with sweep_lock(folder):
-            Tasks(folder).remove_stale(results)
+            if not slurm_backend.uncollected(folder):   # else those jobs use their folders
+                Tasks(folder).remove_stale(results)
     except HeldElsewhere:
         print("note: a sweep is running in this folder; summarising the rows it has "
               "written so far", flush=True)
@@ -257,6 +258,7 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
     check_folder(folder, sweep, stored, resume)
     tasks = Tasks(folder)
     backend = make_backend(backend_name, jobs, address)   # before writing: Ray may be missing
+    slurm_backend.check_no_jobs_for(backend, folder)
     try:
         schema.save(os.path.join(folder, DEFINITION), sweep.to_definition())
         results = Results(folder, sweep.kind, sweep.grid_names).load()

@@ -190,6 +190,24 @@ def element_states(job_ids):
     return states
 
 
+def uncollected(folder):
+    """How many elements DIR/slurm/jobs.json lists whose rows are not yet taken (no SLURM
+    command: for --report, and for a --resume on another backend)."""
+    try:
+        jobs = schema.load(os.path.join(folder, LOGS, JOBS), SlurmJobs)
+    except (schema.FormatError, OSError):
+        return 0
+    return sum(not e.collected for a in jobs.arrays for e in a.elements)
+
+
+def check_no_jobs_for(backend, folder):
+    """Another backend must not run seeds that SLURM jobs of this sweep may still run."""
+    count = 0 if backend.name == 'slurm' else uncollected(folder)
+    if count:
+        raise UserError(f"{folder} has {count} SLURM element(s) whose rows are not collected "
+                        f"yet; continue it with --backend slurm --resume")
+
+
 # ---- on the compute node -------------------------------------------------------------------
 
 def run_element(spec):
