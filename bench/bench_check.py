@@ -137,8 +137,7 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     torch.manual_seed(args.seed)
     inputs, targets = load_points()
     if args.commands:

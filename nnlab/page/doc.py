@@ -80,3 +80,11 @@ def contents(blocks):
     """A Contents block for the anchored headings of level 2 and 3 in `blocks`."""
     return Contents(tuple((b.anchor, b.text, b.level) for b in blocks
                           if isinstance(b, Heading) and b.anchor and b.level in (2, 3)))
+
+
+def inline(parts, code, link, text):
+    """A paragraph's parts rendered by the format's three functions (code, link, text)."""
+    return ''.join(code(part.text) if isinstance(part, Code) else
+                   link(part) if isinstance(part, Link) else text(str(part))
+                   for part in parts)
+

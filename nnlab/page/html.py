@@ -13,7 +13,7 @@ import re
 from urllib.parse import quote
 
 from nnlab.markup import html_text
-from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
+from nnlab.page.doc import Contents, Figure, Heading, Para, Pre, Table, inline
 from nnlab.page.sources import shown
 
 MIME = {'.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png',
@@ -110,16 +110,10 @@ def _href(path, out_dir):
 
 
 def _inline(parts, out_dir):
-    out = []
-    for part in parts:
-        if isinstance(part, Code):
-            out.append(f'<code>{html_text(part.text)}</code>')
-        elif isinstance(part, Link):
-            out.append(f'<a href="{html_text(_href(part.path, out_dir))}">'
-                       f'{html_text(part.text)}</a>')
-        else:
-            out.append(html_text(str(part)))
-    return ''.join(out)
+    return inline(parts, lambda text: f'<code>{html_text(text)}</code>',
+                  lambda link: f'<a href="{html_text(_href(link.path, out_dir))}">'
+                               f'{html_text(link.text)}</a>',
+                  html_text)
 
 
 def _heading(block, out_dir):

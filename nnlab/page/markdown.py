@@ -5,7 +5,7 @@ import os
 from urllib.parse import quote
 
 from nnlab.markup import html_text, markdown_block_fence, markdown_code, markdown_text
-from nnlab.page.doc import Code, Contents, Figure, Heading, Link, Para, Pre, Table
+from nnlab.page.doc import Contents, Figure, Heading, Para, Pre, Table, inline
 
 LABELS = {'note': '**Note:** ', 'warn': '**Warning:** ', 'meta': ''}
 escape, code = markdown_text, markdown_code      # every text of ours goes through these
@@ -20,15 +20,8 @@ def _target(path, out_dir):
 
 
 def _inline(parts, out_dir):
-    out = []
-    for part in parts:
-        if isinstance(part, Code):
-            out.append(code(part.text))
-        elif isinstance(part, Link):
-            out.append(f'[{escape(part.text)}]({_target(part.path, out_dir)})')
-        else:
-            out.append(escape(str(part)))
-    return ''.join(out)
+    return inline(parts, code,
+                  lambda link: f'[{escape(link.text)}]({_target(link.path, out_dir)})', escape)
 
 
 def _heading(block, out_dir):
