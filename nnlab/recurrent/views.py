@@ -330,6 +330,7 @@ def generalise_figure(found, training, paths, title=''):
         ax.axvline(found.largest_n_right + 1, color='tab:red', ls='--', lw=1,
                    label=f'e1 = {found.largest_n_right + 1}')
     ax.set_xlabel('n')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel('p(right symbol), weakest determined position')
     ax.set_xlim(0, found.checked + 1)
     ax.grid(alpha=0.3, which='both')
