@@ -162,7 +162,7 @@ def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_
 def test_summary_files_and_report_again(seq_sweep):
     folder, done = seq_sweep
     assert '[8/8]' in done.stdout and 'so far' in done.stdout and 'left' in done.stdout
-    for name in ('sweep.json', 'summary.md', 'success.png', 'metric.png'):
+    for name in ('sweep.json', 'summary.md', 'success.png', 'metric.png', 'generalise.png'):
         assert (folder / name).stat().st_size > 0, name
     summary = (folder / 'summary.md').read_text()
     successes = {h: sum(r['success'] == 'True' for r in read_rows(folder) if r['hid'] == h)

@@ -1,9 +1,10 @@
-"""The sweep's summary: a table per setting (DIR/summary.md) and two pictures.
+"""The sweep's summary: a table per setting (DIR/summary.md) and pictures.
 
     summary.md    the table below, with the command and how success is judged
     success.png   per setting: the share of runs that succeeded, with its 95% interval
                   (seq_train.py and check_main.py; kuzu_main.py has no success criterion)
     metric.png    per setting: every run's headline number (a box and the runs as dots)
+    generalise.png  seq_train.py on a counting language: every run's largest n right
 
 Everything is computed from results.csv alone, so `sweep.py --report --out DIR` gives the
 same files for a sweep that was interrupted, resumed, or run on another machine.
@@ -15,9 +16,11 @@ import zlib
 from nnlab.files import atomic_write_text
 from nnlab.markup import markdown_code, markdown_text, plot_text
 from nnlab.sweep.plan import Setting
+from nnlab.sweep.scripts import numbers
 from nnlab.sweep.stats import summarise
 
 SUMMARY, SUCCESS_PICTURE, METRIC_PICTURE = 'summary.md', 'success.png', 'metric.png'
+GENERALISE_PICTURE = 'generalise.png'      # seq_train.py on a counting language
 
 
 def grouped(sweep, results):
@@ -54,6 +57,8 @@ def write_summary(folder, sweep, results):
     stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
         else [METRIC_PICTURE]
+    if measured_beyond(groups):
+        pictures.append(GENERALISE_PICTURE)
     summary = (f"# Sweep of {markdown_text(sweep.kind.name)}\n\n"
                f"Command: {markdown_code(sweep.command)}\n\n"
                f"{rows} rows ({len(groups)} settings), {failed} failed. Success: "
@@ -65,7 +70,46 @@ def write_summary(folder, sweep, results):
     written = [atomic_write_text(os.path.join(folder, SUMMARY), summary)]
     if groups:
         written += draw(folder, sweep, groups)
+    if measured_beyond(groups):
+        written.append(draw_generalisation(folder, sweep, groups))
     return text, written
+
+
+def measured_beyond(groups):
+    """True if any finished row has seq_train.py's largest_n_right."""
+    return any(r.get('status') == 'ok' and numbers([r], 'largest_n_right')
+               for _, rows in groups for r in rows)
+
+
+def draw_generalisation(folder, sweep, groups):
+    """generalise.png: per setting every run's largest n right (green: met the
+    criterion, red: not) and the training range's end as a dashed mark."""
+    from nnlab.plotting import plt, save_figure
+    labels = [plot_text(setting.label) for setting, _ in groups]
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
+    for x, (setting, rows) in enumerate(groups):
+        finished = [r for r in rows if r.get('status') == 'ok'
+                    and numbers([r], 'largest_n_right')]
+        if not finished:
+            _no_runs(ax, x)
+            continue
+        values = [float(r['largest_n_right']) for r in finished]
+        colours = ['tab:green' if r.get('success') == 'True' else 'tab:red' for r in finished]
+        offsets = _jitter(setting.label, len(values))
+        ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
+        for trained in sorted(set(numbers(finished, 'trained_n'))):
+            ax.hlines(trained + 0.5, x - 0.35, x + 0.35, colors='grey', linestyles='--',
+                      linewidth=1)
+    rotate = 30 if len(groups) > 6 else 0
+    ax.set_xticks(range(len(groups)), labels, rotation=rotate,
+                  ha='right' if rotate else 'center')
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_ylabel('largest n right (e1 - 1)')
+    title = plot_text(' '.join([sweep.kind.name, *sweep.script_args]))
+    ax.set_title(f'{title}\nright on every n up to (one dot a run; green: met the '
+                 f'criterion; dashed: end of the training range)', fontsize=9)
+    ax.grid(axis='y', alpha=0.3)
+    return save_figure(fig, os.path.join(folder, GENERALISE_PICTURE))
 
 
 def _jitter(label, count, width=0.18):
