@@ -97,6 +97,13 @@ def test_bad_slurm_flags_are_one_line(tmp_path, args, words):
 
 # ---- on the cluster ------------------------------------------------------------------------
 
+def test_what_sbatch_refuses_is_one_line(slurm, tmp_path):
+    done = sweep('--backend', 'slurm', '--slurm-arg', 'constraint=no-such-feature',
+                 '--out', tmp_path / 'out', *SEQ)
+    assert_one_line_error(done, 'sbatch refused the job array', 'feature')
+    assert not any(name.endswith('.pkl') for name in os.listdir(tmp_path / 'out' / 'slurm'))
+
+
 def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_path):
     """--detach submits (ids saved) and returns at once; --resume waits for the elements,
     then a wider --resume submits only the new seeds; the table equals the local one."""

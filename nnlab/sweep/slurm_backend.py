@@ -21,6 +21,9 @@ process ignores it (inherited), the element asks the task to save and stop, and 
 are `failed: time limit` with the task's files kept. Ctrl-C or SIGTERM cancels the sweep's
 arrays (scancel) and keeps every finished row. submitit is imported only here.
 """
+import contextlib
+import getpass
+import io
 import os
 import re
 import shutil
@@ -175,8 +178,8 @@ def cluster_cpus(partition, cpus_per_task):
 def element_states(job_ids):
     """{(array id, index): (state, reason)} of the arrays' elements squeue still knows."""
     ids = set(job_ids)
-    text = slurm_command(['squeue', '--noheader', '--array', '--states=all', '--me',
-                          '--format=%i|%T|%r'])
+    text = slurm_command(['squeue', '--noheader', '--array', '--states=all',
+                          f'--user={getpass.getuser()}', '--format=%i|%T|%r'])
     states = {}
     for line in text.splitlines():
         parts = line.strip().split('|')
@@ -463,9 +466,14 @@ class SlurmBackend:
         for start in range(0, len(work), size):
             chunk = work[start:start + size]
             executor = self._executor(len(chunk))
-            try:
-                jobs = executor.map_array(run_element, [spec for _, spec in chunk])
+            try:       # sbatch's complaint comes back in the error: one line, not two
+                with contextlib.redirect_stderr(io.StringIO()), \
+                        contextlib.redirect_stdout(io.StringIO()):
+                    jobs = executor.map_array(run_element, [spec for _, spec in chunk])
             except self.submitit.core.utils.FailedJobError as err:
+                for name in os.listdir(self.logs):      # the refused array's pickles
+                    if re.fullmatch(r'[0-9a-f]{32}\.pkl', name):
+                        os.remove(os.path.join(self.logs, name))
                 lines = [line for line in str(err).splitlines() if line.strip()]
                 raise UserError(f"sbatch refused the job array: "
                                 f"{lines[-1].strip() if lines else err}")
