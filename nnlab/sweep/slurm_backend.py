@@ -62,7 +62,7 @@ TIME = re.compile(r'(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}
 cpus = arguments.whole(1, 1024, 'CPUs per array element')
 parallel = arguments.whole(1, 100_000, 'array elements running at once')
 FLAGS = ('partition', 'time', 'mem', 'cpus_per_task', 'account', 'qos', 'slurm_arg',
-         'max_parallel', 'setup', 'detach')
+         'max_parallel', 'setup', 'requeue', 'detach')
 
 
 # ---- flags ---------------------------------------------------------------------------------
@@ -86,6 +86,9 @@ def add_flags(parser):
     group.add_argument('--setup', action='append', default=[], metavar='LINE',
                        help="a shell line each element runs first, e.g. 'module load "
                             "python/3.11' or 'source ~/venvs/nnlab/bin/activate' (repeatable)")
+    group.add_argument('--requeue', action='store_true',
+                       help='let SLURM requeue an element that pre-emption or a node failure '
+                            'ends (it starts its block again); default: a failed row')
     group.add_argument('--detach', action='store_true',
                        help='submit and return; --resume later collects what finished')
 
@@ -117,12 +120,14 @@ class SlurmOptions:
             if not sep or not re.fullmatch(r'[a-z][a-z0-9-]*', key):
                 raise UserError(f"--slurm-arg {item!r}: expected KEY=VALUE with an sbatch "
                                 f"option as KEY, e.g. constraint=skylake")
-            if key in ('array', 'output', 'error', 'signal', 'hold', 'open-mode'):
+            if key in ('array', 'output', 'error', 'signal', 'hold', 'open-mode', 'requeue',
+                       'no-requeue'):
                 raise UserError(f"--slurm-arg {key}: the sweep sets --{key} itself")
             self.extra[key] = value
         self.partition, self.time, self.mem = args.partition, args.time, args.mem
         self.cpus_per_task, self.account, self.qos = args.cpus_per_task, args.account, args.qos
         self.max_parallel, self.setup, self.detach = args.max_parallel, args.setup, args.detach
+        self.requeue = args.requeue
 
     def make_backend(self, jobs):
         return SlurmBackend(self, jobs)
@@ -446,6 +451,9 @@ class SlurmBackend:
         executor = self.submitit.SlurmExecutor(folder=self.logs, max_num_timeout=0)
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)
         extra = {'hold': True}              # released once jobs.json names it
+        # SLURM requeues a batch job after a node failure unless told not to: off by default,
+        # so such an element is a failed row with SLURM's state (--resume runs it again).
+        extra['requeue' if options.requeue else 'no-requeue'] = True
         if TIME_SIGNAL is not None:
             extra['signal'] = f'{signal.Signals(TIME_SIGNAL).name[3:]}@{SIGNAL_SECONDS}'
         extra.update(options.extra)
