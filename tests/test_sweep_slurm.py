@@ -202,3 +202,25 @@ def test_an_element_at_its_time_limit_saves_and_is_a_failed_row(slurm, tmp_path)
     task = folder / row['task']
     assert '"status": "interrupted"' in (task / 'run.json').read_text()   # the work is kept
     assert list(task.glob('*.pth'))
+
+
+def test_a_controller_that_does_not_answer_for_a_while_loses_nothing(slurm, tmp_path):
+    """squeue failing (a busy slurmctld times out) is one warning; the sweep goes on."""
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    squeue = shutil.which('squeue')
+    (fake / 'squeue').write_text(
+        '#!/bin/sh\n'
+        f'n=$(cat "{tmp_path}/count" 2>/dev/null || echo 0); echo $((n + 1)) > "{tmp_path}/count"\n'
+        'if [ "$n" -lt 4 ]; then\n'
+        '    echo "squeue: error: Socket timed out on send/recv operation" >&2; exit 1\n'
+        'fi\n'
+        f'exec {squeue} "$@"\n')
+    (fake / 'squeue').chmod(0o755)
+    folder = tmp_path / 'slurm'
+    done = sweep('--backend', 'slurm', '--seeds', '0-1', '--block', '1', '--out', folder, *SEQ,
+                 env={'PATH': f"{fake}{os.pathsep}{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert [r['status'] for r in read_rows(folder)] == ['ok', 'ok']
+    warnings = [line for line in done.stderr.splitlines() if line.startswith('warning:')]
+    assert len(warnings) == 1 and 'Socket timed out' in warnings[0], done.stderr

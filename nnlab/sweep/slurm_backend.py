@@ -49,6 +49,7 @@ TIME_SIGNAL, SIGNAL_SECONDS = signal.SIGUSR1 if hasattr(signal, 'SIGUSR1') else 
 ENDED_GRACE_SECONDS = 10            # a result file written just before the job ended
 GONE_GRACE_SECONDS = 30             # ... or on a network file system that shows it late
 COMMAND_SECONDS = 60                # squeue, scontrol or scancel answering
+SQUEUE_PATIENCE = 600               # squeue failing this long ends the sweep (jobs cancelled)
 DEFAULT_MAX_ARRAY_SIZE = 1001       # SLURM's default MaxArraySize
 ACTIVE = {'PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'REQUEUED',
           'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED',
@@ -257,6 +258,7 @@ class SlurmBackend:
         self.folder = self.logs = None
         self.jobs = SlurmJobs()
         self.single = set()             # the keys of jobs of one element
+        self.squeue_failing = None      # since when squeue has not answered
 
     # -- the jobs file
 
@@ -315,11 +317,13 @@ class SlurmBackend:
         finished cleanly. On a stop: cancel what runs, yield what finished meanwhile."""
         ended_at = {}
         while pending:
-            states = element_states({key[0] for key in pending})
+            states = self._states({key[0] for key in pending})
             for key in list(pending):
                 array, element, task = pending[key]
                 result = self._result(key)
                 if result is None:
+                    if states is None:              # squeue did not answer: wait
+                        continue
                     state, reason = states.get(key, (None, ''))
                     if state in ACTIVE:
                         ended_at.pop(key, None)
@@ -340,7 +344,8 @@ class SlurmBackend:
                 self._save()
             if not wait or not pending or stop.requested:
                 break
-            time.sleep(POLL_SECONDS)
+            # squeue is the controller's load: less often for large sweeps
+            time.sleep(POLL_SECONDS if len(pending) <= 100 else 5 * POLL_SECONDS)
         if stop.requested and wait and pending:
             self.cancel()
             for array, _, _ in pending.values():
@@ -351,10 +356,26 @@ class SlurmBackend:
             ids = {key[0] for key in pending}
             while time.monotonic() < deadline:
                 yield from self._watch(pending, wait=False)
-                states = element_states(ids).values()
-                if not pending and not any(state in ACTIVE for state, _ in states):
+                states = self._states(ids)
+                if not pending and states is not None and \
+                        not any(state in ACTIVE for state, _ in states.values()):
                     break
                 time.sleep(POLL_SECONDS / 4)
+
+    def _states(self, ids):
+        """element_states(ids), or None while squeue fails (a busy controller times out
+        now and then): one warning, and an error only after SQUEUE_PATIENCE seconds."""
+        try:
+            states = element_states(ids)
+        except UserError as err:
+            if self.squeue_failing is None:
+                self.squeue_failing = time.monotonic()
+                print(f"warning: {err}; trying again", file=sys.stderr, flush=True)
+            elif time.monotonic() - self.squeue_failing > SQUEUE_PATIENCE:
+                raise
+            return None
+        self.squeue_failing = None
+        return states
 
     def _check_visible(self, key, state):
         """An element that ended without writing its log: the compute nodes cannot see
