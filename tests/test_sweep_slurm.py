@@ -224,3 +224,27 @@ def test_a_controller_that_does_not_answer_for_a_while_loses_nothing(slurm, tmp_
     assert [r['status'] for r in read_rows(folder)] == ['ok', 'ok']
     warnings = [line for line in done.stderr.splitlines() if line.startswith('warning:')]
     assert len(warnings) == 1 and 'Socket timed out' in warnings[0], done.stderr
+
+
+def test_more_elements_than_max_array_size_go_in_several_arrays(slurm, tmp_path, monkeypatch,
+                                                                capsys):
+    """Where the cluster's MaxArraySize is smaller than the sweep, several arrays (here a
+    limit of 2 for 3 elements: an array of 2 and a job of 1), all saved before they run."""
+    import sweep as sweep_script
+    from nnlab.sweep import plan, runner, slurm_backend
+    monkeypatch.setattr(slurm_backend, 'max_array_size', lambda: 2)
+    args = sweep_script.parse_args(['--backend', 'slurm', '--detach', '--seeds', '0-2',
+                                    '--block', '1', '--out', str(tmp_path / 'slurm'), *SEQ])
+    definition = plan.Sweep('seq_train.py', args.script_args, [], [0, 1, 2])
+    try:
+        code = runner.run_sweep(definition, str(tmp_path / 'slurm'),
+                                slurm_backend.options_from(args), block=1)
+        assert code == 0
+        with open(tmp_path / 'slurm' / 'slurm' / 'jobs.json') as f:
+            arrays = json.load(f)['arrays']
+        assert [[e['seeds'] for e in a['elements']] for a in arrays] == [[[0], [1]], [[2]]]
+        assert [a['single'] for a in arrays] == [False, True]
+        assert 'submitted 3 element(s)' in capsys.readouterr().out
+    finally:
+        ids = array_ids(tmp_path / 'slurm')
+        subprocess.run(['scancel', *ids], check=False)     # the test only needs them saved
