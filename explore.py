@@ -1,0 +1,59 @@
+"""One interactive page to design, draw on and step through the networks: explore/index.html.
+
+    python3 explore.py                  # from check.csv, plot/ and net/
+    python3 explore.py --points my.csv  # Part 2 on other points
+
+Part 2: drag the hidden units' dividing lines over the grid, type weights, train, load and
+save the --weights JSON of check_main.py. Part 3: step a string through any checkpoint
+seq_train.py left in net/. The page is one file (scripts inlined, no network); it exposes
+window.explore for scripting. docs/explore.md describes it.
+"""
+from nnlab import arguments
+from nnlab.cli import UserError, run_cli
+
+
+def build_parser():
+    parser = arguments.CliParser(prog='explore.py', description=__doc__.split('\n')[0])
+    parser.add_argument('--plot_dir', default='plot',
+                        help="where check_main.py put its run records (default plot)")
+    parser.add_argument('--net_dir', default='net',
+                        help="where seq_train.py put checkpoints (default net)")
+    parser.add_argument('--out', default='explore',
+                        help='folder for index.html (default explore)')
+    parser.add_argument('--points', default=None, metavar='FILE',
+                        help="Part 2's points: rows x,y,target (default check.csv)")
+    return parser
+
+
+def parse_args(argv=None):
+    args = build_parser().parse_args(argv)
+    for flag in ('plot_dir', 'net_dir', 'out'):
+        if not getattr(args, flag):
+            raise UserError(f'--{flag} is empty; give a folder name')
+    if args.points is not None and not args.points:
+        raise UserError('--points is empty; give a CSV file (rows x,y,target)')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import os
+
+    from nnlab.explore import gather, page
+    from nnlab.files import ensure_dir
+
+    ensure_dir(args.out)
+    data = gather.gather(args.plot_dir, args.net_dir, args.out, args.points)
+    path = page.write(os.path.join(args.out, 'index.html'), data)
+    runs = data['part3']['runs']
+    checkpoints = sum(len(run['checkpoints']) for run in runs)
+    print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB; Part 2: "
+          f"{len(data['part2']['points'])} points; Part 3: {checkpoints} checkpoint(s) of "
+          f"{len(runs)} run(s))")
+    for line in data['part2']['notes'] + data['part3']['notes']:
+        print(f"note: {line}")
+    return 0
+
+
+if __name__ == '__main__':
+    run_cli(main)

@@ -1,0 +1,26 @@
+'use strict';
+// Start the panels and publish the scripting interface (docs/explore.md):
+// window.explore.part1 / part2 / part3.
+
+(function start() {
+  const data = JSON.parse($('explore-data').textContent);
+  const panel = (notes, build) => {
+    try {
+      return build();
+    } catch (err) {
+      // one line in the panel; the other panels still work
+      noteLines(notes, [`this panel could not start: ${err.message}`]);
+      return null;
+    }
+  };
+  noteLines('p1-notes', ['Part 1 (draw a character) is not in this version of the page; ' +
+    'see docs/explore.md']);
+  window.explore = {
+    part1: {
+      nets: () => [],
+      classify() { throw new Error('no KMNIST net in this page (Part 1 is not built yet)'); },
+    },
+    part2: panel('p2-notes', () => Part2(data.part2)),
+    part3: panel('p3-notes', () => Part3(data.part3)),
+  };
+})();

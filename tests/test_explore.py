@@ -1,0 +1,347 @@
+"""explore.py's page in headless Chromium (tests/browser.py finds it): Part 2's designer
+and Part 3's stepper driven through window.explore and the mouse, compared with
+check_main.py, the compiled Part 2 kernel and the float64 torch models."""
+import json
+import statistics
+
+import numpy as np
+import pytest
+from browser import Watched, launch
+from conftest import assert_one_line_error
+
+import check
+from nnlab.explore import gather, page
+from nnlab.formats.seq_checkpoint import CheckpointMeta
+from nnlab.recurrent import checkpoint
+from nnlab.recurrent.languages import Network
+from nnlab.recurrent.parameters import Layout
+
+# (language, model, hidden units, symbols): one network of each kind
+NETWORKS = [('anb2n', 'srn', 2, 2), ('anb2nc3n', 'lstm', 3, 3), ('reber', 'gru', 4, 7)]
+HAND = {name: value.tolist() for name, value in check.hand_designed_weights().items()}
+# docs/part2.md's two-unit design: wrong where x + y = 3
+TWO_UNITS = {'in_hid_weight': [[1, 1], [1, 1]], 'hid_bias': [-0.5, -1.5],
+             'hid_out_weight': [[1, -1]], 'out_bias': [-0.5]}
+
+
+def make_checkpoints(folder, thousands=(10, 20)):
+    """Checkpoints of random weights (std 1, so the states move far) as seq_train.py
+    saves them."""
+    rng = np.random.default_rng(0)
+    for lang, kind, hid, symbols in NETWORKS:
+        for at in thousands:
+            row = rng.normal(0.0, 1.0, Layout(kind, symbols, hid).size)
+            meta = CheckpointMeta(network=Network(lang=lang, model=kind, hid=hid),
+                                  num_input=symbols, num_out=symbols, thousands=at)
+            checkpoint.save_weights(checkpoint.checkpoint_path(folder, lang, kind, hid, at),
+                                    kind, symbols, hid, row, meta)
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    """A folder with net/ (SRN, LSTM, GRU checkpoints), plot/ (a Part 2 run record) and
+    the page explore.py made from them."""
+    from conftest import run_script
+    folder = tmp_path_factory.mktemp('explore')
+    make_checkpoints(folder / 'net')
+    trained = run_script('check_main.py', '--act', 'sig', '--hid', '4', '--epoch', '300',
+                         '--seed', '1', '--plot_dir', 'plot', cwd=folder)
+    assert trained.returncode == 0, trained.stderr
+    built = run_script('explore.py', cwd=folder)
+    assert built.returncode == 0, built.stderr
+    assert 'wrote explore/index.html' in built.stdout and '6 checkpoint(s) of 3 run(s)' \
+        in built.stdout, built.stdout
+    return folder
+
+
+@pytest.fixture(scope='module')
+def browser():
+    driver, opened = launch()
+    yield opened
+    opened.close()
+    driver.stop()
+
+
+@pytest.fixture(scope='module')
+def tab(site, browser):
+    watched = Watched(browser, 1100, 900)
+    watched.open(site / 'explore' / 'index.html')
+    yield watched
+    watched.close()
+
+
+def call(tab, expression, *args):
+    return tab.page.evaluate(expression, list(args))
+
+
+def test_page_is_one_small_file_without_network(site):
+    html = (site / 'explore' / 'index.html').read_text()
+    assert len(html.encode()) < 5_000_000
+    assert html.count('</script>') == 2         # the data's and the scripts' own ends
+    assert 'http://' not in html.replace('http://www.w3.org/2000/svg', '')
+    assert 'https://' not in html and '<link' not in html and ' src=' not in html
+
+
+def test_nothing_closes_the_script_early(tmp_path):
+    data = {'part2': {'note': '</script><script>alert(1)</script> <!-- /*SCRIPTS*/'}}
+    text = page.render(data)
+    payload = text.split('id="explore-data">')[1].split('</script>')[0]
+    assert json.loads(payload) == data
+
+
+def test_no_console_errors_and_no_requests(tab):
+    assert tab.page.title() == 'Neural networks: explore'
+    assert tab.errors == [] and tab.requests == []
+
+
+@pytest.mark.parametrize('weights, act, scale, percent', [
+    (HAND, 'step', 1, 100.0), (HAND, 'sig', 10, 100.0), (TWO_UNITS, 'step', 1, 700 / 9)])
+def test_hand_designs(tab, weights, act, scale, percent):
+    shown = call(tab, '([w, a, s]) => { explore.part2.setWeights(w, a, s); '
+                      'return [explore.part2.accuracy(), explore.part2.weights()]; }',
+                 weights, act, scale)
+    assert shown[0] == pytest.approx(percent)
+    assert shown[1] == weights
+    assert tab.page.inner_text('#p2-accuracy') == f'{percent:.2f}%'
+
+
+def drag_line(tab, unit, dx, dy, what='line'):
+    box = tab.page.locator(f'#p2-{what}-{unit}').bounding_box()
+    x, y = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+    mouse = tab.page.mouse
+    mouse.move(x, y)
+    mouse.down()
+    mouse.move(x + dx, y + dy, steps=4)
+    mouse.up()
+
+
+def test_dragging_a_line_changes_the_accuracy(tab):
+    call(tab, '([w]) => explore.part2.setWeights(w, "step", 1)', HAND)
+    drag_line(tab, 0, 0, -70)                   # h0 moves up past the point (0, 1)
+    moved = call(tab, '() => [explore.part2.accuracy(), explore.part2.weights()]')
+    assert moved[0] < 100.0
+    assert moved[1]['hid_bias'][0] < -0.5 and moved[1]['in_hid_weight'][0] == [1, 1]
+    assert tab.page.inner_text('#p2-accuracy') == f'{moved[0]:.2f}%'
+    drag_line(tab, 1, 0, 0, 'handle')           # grabbing the handle alone turns nothing
+    drag_line(tab, 1, 60, 60, 'handle')         # turning h1 changes its weights, not |w|
+    turned = call(tab, '() => explore.part2.weights().in_hid_weight[1]')
+    assert turned != [1, 1] and np.hypot(*turned) == pytest.approx(np.sqrt(2))
+    assert tab.errors == []
+
+
+def test_typing_a_weight_updates_everything(tab):
+    call(tab, '([w]) => explore.part2.setWeights(w, "step", 1)', HAND)
+    tab.page.fill('#p2-w-3-3', '1')             # h3 -> output: -1 becomes 1
+    assert call(tab, '() => explore.part2.weights().hid_out_weight[0][3]') == 1
+    assert call(tab, '() => explore.part2.accuracy()') == pytest.approx(800 / 9)
+    assert tab.page.locator('#p2-points tr.wrong').count() == 1
+
+
+@pytest.mark.parametrize('act, scale', [('step', 1), ('sig', 10)])
+def test_saved_weights_give_check_main_the_same_accuracy(tab, tmp_path, act, scale):
+    from conftest import run_script
+    call(tab, '([w, a, s]) => explore.part2.setWeights(w, a, s)', HAND, act, scale)
+    drag_line(tab, 2, 30, -50)
+    accuracy = call(tab, '() => explore.part2.accuracy()')
+    assert accuracy < 100.0
+    with tab.page.expect_download() as download:
+        tab.page.click('#p2-save')
+    path = tmp_path / 'weights.json'
+    download.value.save_as(path)
+    assert json.loads(path.read_text()) == call(tab, '() => explore.part2.weights()')
+    done = run_script('check_main.py', '--act', act, '--scale', str(scale), '--weights', path,
+                      '--epoch', '1', '--plot_dir', tmp_path / 'plot')
+    assert done.returncode == 0, done.stderr
+    assert f'Initial Accuracy:  {round(accuracy, 2)}\n' in done.stdout
+
+
+@pytest.mark.parametrize('text, words', [
+    ('{"in_hid_weight": [[1, 1]], "hid_bias": [0.5]}', 'misses hid_out_weight'),
+    ('{"in_hid_weight": [[1, 1]], "hid_bias": [0, 1], "hid_out_weight": [[1]], '
+     '"out_bias": [0]}', 'hid_bias has shape [2]'),
+    ('{"in_hid_weight": [[1, true]], "hid_bias": [0], "hid_out_weight": [[1]], '
+     '"out_bias": [0]}', 'not a number'),
+    ('[1, 2', 'not valid JSON')])
+def test_a_weights_file_check_main_refuses_is_refused(tab, tmp_path, text, words):
+    from conftest import run_script
+    call(tab, '([w]) => explore.part2.setWeights(w, "step", 1)', HAND)
+    path = tmp_path / 'bad.json'
+    path.write_text(text)
+    tab.page.set_input_files('#p2-load', str(path))
+    tab.page.wait_for_function('() => explore.part2.message() !== ""')
+    message = call(tab, '() => explore.part2.message()')
+    assert message.startswith('weights file bad.json') and words in message
+    assert '\n' not in message
+    assert call(tab, '() => explore.part2.weights()') == HAND
+    assert_one_line_error(run_script('check_main.py', '--act', 'step', '--weights', path,
+                                     '--plot_dir', tmp_path), words)
+
+
+def test_loading_a_good_file_shows_it(tab, tmp_path):
+    path = tmp_path / 'mine.json'
+    path.write_text(json.dumps(TWO_UNITS))
+    tab.page.set_input_files('#p2-load', str(path))
+    tab.page.wait_for_function('() => explore.part2.message().startsWith("loaded")')
+    assert call(tab, '() => explore.part2.weights()') == TWO_UNITS
+    assert tab.page.locator('#p2-weights tr').count() == 4     # head, 2 units, output bias
+
+
+def test_train_equals_the_compiled_kernel(tab):
+    from nnlab.perceptron import kernels
+    from nnlab.perceptron.data import load_points
+    from nnlab.perceptron.train import flatten
+    rng = np.random.default_rng(3)
+    start = {'in_hid_weight': rng.normal(0, 0.5, (5, 2)).tolist(),
+             'hid_bias': rng.normal(0, 0.5, 5).tolist(),
+             'hid_out_weight': rng.normal(0, 0.5, (1, 5)).tolist(),
+             'out_bias': rng.normal(0, 0.5, 1).tolist()}
+    trained = call(tab, '([w]) => { explore.part2.setWeights(w, "sig", 1); '
+                        'return explore.part2.train(1000); }', start)
+    inputs, targets = load_points()
+    training = kernels.Training(flatten(start)[None], inputs.numpy(), targets.numpy(), 0.001,
+                                epochs=1000)
+    training.advance(1000)
+    assert trained['epochs'] == 1000
+    assert np.abs(np.array(trained['weights']) - training.weights[0]).max() < 1e-6
+    shown = flatten({k: np.array(v) for k, v in
+                     call(tab, '() => explore.part2.weights()').items()})
+    assert np.abs(shown - training.weights[0]).max() < 1e-6
+    logged = np.array([loss for _, loss in trained['log']])
+    assert np.abs(logged - training.log_loss[0]).max() < 1e-6
+
+
+def test_the_train_button_trains_live(tab):
+    call(tab, '([w]) => explore.part2.setWeights(w, "step", 10)', TWO_UNITS)
+    tab.page.fill('#p2-epochs', '3000')
+    tab.page.click('#p2-train')
+    tab.page.wait_for_function('() => document.getElementById("p2-train").textContent '
+                               '=== "Train"', timeout=20_000)
+    assert tab.page.inner_text('#p2-train-status').startswith('epoch 3000')
+    assert call(tab, '() => explore.part2.weights()') != TWO_UNITS
+    assert tab.page.locator('#p2-act').input_value() == 'sig'
+
+
+def torch_run(path, text):
+    import torch
+    model, meta = checkpoint.load(path)
+    model = model.double()
+    symbols = 'ABC' if meta.network.lang != 'reber' else 'BTSXPVE'
+    seq = torch.tensor([symbols.index(ch) for ch in text])
+    x = torch.nn.functional.one_hot(seq, meta.num_input).double()[None]
+    with torch.no_grad():
+        hidden, output, context = model(x, context=True)
+    found = {'hidden': hidden[0].numpy(), 'probs': torch.softmax(output[0], -1).numpy()}
+    if meta.network.model == 'lstm':
+        found['cells'] = context['cell'][0].numpy()
+    return found
+
+
+def long_text(lang, length=600):
+    if lang == 'reber':
+        rng = np.random.default_rng(1)
+        return ''.join(rng.choice(list('BTSXPVE'), length))
+    counting = 'AABBBBCCCCCC' if lang == 'anb2nc3n' else 'AAABBBBBB'
+    return (counting * length)[:length]
+
+
+def test_networks_lists_every_checkpoint(tab):
+    names = call(tab, '() => explore.part3.networks()')
+    assert sorted(names) == sorted(f'{lang}_{kind}{hid}_{at}' for lang, kind, hid, _ in NETWORKS
+                                   for at in (10, 20))
+
+
+@pytest.mark.parametrize('lang, kind, hid, symbols', NETWORKS)
+def test_forward_equals_the_float64_models(tab, site, lang, kind, hid, symbols):
+    text = long_text(lang)
+    for at in (10, 20):
+        name = f'{lang}_{kind}{hid}_{at}'
+        shown = call(tab, '([n, t]) => explore.part3.run(n, t)', name, text)
+        expected = torch_run(site / 'net' / f'{name}.pth', text)
+        assert set(shown) == set(expected)
+        for key, value in expected.items():
+            assert np.array(shown[key]).shape == value.shape == (600, value.shape[1])
+            assert np.abs(np.array(shown[key]) - value).max() < 1e-5, key
+
+
+def test_run_refuses_unknown_symbols(tab):
+    with pytest.raises(Exception, match="'X' is not a symbol of anb2n"):
+        call(tab, '() => explore.part3.run("anb2n_srn2_10", "AAX")')
+
+
+def test_stepping_through_a_string(tab):
+    page = tab.page
+    page.select_option('#p3-run', 'anb2n_srn2')
+    page.fill('#p3-text', 'aaabbbbbb')
+    assert page.inner_text('#p3-where') == '1 of 9 symbols read'
+    page.click('#p3-next')
+    page.click('#p3-next')
+    assert page.inner_text('#p3-where') == '3 of 9 symbols read'
+    state = page.inner_text('#p3-state')
+    assert 'true\t0.8, 0.2' in state or 'true 0.8, 0.2' in state.replace('\t', ' ')
+    page.click('#p3-last')
+    assert page.inner_text('#p3-where') == '9 of 9 symbols read'
+    # the slider goes through the run's checkpoints
+    page.locator('#p3-slider').fill('0')
+    assert 'anb2n_srn2_10' in page.inner_text('#p3-checkpoint')
+    page.fill('#p3-text', 'AAXB')
+    assert "'X' is not a symbol" in page.inner_text('#p3-message')
+    page.fill('#p3-n', '7')                     # beyond the training lengths (4)
+    page.click('#p3-generate')
+    assert page.input_value('#p3-text') == 'A' * 7 + 'B' * 14
+    assert tab.errors == []
+
+
+def median_ms(tab, script):
+    times = call(tab, f'''() => {{
+        const times = [];
+        for (let k = 0; k < 20; k++) {{
+            const start = performance.now();
+            {script}
+            times.push(performance.now() - start);
+        }}
+        return times; }}''')
+    return statistics.median(times)
+
+
+def test_interactions_are_fast(tab):
+    call(tab, '([w]) => explore.part2.setWeights(w, "sig", 10)', HAND)
+    typing = median_ms(tab, '''const input = document.getElementById('p2-w-0-2');
+        input.value = String(-0.5 - k / 100); input.dispatchEvent(new Event('input'));''')
+    tab.page.fill('#p3-text', long_text('anb2n', 60))
+    tab.page.click('#p3-first')
+    stepping = median_ms(tab, "document.getElementById('p3-next').click();")
+    print(f'median of 20: typing a Part 2 weight {typing:.2f} ms, a Part 3 step '
+          f'{stepping:.2f} ms')
+    assert typing < 16 and stepping < 16
+
+
+def test_damaged_files_leave_one_line_in_their_panel(tmp_path, browser):
+    (tmp_path / 'plot').mkdir()
+    (tmp_path / 'net').mkdir()
+    (tmp_path / 'plot' / 'check_sig_hid4_run.json').write_text('{"format": "nnlab-check')
+    (tmp_path / 'net' / 'anb2n_srn2_10.pth').write_bytes(b'not a checkpoint')
+    data = gather.gather(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(tmp_path / 'out'))
+    path = page.write(str(tmp_path / 'out' / 'index.html'), data)
+    watched = Watched(browser)
+    try:
+        watched.open(path)
+        for panel, words in (('p2-notes', 'check_sig_hid4_run.json'),
+                             ('p3-notes', 'anb2n_srn2_10.pth')):
+            lines = watched.page.locator(f'#{panel} div').all_inner_texts()
+            assert len(lines) == 1 and words in lines[0] and 'run ' in lines[0], lines
+        assert watched.page.evaluate('explore.part2.accuracy()') == 100.0
+        assert watched.page.evaluate('explore.part3.networks()') == []
+        assert watched.errors == [] and watched.requests == []
+    finally:
+        watched.close()
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--points', 'missing.csv'], 'missing.csv'),
+    (['--out', ''], '--out is empty'),
+    (['--out', 'afile'], 'a file of that name is in the way'),
+])
+def test_explore_refuses_bad_input_with_one_line(tmp_path, args, words):
+    from conftest import run_script
+    (tmp_path / 'afile').write_text('x')
+    assert_one_line_error(run_script('explore.py', *args, cwd=tmp_path), words)
