@@ -95,6 +95,15 @@ def test_bad_slurm_flags_are_one_line(tmp_path, args, words):
     assert not (tmp_path / 'out').exists()
 
 
+def test_slurm_blocks_keep_every_cpu_busy_with_long_elements():
+    from nnlab.sweep import plan
+    from nnlab.sweep.slurm_backend import SlurmBackend
+    most = SlurmBackend.block_limit
+    assert plan.auto_block(rows=256, workers=2, most=most) == 64     # 4 elements of minutes
+    assert plan.auto_block(rows=1024, workers=64, most=most) == 16   # one per CPU
+    assert plan.auto_block(rows=6, workers=2, most=most) == 3        # small: every CPU busy
+
+
 # ---- on the cluster ------------------------------------------------------------------------
 
 def test_what_sbatch_refuses_is_one_line(slurm, tmp_path):

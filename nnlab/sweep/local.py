@@ -14,6 +14,7 @@ from collections import deque
 from nnlab import machine
 from nnlab.child import STOP_GRACE_SECONDS
 from nnlab.cli import stop
+from nnlab.sweep.plan import MAX_AUTO_BLOCK
 from nnlab.sweep.process import outcome, start_task
 
 POLL_SECONDS = 0.1
@@ -21,6 +22,7 @@ POLL_SECONDS = 0.1
 
 class LocalBackend:
     name = 'local'
+    block_limit = MAX_AUTO_BLOCK      # seeds per task unless --block says
     detached = False            # run() returns when its tasks have ended
 
     def collect(self, sweep, folder):

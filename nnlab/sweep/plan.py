@@ -77,15 +77,15 @@ def blocks(seeds, size):
     return out
 
 
-def auto_block(rows, workers):
+def auto_block(rows, workers, most=MAX_AUTO_BLOCK):
     """Seeds per process when --block is not given.
 
     A batched block of K seeds costs far less than K processes (each pays Python and torch
     start-up, and the trainers batch the K runs), so blocks are as large as possible while
-    every worker still gets a task; at most 8, so that Ctrl-C loses little, rows arrive
-    often and one stuck check_main.py restart holds up few others.
+    every worker still gets a task; at most 8 (`most`; the backend's), so that Ctrl-C loses
+    little, rows arrive often and one stuck check_main.py restart holds up few others.
     """
-    return max(1, min(MAX_AUTO_BLOCK, math.ceil(rows / max(1, workers))))
+    return max(1, min(most, math.ceil(rows / max(1, workers))))
 
 
 # ---- the grid ------------------------------------------------------------------------------

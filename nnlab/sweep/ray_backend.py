@@ -21,6 +21,7 @@ import time
 from nnlab import ROOT
 from nnlab.cli import UserError, stop
 from nnlab.files import atomic_write
+from nnlab.sweep.plan import MAX_AUTO_BLOCK
 from nnlab.sweep.process import run_to_end
 
 POLL_SECONDS = 0.2
@@ -84,6 +85,7 @@ def check_reachable(address, seconds=5):
 
 class RayBackend:
     name = 'ray'
+    block_limit = MAX_AUTO_BLOCK      # seeds per task unless --block says
     detached = False            # run() returns when its tasks have ended
 
     def collect(self, sweep, folder):

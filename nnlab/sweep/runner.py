@@ -268,7 +268,8 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
             results.write(sweep.settings)
         results.write(sweep.settings)
         tasks.remove_stale(results)
-        work = plan_work(sweep, parsed, results, folder, backend.workers, block)
+        work = plan_work(sweep, parsed, results, folder, backend.workers, block,
+                         backend.block_limit)
         for task, _ in work:
             tasks.claim(task.folder)
         tasks.save()
@@ -310,11 +311,11 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
     return 0
 
 
-def plan_work(sweep, parsed, results, folder, workers, block):
+def plan_work(sweep, parsed, results, folder, workers, block, most=plan.MAX_AUTO_BLOCK):
     """[(task, TaskSpec)] for the rows not yet done, seeds in blocks where allowed."""
     missing = {s: [seed for seed in sweep.seeds if not results.done(s.key, seed)]
                for s in sweep.settings}
-    size = block or plan.auto_block(sum(map(len, missing.values())), workers)
+    size = block or plan.auto_block(sum(map(len, missing.values())), workers, most)
     work = []
     for setting, seeds in missing.items():
         k = size if sweep.kind.can_block(parsed[setting]) else 1

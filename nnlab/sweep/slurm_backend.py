@@ -248,6 +248,10 @@ def run_element(spec):
 
 class SlurmBackend:
     name = 'slurm'
+    # Each element pays a job start and a Python start-up, and waits in the queue: blocks
+    # as large as keep every CPU the array may use busy, up to sweep.py's --block bound
+    # (64 anb2n seeds are about 3 minutes here; a large sweep gives elements of minutes).
+    block_limit = 64
 
     def __init__(self, options, jobs=None):
         self.submitit = import_submitit()
