@@ -3,7 +3,8 @@
     python3 explore.py                  # from check.csv, plot/ and net/
     python3 explore.py --points my.csv  # Part 2 on other points
 
-Part 2: drag the hidden units' dividing lines over the grid, type weights, train, load and
+Part 1: draw a character for the KMNIST nets kuzu_main.py --save put in net/. Part 2: drag
+the hidden units' dividing lines over the grid, type weights, train, load and
 save the --weights JSON of check_main.py. Part 3: step a string through any checkpoint
 seq_train.py left in net/. The page is one file (scripts inlined, no network); it exposes
 window.explore for scripting. docs/explore.md describes it.
@@ -22,6 +23,9 @@ def build_parser():
                         help='folder for index.html (default explore)')
     parser.add_argument('--points', default=None, metavar='FILE',
                         help="Part 2's points: rows x,y,target (default check.csv)")
+    parser.add_argument('--data', default=None, metavar='DIR',
+                        help="Part 1's test images: the folder holding KMNIST/raw (default "
+                             "as kuzu_main.py: $KUZU_DATA, else ./data)")
     return parser
 
 
@@ -43,14 +47,15 @@ def main(argv=None):
     from nnlab.files import ensure_dir
 
     ensure_dir(args.out)
-    data = gather.gather(args.plot_dir, args.net_dir, args.out, args.points)
+    data = gather.gather(args.plot_dir, args.net_dir, args.out, args.points, args.data)
     path = page.write(os.path.join(args.out, 'index.html'), data)
     runs = data['part3']['runs']
     checkpoints = sum(len(run['checkpoints']) for run in runs)
-    print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB; Part 2: "
+    print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB; Part 1: "
+          f"{len(data['part1']['nets'])} net(s); Part 2: "
           f"{len(data['part2']['points'])} points; Part 3: {checkpoints} checkpoint(s) of "
           f"{len(runs)} run(s))")
-    for line in data['part2']['notes'] + data['part3']['notes']:
+    for line in data['part1']['notes'] + data['part2']['notes'] + data['part3']['notes']:
         print(f"note: {line}")
     return 0
 

@@ -6,6 +6,7 @@ its weights as the flat float64 vector of parameters.Layout. Files are read only
 are regular files inside the given folders (nnlab/page/sources.py); a file that cannot be
 used becomes one line in its panel, never a traceback.
 """
+import base64
 import glob
 import os
 import re
@@ -16,6 +17,8 @@ from nnlab.page.sources import Sources, shown
 
 MAX_CHECKPOINT_BYTES = 20 * 2**20
 MAX_CHECKPOINTS = 400            # far more than a course run saves; keeps the page small
+MAX_KUZU_BYTES = 50 * 2**20
+SAMPLES_PER_CLASS = 20
 CHECKPOINT_NAME = re.compile(r'(.+)_(\d+(?:\.\d+)?)\.pth')
 
 
@@ -113,7 +116,96 @@ def part3(sources):
     return {'runs': listed, 'notes': notes}
 
 
-def gather(plot_dir, net_dir, out_dir, points_path=None):
+def _float32(tensor):
+    """A tensor's values as base64 of little-endian float32 (the stored precision, a
+    quarter of the size of JSON numbers)."""
+    return base64.b64encode(tensor.detach().cpu().numpy().astype('<f4').tobytes()).decode(
+        'ascii') if tensor.numel() else ''
+
+
+def _kuzu_net(name, path):
+    """{'name', 'hid', 'params': {name: [shape, base64]}} of a saved KMNIST net, or a
+    reason string."""
+    import torch
+
+    import kuzu
+    if os.path.getsize(path) > MAX_KUZU_BYTES:
+        return f'it is over {MAX_KUZU_BYTES // 2**20} MB, too large for a KMNIST net'
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception:       # torch raises many kinds for a damaged or foreign file
+        return 'it is not a readable state dict (damaged or another kind of file)'
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
+                                              for v in state.values()):
+        return 'it is not a state dict of tensors'
+    hid = state['hid.weight'].shape[0] if name == 'full' and 'hid.weight' in state else None
+    net = kuzu.make_net(name, hid)
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        return f'it does not fit kuzu.py\'s Net{name.capitalize()} ({str(err).splitlines()[0]})'
+    if not all(torch.isfinite(t).all() for t in net.state_dict().values()
+               if t.is_floating_point()):
+        return 'it holds weights that are not finite numbers'
+    params = {key: [list(t.shape), _float32(t.to(torch.float32))]
+              for key, t in net.state_dict().items() if t.is_floating_point()}
+    return {'name': name, 'hid': hid, 'params': params}
+
+
+def _test_samples(data_dir):
+    """SAMPLES_PER_CLASS test images of each class (uint8, base64) and their labels, or a
+    reason string."""
+    import numpy as np
+
+    from nnlab.kmnist import data as kmnist
+    root = data_dir or kmnist.default_root()
+    if kmnist.missing_files(root) and not data_dir and not kmnist.missing_files(
+            kmnist.SHARED_COPY):
+        root = kmnist.SHARED_COPY
+    if kmnist.missing_files(root):
+        return (f"no KMNIST test images in {shown(os.fspath(root))} (for the samples and "
+                f"the class pictures): pass --data DIR, the folder holding KMNIST/raw")
+    try:
+        images, labels = kmnist.load_split(root, 'test')
+    except UserError as err:
+        return str(err)
+    pixels = np.rint((images[:, 0].numpy() * 0.5 + 0.5) * 255).astype(np.uint8)
+    labels = labels.numpy()
+    chosen = np.concatenate([np.flatnonzero(labels == c)[:SAMPLES_PER_CLASS]
+                             for c in range(10)])
+    return {'pixels': base64.b64encode(pixels[chosen].tobytes()).decode('ascii'),
+            'labels': labels[chosen].tolist()}
+
+
+def part1(sources, data_dir):
+    """The saved KMNIST nets in --net_dir and a sample of the test images."""
+    from nnlab.kmnist.facts import CLASSES, NETS
+    nets, notes = [], []
+    for name in NETS:
+        path = os.path.join(sources.net_dir, f'kuzu_{name}.pth')
+        if not os.path.lexists(path):
+            continue
+        found = _kuzu_net(name, path) if sources.readable(path) else \
+            'it is not a regular file inside the folder'
+        if isinstance(found, str):
+            notes.append(f"{shown(path)} left out: {found}; run python3 kuzu_main.py --net "
+                         f"{name} --save {shown(path)} to make it again")
+        else:
+            nets.append(found)
+    if not nets and not notes:
+        where = shown(os.path.join(sources.net_dir, 'kuzu_conv.pth'))
+        notes.append(f"no KMNIST net in {shown(sources.net_dir)}: run python3 kuzu_main.py "
+                     f"--net conv --save {where} (or report.py --run), then explore.py "
+                     f"again")
+    samples = _test_samples(data_dir)
+    if isinstance(samples, str):
+        notes.append(samples)
+        samples = None
+    return {'nets': nets, 'samples': samples, 'classes': list(CLASSES), 'notes': notes}
+
+
+def gather(plot_dir, net_dir, out_dir, points_path=None, data_dir=None):
     """Everything the page's scripts read, as JSON-ready data."""
     sources = Sources(plot_dir, net_dir, out_dir, say=lambda line: None)
-    return {'part2': part2(sources, points_path), 'part3': part3(sources)}
+    return {'part1': part1(sources, data_dir), 'part2': part2(sources, points_path),
+            'part3': part3(sources)}

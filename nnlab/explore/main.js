@@ -13,13 +13,8 @@
       return null;
     }
   };
-  noteLines('p1-notes', ['Part 1 (draw a character) is not in this version of the page; ' +
-    'see docs/explore.md']);
   window.explore = {
-    part1: {
-      nets: () => [],
-      classify() { throw new Error('no KMNIST net in this page (Part 1 is not built yet)'); },
-    },
+    part1: panel('p1-notes', () => Part1(data.part1)),
     part2: panel('p2-notes', () => Part2(data.part2)),
     part3: panel('p3-notes', () => Part3(data.part3)),
   };
