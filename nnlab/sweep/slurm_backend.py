@@ -443,9 +443,13 @@ class SlurmBackend:
             raise UserError(f"{len(pending)} element(s) of this sweep are still queued or "
                             f"running (squeue -j {ids}); --resume again once they end, or "
                             f"without --detach to wait for them")
-        print(f"slurm: waiting for {len(pending)} element(s) still queued or running "
+        total = len(pending)
+        print(f"slurm: waiting for {total} element(s) still queued or running "
               f"(job {ids}) before submitting the rest", flush=True)
-        yield from self._watch(pending)
+        for done, (task, result) in enumerate(self._watch(pending), 1):
+            yield task, result
+            what = 'finished' if result.get('exit_code') == 0 else f"FAILED: {result['error']}"
+            print(f"slurm: [{done}/{total}] {task.label}: {what}", flush=True)
 
     def run(self, work, on_done):
         """Submit [(task, TaskSpec)] as job arrays; call on_done(task, outcome) as each
