@@ -166,18 +166,24 @@ def max_array_size():
 
 
 def cluster_cpus(partition, cpus_per_task):
-    """Elements the partition can run at once: its CPUs (sinfo %C: allocated/idle/other/
-    total) over the CPUs each element asks for."""
-    argv = ['sinfo', '--noheader', '--format=%C'] + ([f'--partition={partition}']
-                                                       if partition else [])
-    total = 0
+    """Elements the partition (default: the cluster's default one, starred by sinfo) can
+    run at once: its CPUs (sinfo %C: allocated/idle/other/total) over each element's."""
+    argv = ['sinfo', '--noheader', '--format=%P|%C'] + ([f'--partition={partition}']
+                                                          if partition else [])
+    totals = {}
     for line in slurm_command(argv).split():
-        parts = line.split('/')
+        name, _, cpus = line.partition('|')
+        parts = cpus.split('/')
         if len(parts) == 4 and parts[3].isdigit():
-            total += int(parts[3])
-    if partition and not total:
-        raise UserError(f"--partition {partition}: sinfo shows no CPUs there (sinfo -s "
-                        f"lists the partitions)")
+            totals[name] = totals.get(name, 0) + int(parts[3])
+    if partition:
+        total = sum(totals.values())
+        if not total:
+            raise UserError(f"--partition {partition}: sinfo shows no CPUs there (sinfo -s "
+                            f"lists the partitions)")
+    else:
+        starred = [n for n in totals if n.endswith('*')]
+        total = sum(totals[n] for n in starred or totals)
     return max(1, total // (cpus_per_task or 1))
 
 
