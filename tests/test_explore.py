@@ -2,6 +2,7 @@
 panel, Part 2's designer and Part 3's stepper driven through window.explore and the mouse,
 compared with torch's float64 models, check_main.py and its compiled kernel."""
 import json
+import os
 import re
 import statistics
 
@@ -13,6 +14,8 @@ from conftest import assert_one_line_error
 import check
 from nnlab.cli import UserError
 from nnlab.explore import gather, page
+from nnlab.formats import schema
+from nnlab.formats.seq_analysis import Analysis, Machine
 from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.perceptron.weights import load_weights_file
 from nnlab.recurrent import checkpoint
@@ -71,6 +74,12 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp('explore')
     make_checkpoints(folder / 'net')
     make_kuzu_nets(folder / 'net')
+    (folder / 'plot').mkdir()
+    schema.save(folder / 'plot' / 'anb2n_srn2_analysis.json', Analysis(
+        network=Network(lang='anb2n', model='srn', hid=2), checkpoint='net/anb2n_srn2_20.pth',
+        command='python3 seq_plot.py --lang anb2n --epoch 20 --fsm',
+        fsm=Machine(text='state machine: 3 states </script>', states=3, minimal_states=3,
+                    state_of_cluster=['s0', 's1', 's2'], accepted=1, examples=1)))
     data = kmnist_root()
     with ThreadPoolExecutor(2) as pool:
         trained = pool.submit(run_script, 'check_main.py', '--act', 'sig', '--hid', '4',
@@ -324,6 +333,9 @@ def test_stepping_through_a_string(tab):
     assert 'anb2n_srn2_10' in page.inner_text('#p3-checkpoint')
     page.fill('#p3-text', 'AAXB')
     assert "'X' is not a symbol" in page.inner_text('#p3-message')
+    # seq_plot.py --fsm's machine of the run, as it printed it
+    assert page.inner_text('#p3-machine') == 'state machine: 3 states </script>'
+    assert 'anb2n_srn2_20.pth' in page.inner_text('#p3-machine-from')
     page.fill('#p3-n', '7')                     # beyond the training lengths (4)
     page.click('#p3-generate')
     assert page.input_value('#p3-text') == 'A' * 7 + 'B' * 14
@@ -526,3 +538,22 @@ def test_classification_is_fast(tab):
         return times; }''', pixels)
     print(f'median of 20: NetConv classification {statistics.median(times):.2f} ms')
     assert statistics.median(times) < 50
+
+
+def screenshots(page, folder):
+    """A picture of each panel (docs/explore.md shows them): explore_part{1,2,3}.png."""
+    made = []
+    for part in (1, 2, 3):
+        path = os.path.join(folder, f'explore_part{part}.png')
+        page.locator(f'#part{part}').screenshot(path=path)
+        made.append(path)
+    return made
+
+
+def test_screenshots_of_each_panel(tab, tmp_path):
+    # NNLAB_SCREENSHOTS=docs/images keeps them (the docs' pictures were made so, from the
+    # page of report.py --run --quick)
+    folder = os.environ.get('NNLAB_SCREENSHOTS') or tmp_path
+    for path in screenshots(tab.page, folder):
+        data = open(path, 'rb').read()
+        assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000

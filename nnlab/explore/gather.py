@@ -87,6 +87,22 @@ def _checkpoint(sources, path):
             'lang': network.lang + ('_embed' if network.embed else '')}
 
 
+def _machine(sources, stem, notes):
+    """The state machine seq_plot.py --fsm extracted for run `stem` (its printed text and
+    the checkpoint it looked at), or None."""
+    from nnlab.formats.seq_analysis import Analysis
+    path = os.path.join(sources.plot_dir, f'{stem}_analysis.json')
+    analysis = sources.load('part3', path, Analysis)
+    for problem_path, reason in sources.problems_of('part3'):
+        if problem_path == path:
+            notes.append(f"{shown(path)} cannot be read ({reason}); run seq_plot.py --fsm "
+                         f"again to make it")
+    if analysis is None or analysis.fsm is None:
+        return None
+    return {'checkpoint': os.path.basename(analysis.checkpoint), 'text': analysis.fsm.text,
+            'command': analysis.command}
+
+
 def part3(sources):
     """Runs (checkpoints of one name, by thousands) and the lines of files refused."""
     folder = sources.net_dir
@@ -105,7 +121,8 @@ def part3(sources):
     if len(paths) > MAX_CHECKPOINTS:
         notes.append(f"only the first {MAX_CHECKPOINTS} of {len(paths)} checkpoints in "
                      f"{shown(folder)} are shown")
-    listed = [{'stem': name, 'checkpoints': sorted(found, key=lambda c: c['thousands'])}
+    listed = [{'stem': name, 'checkpoints': sorted(found, key=lambda c: c['thousands']),
+               'machine': _machine(sources, name, notes)}
               for name, found in sorted(runs.items())]
     if not listed:
         where = shown(folder)

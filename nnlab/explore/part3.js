@@ -215,6 +215,11 @@ function Part3(data) {
 
   function chooseRun() {
     const r = runs.find(item => item.stem === $('p3-run').value) || runs[0];
+    $('p3-machine-box').hidden = !r.machine;
+    if (r.machine) {
+      $('p3-machine-from').textContent = `from ${r.machine.checkpoint} (${r.machine.command})`;
+      $('p3-machine').textContent = r.machine.text;
+    }
     $('p3-slider').max = String(r.checkpoints.length - 1);
     $('p3-slider').value = String(r.checkpoints.length - 1);
     chooseCheckpoint();
