@@ -270,3 +270,39 @@ def test_the_sweep_summary_counts_the_runs_right_beyond_training():
     head = kind.head()
     assert head[-3:] == ['right beyond training', '95% interval', 'median e1 (met)']
     assert s['cells'][len(head) - 3:len(head)] == ['3/5 (60%)', '23%-88%', '6']
+
+
+# ------------------------------------------------------------ --fsm beyond training
+
+def sure_of(multiples, n):
+    """(T-1, S) predictions that are sure of every next symbol of string n."""
+    seq = G.string(multiples, n)
+    probs = np.zeros((len(seq) - 1, 1 + len(multiples)))
+    probs[np.arange(len(seq) - 1), seq[1:]] = 1.0
+    return probs
+
+
+def test_machine_and_network_agreement_by_hand():
+    multiples = COUNTING['anbn']
+    net = [sure_of(multiples, n) for n in range(1, 7)]
+    mine = [p.copy() for p in net]
+    mine[1][0] = [0.0, 1.0]         # n = 2, after the first A: not determined, no matter
+    found = G.agreement(net, mine, multiples)
+    assert (found.largest_n_same, found.first_n) == (6, None)
+    assert G.agreement_line(found, 3) == (
+        'beyond training: machine and network pick the same symbol at every determined '
+        'position for every n up to 6 (checked n = 1..6, trained on n = 1..3)')
+    mine[3][4] = [1.0, 0.0]         # n = 4 (AAAABBBBA), position 6: the machine says A
+    mine[4][6] = 0.0                # n = 5: stuck
+    found = G.agreement(net, mine, multiples)
+    assert (found.largest_n_same, found.first_n, found.position) == (3, 4, 6)
+    assert (found.network, found.machine) == ('B', 'A')
+    assert G.agreement_line(found, 3).endswith(
+        'for every n up to 3; they first differ on n = 4 at position 6 (network B, '
+        'machine A) (checked n = 1..6, trained on n = 1..3)')
+    mine[3] = net[3]
+    found = G.agreement(net, mine, multiples)
+    assert (found.first_n, found.position, found.machine) == (5, 8, '-')
+    mine[0][1] = 0.0                # n = 1 (ABA), position 3 (the final A): stuck
+    assert 'for no n; they first differ on n = 1 at position 3' in \
+        G.agreement_line(G.agreement(net, mine, multiples), 3)

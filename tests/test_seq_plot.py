@@ -97,6 +97,9 @@ def test_analysis_record_holds_what_was_printed(hand_run):
     assert analysis['fsm']['states'] == analysis['fsm']['minimal_states'] == 6
     assert analysis['fsm']['text'] in out and analysis['explain']['text'] in out
     assert analysis['fsm']['accepted'] == analysis['fsm']['examples'] == 30
+    # it knows n = 1..3 only: from n = 4 on, the machine has no transition (no 4th A)
+    assert analysis['fsm']['agrees_up_to'] == 3
+    assert 'they first differ on n = 4' in analysis['fsm']['text']
     assert analysis['checkpoint'].endswith('anbn_srn7_5.pth')
 
 

@@ -45,6 +45,9 @@ class Machine:
     state_of_cluster: list[str]
     accepted: int                     # held-out examples the machine predicts as the network
     examples: int
+    # counting languages: every n up to this, the machine on its own picks the network's
+    # symbol at every determined position (generalise.agreement)
+    agrees_up_to: int | None = None
 
 
 @dataclass

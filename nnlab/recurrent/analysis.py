@@ -101,7 +101,8 @@ def _run(args, out, model, meta, path):
         fresh = trace_model(model, lang.sample_many(rng, args.examples))
     if args.fsm:
         held_out = trace_model(model, lang.sample_many(rng, max(args.examples // 3, 1)))
-        analysis.fsm = extract_machine(fresh, held_out, lang, args, label, save)
+        analysis.fsm = extract_machine(fresh, held_out, lang, args, label, save, model,
+                                       meta)
     if args.explain:
         analysis.explain = explain_units(fresh, args, label, save)
     if args.generalise is not None:
@@ -165,9 +166,10 @@ def training_curve(args, meta, label):
                             window=VERDICT_CHECKS)
 
 
-def extract_machine(fresh, held_out, lang, args, label, save):
-    """Cluster the states, merge alike clusters into the machine, print it, check it,
-    draw it (over each pair scatter, and as a diagram) with the printed names."""
+def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=None):
+    """Cluster the states, merge alike clusters into the machine, print it, check it
+    (for the counting languages also beyond the training lengths), draw it (over each
+    pair scatter, and as a diagram) with the printed names."""
     # An LSTM's state is its hidden and cell vectors together; both carry over.
     with_cell = args.model == 'lstm'
     paths = fresh.paths(with_cell)
@@ -180,12 +182,31 @@ def extract_machine(fresh, held_out, lang, args, label, save):
     text = machine_text(clusters, machine, groups, clustering.how, len(paths),
                         sum(len(p) for p in paths), check,
                         'hidden and cell states' if with_cell else 'hidden states')
+    same = None
+    if model is not None and not languages.get_spec(args.lang).is_reber:
+        same, line = machine_beyond_training(machine, model, meta, args)
+        text += '\n' + line
     print(text)
     draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
     return Machine(text=text, states=int(clusters.num_states),
                    minimal_states=int(machine.num_states),
                    state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
-                   accepted=int(check.accepted), examples=int(check.examples))
+                   accepted=int(check.accepted), examples=int(check.examples),
+                   agrees_up_to=same)
+
+
+def machine_beyond_training(machine, model, meta, args):
+    """Up to which n the machine, run on its own, picks the network's symbol at every
+    determined position (n = 1..--generalise, default 100), and the printed line."""
+    spec = languages.get_spec(args.lang)
+    trained = meta.network.length or spec.default_length
+    count = args.generalise or generalise.DEFAULT_N
+    seqs = [generalise.string(spec.multiples, n) for n in range(1, count + 1)]
+    weights = Layout(model.kind, model.num_input, model.num_hid)
+    runs = generalise.run_strings(model.kind, weights, weights.from_model(model), seqs)
+    mine, _ = fsm.run_machines(machine, seqs)
+    found = generalise.agreement([probs for _, probs, _ in runs], mine, spec.multiples)
+    return found.largest_n_same, generalise.agreement_line(found, trained)
 
 
 def state_of_clusters(groups):

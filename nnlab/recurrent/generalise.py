@@ -260,3 +260,44 @@ def table(g, multiples):
         rows.append(f"{n:>4}  {'yes' if g.right[i] else 'no':5}  {wrong:>11}  {there:>14}  "
                     f"{g.weakest[i]:>16.4g}  {g.weakest_at[i]:>5}")
     return '\n'.join(rows)
+
+
+@dataclass
+class Agreement:
+    """How far two predictors (the network and its extracted machine) pick the same
+    symbol at every determined position of the strings n = 1..checked."""
+    checked: int
+    largest_n_same: int         # every n up to this: the same top symbol everywhere
+    first_n: int | None         # the first n where they differ, its position (1-based)
+    position: int | None
+    network: str | None         # and the symbol each picks there ('-': the machine has
+    machine: str | None         # no transition for what it read)
+
+
+def agreement(net_probs, machine_probs, multiples):
+    """Agreement of per-n (T-1, S) prediction arrays, n = 1..len(net_probs); a machine
+    row of zeros means it is stuck (it predicts nothing)."""
+    count = len(net_probs)
+    for n, (net, mine) in enumerate(zip(net_probs, machine_probs), start=1):
+        rows = np.flatnonzero(determined(multiples, n)) - 1     # prediction rows
+        net_top = net[rows].argmax(axis=1)
+        made = mine[rows].max(axis=1) > 0
+        differ = ~made | (mine[rows].argmax(axis=1) != net_top)
+        if differ.any():
+            i = int(differ.argmax())
+            return Agreement(count, n - 1, n, int(rows[i]) + 2, SYMBOLS[net_top[i]],
+                             SYMBOLS[mine[rows[i]].argmax()] if made[i] else '-')
+    return Agreement(count, count, None, None, None, None)
+
+
+def agreement_line(a, trained):
+    """What --fsm prints of agreement()."""
+    checked = f"(checked n = 1..{a.checked}, trained on n = 1..{trained})"
+    if a.first_n is None:
+        return (f"beyond training: machine and network pick the same symbol at every "
+                f"determined position for every n up to {a.checked} {checked}")
+    upto = (f"for every n up to {a.largest_n_same}" if a.largest_n_same
+            else "for no n")
+    return (f"beyond training: machine and network pick the same symbol at every "
+            f"determined position {upto}; they first differ on n = {a.first_n} at "
+            f"position {a.position} (network {a.network}, machine {a.machine}) {checked}")
