@@ -306,3 +306,16 @@ def test_machine_and_network_agreement_by_hand():
     mine[0][1] = 0.0                # n = 1 (ABA), position 3 (the final A): stuck
     assert 'for no n; they first differ on n = 1 at position 3' in \
         G.agreement_line(G.agreement(net, mine, multiples), 3)
+
+
+def test_weights_that_are_not_numbers_are_right_on_no_n():
+    """A diverged run among the restarts: no probability for the right symbol, no crash."""
+    model, _ = bounded_counter(COUNTING['anbn'], 2)
+    layout, theta = theta_of(model)
+    broken = theta.copy()
+    broken[3] = np.nan
+    outcome = G.evaluate('srn', layout, np.stack([theta, broken]), COUNTING['anbn'], 6)
+    assert list(outcome.largest_n_right) == [2, 0]
+    found = G.record(outcome, 1, 3)
+    assert found.p_first_wrong[0] == 0.0 and found.weakest[0] == 0.0
+    assert len(G.table(found, COUNTING['anbn']).splitlines()) == 7

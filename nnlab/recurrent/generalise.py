@@ -186,7 +186,8 @@ def evaluate(kind, layout, theta, multiples, count=DEFAULT_N):
             continue
         probs = weights.probs(h[:, where])                      # (R, w, S)
         target = symbols[where, t + 1]
-        p_right = probs[:, np.arange(where.size), target]       # (R, w)
+        # weights that are not finite numbers (a diverged run) give no probability
+        p_right = np.nan_to_num(probs[:, np.arange(where.size), target], nan=0.0)
         others = probs.copy()
         others[:, np.arange(where.size), target] = -1.0
         ok = p_right > others.max(axis=-1)
