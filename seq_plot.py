@@ -9,6 +9,7 @@ training lengths it still predicts right.
 
     python3 seq_plot.py --lang anb2n --epoch 100
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
+    python3 seq_plot.py --lang anb2n --generalise              # n = 1..100
 """
 from nnlab import arguments
 from nnlab.cli import UserError, run_cli

@@ -14,7 +14,7 @@ from seq_handnet import bounded_counter, exact_counter_lstm
 import seq_models
 import seq_plot
 from nnlab.formats import schema
-from nnlab.formats.seq_analysis import Generalisation
+from nnlab.formats.seq_analysis import Analysis, Generalisation
 from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.formats.seq_run import SeqRun
 from nnlab.recurrent import checkpoint
@@ -204,6 +204,8 @@ def test_seq_plot_prints_the_line_the_table_and_draws_the_picture(tmp_path):
     assert record['generalise']['largest_n_right'] == 40
     assert record['generalise']['checked'] == 40 and record['generalise']['trained'] == 6
     assert str(picture) in record['pictures']
+    typed = schema.load(tmp_path / 'plot' / 'anbn_lstm1_analysis.json', Analysis).generalise
+    assert typed.largest_n_right == 40 and typed.right == [True] * 40
 
 
 def test_seq_plot_refuses_what_it_cannot_check(tmp_path):
