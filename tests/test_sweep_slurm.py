@@ -86,6 +86,7 @@ def test_without_sbatch_on_the_path_one_line_says_so(tmp_path):
     (['--backend', 'slurm', '--time', '1h'], ['--time', 'sbatch']),
     (['--backend', 'slurm', '--slurm-arg', 'constraint'], ['--slurm-arg', 'KEY=VALUE']),
     (['--backend', 'slurm', '--slurm-arg', 'array=0-3'], ['--slurm-arg array', 'itself']),
+    (['--backend', 'slurm', '--partition', 'no-such-partition'], ['--partition', 'sinfo']),
 ])
 def test_bad_slurm_flags_are_one_line(tmp_path, args, words):
     if '--backend' in args and not shutil.which('sbatch'):
@@ -145,7 +146,10 @@ def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_pa
     assert in_squeue(array_ids(folder)) == []
 
 
-def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp_path):
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp_path, signum):
+    """Ctrl-C or SIGTERM mid-sweep: no element left in squeue, every finished row kept;
+    --resume finishes the sweep."""
     folder = tmp_path / 'slurm'
     command = [sys.executable, str(ROOT / 'sweep.py'), '--backend', 'slurm', '--seeds', '0-5',
                '--block', '1', '--out', str(folder), *SEQ]
@@ -154,9 +158,9 @@ def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not read_rows(folder):    # the first finished row
         time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=90)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + signum, err
     assert 'Traceback' not in err and 'cancelled job' in out and '--resume' in out
     assert in_squeue(array_ids(folder)) == []             # nothing left queued or running
     finished = read_rows(folder)
