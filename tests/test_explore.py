@@ -43,6 +43,23 @@ def make_checkpoints(folder, thousands=(10, 20)):
                                     kind, symbols, hid, row, meta)
 
 
+# seq_plot.py --fsm's printout of a 2-state machine (nnlab/recurrent/fsm.py's format)
+MACHINE = """
+finite state machine in the hidden space of 10 fresh examples (60 points):
+state machine: 2 states, start state s0
+(number of states: given; no two behave alike)
+state  points  predicts
+s0         30  A 0.80  B 0.20   (start)
+s1         30  B 0.90
+from  on  to   count
+s0    A   s0       20
+s0    B   s1       10
+s1    B   s1       25   non-deterministic: s1 25, s0 5
+s1    A   s0        5
+
+check on 10 held-out examples </script>"""
+
+
 def make_kuzu_nets(folder, names=('full', 'conv')):
     """KMNIST nets of random weights (batch-norm statistics too) as kuzu_main.py --save
     saves them."""
@@ -78,8 +95,8 @@ def site(tmp_path_factory):
     schema.save(folder / 'plot' / 'anb2n_srn2_analysis.json', Analysis(
         network=Network(lang='anb2n', model='srn', hid=2), checkpoint='net/anb2n_srn2_20.pth',
         command='python3 seq_plot.py --lang anb2n --epoch 20 --fsm',
-        fsm=Machine(text='state machine: 3 states </script>', states=3, minimal_states=3,
-                    state_of_cluster=['s0', 's1', 's2'], accepted=1, examples=1)))
+        fsm=Machine(text=MACHINE, states=2, minimal_states=2, state_of_cluster=['s0', 's1'],
+                    accepted=1, examples=1)))
     data = kmnist_root()
     with ThreadPoolExecutor(2) as pool:
         trained = pool.submit(run_script, 'check_main.py', '--act', 'sig', '--hid', '4',
@@ -333,9 +350,21 @@ def test_stepping_through_a_string(tab):
     assert 'anb2n_srn2_10' in page.inner_text('#p3-checkpoint')
     page.fill('#p3-text', 'AAXB')
     assert "'X' is not a symbol" in page.inner_text('#p3-message')
-    # seq_plot.py --fsm's machine of the run, as it printed it
-    assert page.inner_text('#p3-machine') == 'state machine: 3 states </script>'
-    assert 'anb2n_srn2_20.pth' in page.inner_text('#p3-machine-from')
+    # seq_plot.py --fsm's machine of the run, as it printed it, its state lit when the
+    # checkpoint is the one it was extracted from
+    assert page.inner_text('#p3-machine') == MACHINE + '\n'
+    assert call(tab, '() => explore.part3.machineState()') is None
+    assert 'move the slider' in page.inner_text('#p3-machine-from')
+    page.locator('#p3-slider').fill('1')
+    page.fill('#p3-text', 'AABBBB')
+    page.click('#p3-next')
+    assert call(tab, '() => explore.part3.machineState()') == 's0'
+    for _ in range(3):
+        page.click('#p3-next')
+    assert call(tab, '() => explore.part3.machineState()') == 's1'
+    assert page.locator('#p3-machine span.lit').all_inner_texts() == [
+        line + '\n' for line in MACHINE.splitlines() if line.startswith('s1 ')]
+    assert 'in state s1' in page.inner_text('#p3-machine-from')
     page.fill('#p3-n', '7')                     # beyond the training lengths (4)
     page.click('#p3-generate')
     assert page.input_value('#p3-text') == 'A' * 7 + 'B' * 14
@@ -557,3 +586,10 @@ def test_screenshots_of_each_panel(tab, tmp_path):
     for path in screenshots(tab.page, folder):
         data = open(path, 'rb').read()
         assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000
+
+
+def test_the_machine_is_read_from_seq_plots_printout():
+    table = gather.machine_table(MACHINE)
+    assert table['start'] == 's0'
+    assert table['next'] == {'s0': {'A': 's0', 'B': 's1'}, 's1': {'B': 's1', 'A': 's0'}}
+    assert gather.machine_table('clusters: 3\nno machine here') is None

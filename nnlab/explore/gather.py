@@ -100,7 +100,38 @@ def _machine(sources, stem, notes):
     if analysis is None or analysis.fsm is None:
         return None
     return {'checkpoint': os.path.basename(analysis.checkpoint), 'text': analysis.fsm.text,
-            'command': analysis.command}
+            'command': analysis.command, 'table': machine_table(analysis.fsm.text)}
+
+
+MACHINE_ROW = re.compile(r'(s\d+)\s+(\S)\s+(s\d+)\s+\d+(\s.*)?')
+
+
+def machine_table(text):
+    """The minimal machine of seq_plot.py --fsm's printout (fsm.format_machine's lines,
+    made to be parsed): {'start', 'next': {state: {symbol: state}}, 'lines': {state: [the
+    printout's line numbers of its row and its moves]}}, or None if the text has none."""
+    lines = text.splitlines()
+    heads = [k for k, line in enumerate(lines) if line.startswith('state machine:')]
+    if not heads:
+        return None
+    start = re.search(r'start state (s\d+)', lines[heads[-1]])
+    table = {'start': start.group(1) if start else 's0', 'next': {}, 'lines': {}}
+    moves = False
+    for k in range(heads[-1], len(lines)):
+        line = lines[k]
+        if not line.strip():
+            break
+        if line.startswith('from  on  to'):
+            moves = True
+            continue
+        name = line.split(' ', 1)[0]
+        if not re.fullmatch(r's\d+', name):
+            continue
+        table['lines'].setdefault(name, []).append(k)
+        match = MACHINE_ROW.fullmatch(line.rstrip()) if moves else None
+        if match:           # the listed successor is the most frequent one
+            table['next'].setdefault(match.group(1), {})[match.group(2)] = match.group(3)
+    return table if table['next'] else None
 
 
 def part3(sources):

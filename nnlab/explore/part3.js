@@ -207,7 +207,7 @@ function Part3(data) {
 
   // --- the panel ----------------------------------------------------------------------
   let current = null, lang = null, seq = [], result = null, truth = [], step = 0;
-  let scatter = null, generated = 1;
+  let scatter = null, generated = 1, machine = null, machineLines = [];
   const canvas = $('p3-scatter').getContext('2d');
   const bars = $('p3-probs').getContext('2d');
 
@@ -215,10 +215,15 @@ function Part3(data) {
 
   function chooseRun() {
     const r = runs.find(item => item.stem === $('p3-run').value) || runs[0];
-    $('p3-machine-box').hidden = !r.machine;
-    if (r.machine) {
-      $('p3-machine-from').textContent = `from ${r.machine.checkpoint} (${r.machine.command})`;
-      $('p3-machine').textContent = r.machine.text;
+    machine = r.machine;
+    $('p3-machine-box').hidden = !machine;
+    if (machine) {
+      $('p3-machine').textContent = '';
+      machineLines = machine.text.split('\n').map(line => {
+        const span = make('span', {}, line + '\n');
+        $('p3-machine').appendChild(span);
+        return span;
+      });
     }
     $('p3-slider').max = String(r.checkpoints.length - 1);
     $('p3-slider').value = String(r.checkpoints.length - 1);
@@ -295,6 +300,29 @@ function Part3(data) {
     draw();
   }
 
+  // The state the extracted machine is in after `step` symbols (run on its own from its
+  // start state), when the checkpoint shown is the one seq_plot.py looked at; else null.
+  function machineState() {
+    if (!machine || !machine.table || `${current.name}.pth` !== machine.checkpoint) return null;
+    let state = machine.table.start;
+    for (let t = 0; t < step && state; t++) {
+      state = (machine.table.next[state] || {})[lang.symbols[seq[t]]] || null;
+    }
+    return state || 'none (the machine has no move for this symbol)';
+  }
+
+  function drawMachine() {
+    if (!machine) return;
+    const state = machineState();
+    const lit = new Set(state && machine.table.lines[state] ? machine.table.lines[state] : []);
+    machineLines.forEach((span, k) => { span.className = lit.has(k) ? 'lit' : ''; });
+    $('p3-machine-from').textContent = `from ${machine.checkpoint} (${machine.command}); ` +
+      (state ? `after ${step} symbol(s) it is in state ${state} (lit)` :
+        `move the slider to that checkpoint to follow its state`);
+    const first = $('p3-machine').querySelector('.lit');
+    if (first) $('p3-machine').scrollTop = first.offsetTop - $('p3-machine').offsetTop - 40;
+  }
+
   function values(out, useCells) { return useCells && out.cells ? out.cells : out.hidden; }
 
   function draw() {
@@ -346,6 +374,7 @@ function Part3(data) {
       `the language's state (0..${max}); large dot: the string below after ${step} symbol(s)`;
     drawString();
     drawProbs();
+    drawMachine();
   }
 
   function drawString() {
@@ -384,6 +413,8 @@ function Part3(data) {
     if (result.cells) rows.push(['cell', result.cells[step - 1].map(v => fmt(v)).join(', ')]);
     rows.push(['predicted', predicted.map(v => fmt(v, 3)).join(', ')]);
     rows.push(['true', right ? right.map(v => fmt(v, 3)).join(', ') : '-']);
+    const state = machineState();
+    if (state) rows.push(['machine state', state]);
     for (const [name, value] of rows) {
       const row = make('tr');
       row.appendChild(make('th', {}, name));
@@ -405,5 +436,6 @@ function Part3(data) {
 
   $('p3-run').value = runs[0].stem;
   chooseRun();
+  api.machineState = machineState;
   return api;
 }
