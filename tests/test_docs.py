@@ -44,7 +44,7 @@ def options_of(name):
     else:
         module = importlib.import_module(name.removesuffix('.py'))
         parser = module.build_parser()
-    return {o for action in parser._actions for o in action.option_strings}
+    return set(re.findall(r'(?<![\w-])(--?[a-zA-Z][\w-]*)', parser.format_help()))
 
 
 @pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)

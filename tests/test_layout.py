@@ -63,6 +63,10 @@ def test_no_import_circles():
     assert circles == [], circles
 
 
+# Underscore names that are documented public API: os._exit (end now, without teardown).
+PUBLIC = {('os', '_exit')}
+
+
 def test_no_private_attribute_of_another_library():
     hits = []
     for path in project_files():
@@ -70,7 +74,8 @@ def test_no_private_attribute_of_another_library():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and re.fullmatch(r'_[a-z]\w*', node.attr):
                 owner = node.value
-                if isinstance(owner, ast.Name) and owner.id in ('self', 'cls'):
+                if isinstance(owner, ast.Name) and (owner.id in ('self', 'cls') or
+                                                    (owner.id, node.attr) in PUBLIC):
                     continue
                 hits.append(f'{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}')
     assert hits == []
