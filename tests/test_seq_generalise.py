@@ -321,3 +321,18 @@ def test_weights_that_are_not_numbers_are_right_on_no_n():
     found = G.record(outcome, 1, 3)
     assert found.p_first_wrong[0] == 0.0 and found.weakest[0] == 0.0
     assert len(G.table(found, COUNTING['anbn']).splitlines()) == 7
+
+
+def test_the_lstm_picture_shows_its_counting_cell():
+    from nnlab.formats.seq_analysis import PlotConfig
+    from nnlab.recurrent.analysis import check_generalisation
+    meta = CheckpointMeta(network=Network('anbn', False, 5, 'lstm', 1), num_input=2,
+                          num_out=2)
+    saved = []
+    args = PlotConfig(lang='anbn', model='lstm', hid=1, generalise=12)
+    found = check_generalisation(exact_counter_lstm(), meta, args, 'hand',
+                                 lambda fig, suffix: saved.append(fig))
+    assert found.largest_n_right == 12
+    titles = [ax.get_title() for ax in saved[0].axes]
+    assert titles[1:] == ['hidden states', 'cell states',
+                          'the counting cell c0 (R^2 1.00 on the training strings)']

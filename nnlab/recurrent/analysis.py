@@ -315,7 +315,21 @@ def check_generalisation(model, meta, args, label, save):
     seqs += [generalise.string(spec.multiples, n) for n in shown]
     runs = generalise.run_strings(model.kind, weights, theta, seqs)
     training, paths = runs[:trained], runs[trained:]
+    counter = counting_cell(seqs[:trained], training) if model.kind == 'lstm' else None
     save(views.generalise_figure(found, training, dict(zip(shown, paths)),
-                                 title=f"{label}: beyond the training lengths"),
+                                 title=f"{label}: beyond the training lengths",
+                                 counter=counter),
          "generalise.jpg")
     return found
+
+
+def counting_cell(seqs, runs):
+    """(unit, R^2): the LSTM cell that tracks the A's seen best over the training strings,
+    as --explain fits it."""
+    texts = [''.join(generalise.SYMBOLS[s] for s in seq) for seq in seqs]
+    _, step, quantities = explain.quantities_of(texts)
+    count = next(q for q in quantities if q.name == "A's seen")
+    fits = explain.fit_table(np.concatenate([cell for _, _, cell in runs]), [count],
+                             step)[count.name]
+    unit = explain.best_unit(fits)
+    return unit, fits[unit].r2

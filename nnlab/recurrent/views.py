@@ -309,15 +309,41 @@ def _trajectories(ax, training, paths, wrong_at, what):
     ax.grid(alpha=0.3)
 
 
-def generalise_figure(found, training, paths, title=''):
+def _counting_cell(ax, found, training, paths, counter):
+    """The LSTM cell that counts the A's, against the A's seen: the training strings'
+    values and how the two chosen strings carry on past them."""
+    unit, r2 = counter
+    for i, (_, _, cell) in enumerate(training):
+        n = i + 1
+        ax.plot(np.arange(1, n + 1), cell[:n, unit], 'o', color='0.6', ms=5,
+                label='training strings' if i == 0 else None)
+    largest = found.largest_n_right
+    colours = {'right': 'tab:green', 'wrong': 'tab:red'}
+    for n, (_, _, cell) in paths.items():
+        kind = 'right' if n == largest else 'wrong'
+        ax.plot(np.arange(1, n + 1), cell[:n, unit], '.-', color=colours[kind], lw=0.8,
+                ms=4, label=f'n = {n} ({kind})')
+    ax.axvline(found.trained + 0.5, color='tab:blue', ls=':', lw=1, label='end of training')
+    ax.set_xlabel("A's seen")
+    ax.set_ylabel(f'cell c{unit}')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"the counting cell c{unit} (R^2 {r2:.2f} on the training strings)",
+                 fontsize=10)
+    ax.legend(fontsize=7, loc='best')
+    ax.grid(alpha=0.3)
+
+
+def generalise_figure(found, training, paths, title='', counter=None):
     """--generalise: per n the right symbol's probability at its weakest determined
     position (log scale, training range shaded); beside it the states of the largest right
     n and the first wrong n over the training strings' states (and the LSTM's cells).
 
     `found` is a formats.seq_analysis.Generalisation; `training` and `paths` ({n: run})
-    hold generalise.run_strings' (hidden, probs, cell) per string."""
+    hold generalise.run_strings' (hidden, probs, cell) per string; `counter` (unit, R^2)
+    adds the LSTM's counting cell against the A's seen."""
     has_cell = any(run[2] is not None for run in training)
-    fig, axes = plt.subplots(1, 3 if has_cell else 2, figsize=(15 if has_cell else 11, 4.5))
+    panels = 2 + has_cell + (counter is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
     ax = axes[0]
     n = np.arange(1, found.checked + 1)
     weakest = np.maximum(np.array(found.weakest), 1e-300)
@@ -345,6 +371,8 @@ def generalise_figure(found, training, paths, title=''):
         cells = {m: (kind, paths[m][2]) for m, (kind, _) in chosen.items()}
         _trajectories(axes[2], [run[2] for run in training], cells, wrong_at, 'cell')
         axes[2].set_title('cell states', fontsize=10)
+    if counter is not None:
+        _counting_cell(axes[-1], found, training, paths, counter)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
