@@ -284,6 +284,9 @@ def test_the_train_button_trains_live(tab):
     assert tab.page.inner_text('#p2-train-status').startswith('epoch 3000')
     assert call(tab, '() => explore.part2.weights()') != TWO_UNITS
     assert tab.page.locator('#p2-act').input_value() == 'sig'
+    tab.page.click('#p2-rewind')                # back to where training started
+    assert call(tab, '() => explore.part2.weights()') == TWO_UNITS
+    assert tab.page.locator('#p2-act').input_value() == 'step'
 
 
 def torch_run(path, text):

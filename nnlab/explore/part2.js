@@ -507,7 +507,10 @@ function Part2(data) {
     curve.fillText(`loss (log scale) ${fmt(log[0][1])} .. ${fmt(log[log.length - 1][1])}`, 6, 14);
   }
 
+  let rewindTo = null;                  // the weights training last started from
   function startTraining() {
+    rewindTo = { weights: weights(), act, scale };
+    $('p2-rewind').disabled = false;
     // check_main trains the sigmoid network: the weights shown times the scale (a step
     // design is trained as check_main.py --act sig --scale S --weights trains it)
     const theta = flatWeights(net, scale);
@@ -552,6 +555,14 @@ function Part2(data) {
     liveTraining = requestAnimationFrame(frame);
   });
 
+  $('p2-rewind').disabled = true;
+  $('p2-rewind').addEventListener('click', () => {
+    if (!rewindTo) return;
+    const { weights: start, act: startAct, scale: startScale } = rewindTo;
+    setWeights(start, startAct, startScale);
+    say('p2-message', 'back to the weights the last training started from');
+  });
+
   $('p2-random').addEventListener('click', () => {
     const source = randomSource(Number($('p2-seed').value) || 0);
     const hid = net.b.length;
@@ -573,6 +584,7 @@ function Part2(data) {
     setWeights,
     weights,
     accuracy,
+    rewind: () => $('p2-rewind').click(),
     // Train from the weights shown (the sigmoid network, times the scale) for `epochs`
     // epochs at once; the weights then shown are the trained ones divided by the scale.
     train(epochs) {

@@ -285,7 +285,7 @@ function Part3(data) {
     let made;
     if (lang.spec.kind === 'reber') made = lang.generate(randomSource(generated++));
     else {
-      const n = Math.max(1, Math.min(200, Math.floor(Number($('p3-n').value) || 1)));
+      const n = Math.max(1, Math.min(1000, Math.floor(Number($('p3-n').value) || 1)));
       made = lang.generate(null, n);
     }
     $('p3-text').value = made.map(k => lang.symbols[k]).join('');
