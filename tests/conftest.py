@@ -1,6 +1,9 @@
 """Shared test fixtures: the repository root, the KMNIST folder, running a script."""
+import csv
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,33 @@ def run_script(script, *args, cwd=None, timeout=900, env=None):
     argv = python_script(ROOT / script, args)
     code, out, err = run_captured(argv, cwd=cwd or ROOT, env=full_env, timeout=timeout)
     return subprocess.CompletedProcess(argv, code, out, err)
+
+
+def start_script(script, *args, cwd=None):
+    """Start an entry script in the background, its output captured (for tests that
+    signal it mid-run); returns the Popen."""
+    return subprocess.Popen([sys.executable, str(ROOT / script), *map(str, args)],
+                            cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def wait_until(condition, seconds, step=0.2):
+    """Poll `condition()` until it is true (True) or `seconds` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def read_rows(folder):
+    """A sweep folder's results.csv as dicts ([] while there is none)."""
+    path = Path(folder) / 'results.csv'
+    if not path.exists():
+        return []
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
 
 
 @pytest.fixture

@@ -1,14 +1,10 @@
 """sweep.py: rows equal single runs, results survive Ctrl-C and resume, bad input is one
 line, the summary counts right, and the Ray backend gives the local backend's table."""
-import csv
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from conftest import ROOT, assert_one_line_error, run_script
+from conftest import ROOT, assert_one_line_error, read_rows, run_script, start_script, wait_until
 
 from nnlab.cli import UserError
 from nnlab.formats import schema
@@ -24,11 +20,6 @@ SEQ = ['--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '1']   # one check, ~
 
 def sweep(*args, **kwargs):
     return run_script('sweep.py', *args, timeout=300, **kwargs)
-
-
-def read_rows(folder):
-    with open(folder / 'results.csv', newline='') as f:
-        return list(csv.DictReader(f))
 
 
 def without(rows, *columns):
@@ -245,15 +236,9 @@ def test_ctrl_c_keeps_finished_rows_and_resume_runs_only_the_rest(tmp_path):
     """Ctrl-C mid-sweep, then --resume with one more seed: finished rows are kept as they
     were, the stopped task's seeds and the new seed run."""
     folder = tmp_path / 'seq'
-    command = [sys.executable, str(ROOT / 'sweep.py'), '--seeds', '0-3', '--block', '1',
-               '--jobs', '1', '--out', str(folder), *SEQ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:          # wait for the first finished row
-        if (folder / 'results.csv').exists() and len(read_rows(folder)) >= 1:
-            break
-        time.sleep(0.2)
+    proc = start_script('sweep.py', '--seeds', '0-3', '--block', '1', '--jobs', '1', '--out',
+                        folder, *SEQ)
+    wait_until(lambda: read_rows(folder), 120)          # the first finished row
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

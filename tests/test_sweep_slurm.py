@@ -3,17 +3,15 @@ on this machine (.ci/run starts it and sets NNLAB_REQUIRE_SLURM=1). Without SLUR
 cluster tests skip with one line, or fail where NNLAB_REQUIRE_SLURM is set.
 
 The sweeps are tiny (seq_train.py, one check, 4-6 seeds): the machine has 2 CPUs."""
-import csv
 import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
-from conftest import ROOT, assert_one_line_error, run_script
+from conftest import assert_one_line_error, read_rows, run_script, start_script, wait_until
 
 SEQ = ['--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '1']   # one check, ~1 s a run
 HOW = ("no SLURM here (sbatch not on the PATH, or sinfo shows no idle node): start the "
@@ -23,13 +21,6 @@ HOW = ("no SLURM here (sbatch not on the PATH, or sinfo shows no idle node): sta
 
 def sweep(*args, **kwargs):
     return run_script('sweep.py', *args, timeout=240, **kwargs)
-
-
-def read_rows(folder):
-    if not (folder / 'results.csv').exists():
-        return []
-    with open(folder / 'results.csv', newline='') as f:
-        return list(csv.DictReader(f))
 
 
 def table(folder):
@@ -151,13 +142,9 @@ def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp
     """Ctrl-C or SIGTERM mid-sweep: no element left in squeue, every finished row kept;
     --resume finishes the sweep."""
     folder = tmp_path / 'slurm'
-    command = [sys.executable, str(ROOT / 'sweep.py'), '--backend', 'slurm', '--seeds', '0-5',
-               '--block', '1', '--out', str(folder), *SEQ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not read_rows(folder):    # the first finished row
-        time.sleep(0.2)
+    proc = start_script('sweep.py', '--backend', 'slurm', '--seeds', '0-5', '--block', '1',
+                        '--out', folder, *SEQ)
+    wait_until(lambda: read_rows(folder), 120)          # the first finished row
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 128 + signum, err
@@ -178,10 +165,8 @@ def test_a_job_slurm_ends_is_a_failed_row_with_its_state(slurm, tmp_path):
     as a node failure or pre-emption would end it) is a failed row naming SLURM's state;
     --resume runs it again."""
     folder = tmp_path / 'slurm'
-    command = [sys.executable, str(ROOT / 'sweep.py'), '--backend', 'slurm', '--seeds', '0-1',
-               '--block', '1', '--out', str(folder), *SEQ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = start_script('sweep.py', '--backend', 'slurm', '--seeds', '0-1', '--block', '1',
+                        '--out', folder, *SEQ)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (folder / 'slurm' / 'jobs.json').exists():
         time.sleep(0.1)
