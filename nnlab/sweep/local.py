@@ -14,20 +14,13 @@ from collections import deque
 from nnlab import machine
 from nnlab.child import STOP_GRACE_SECONDS
 from nnlab.cli import stop
-from nnlab.sweep.plan import MAX_AUTO_BLOCK
-from nnlab.sweep.process import outcome, start_task
+from nnlab.sweep.process import AttachedBackend, outcome, start_task
 
 POLL_SECONDS = 0.1
 
 
-class LocalBackend:
+class LocalBackend(AttachedBackend):
     name = 'local'
-    block_limit = MAX_AUTO_BLOCK      # seeds per task unless --block says
-    detached = False            # run() returns when its tasks have ended
-
-    def collect(self, sweep, folder):
-        """Tasks of an earlier run that ended since: none (they end with the sweep)."""
-        return ()
 
     def __init__(self, jobs=None):
         self.workers = jobs or machine.usable_cores()

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from nnlab.child import STOP_GRACE_SECONDS, Child, python_script
+from nnlab.sweep.plan import MAX_AUTO_BLOCK
 
 # Each task process computes with one thread: --jobs N processes then share N cores
 # instead of N*cores threads fighting over them (the course's nets are small; a second
@@ -74,3 +75,16 @@ def run_to_end(spec, poll_seconds=0.2):
         child.stop_and_wait(STOP_GRACE_SECONDS)
         raise
     return outcome(child)
+
+
+class AttachedBackend:
+    """What the local and Ray backends share: the sweep waits for its tasks (nothing is
+    left to collect later, unlike a detached SLURM sweep) and blocks are at most
+    MAX_AUTO_BLOCK seeds unless --block says."""
+    block_limit = MAX_AUTO_BLOCK
+    detached = False
+
+    def collect(self, sweep, folder):
+        """Tasks of an earlier run that ended since: none (they end with the sweep)."""
+        return ()
+

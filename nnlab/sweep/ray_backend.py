@@ -21,8 +21,7 @@ import time
 from nnlab import ROOT
 from nnlab.cli import UserError, stop
 from nnlab.files import atomic_write
-from nnlab.sweep.plan import MAX_AUTO_BLOCK
-from nnlab.sweep.process import run_to_end
+from nnlab.sweep.process import AttachedBackend, run_to_end
 
 POLL_SECONDS = 0.2
 INSTALL = "install it: pip install -r requirements-ray.txt"
@@ -83,14 +82,8 @@ def check_reachable(address, seconds=5):
                         f"start the cluster (ray start --head) or fix --address/RAY_ADDRESS")
 
 
-class RayBackend:
+class RayBackend(AttachedBackend):
     name = 'ray'
-    block_limit = MAX_AUTO_BLOCK      # seeds per task unless --block says
-    detached = False            # run() returns when its tasks have ended
-
-    def collect(self, sweep, folder):
-        """Tasks of an earlier run that ended since: none (they end with the sweep)."""
-        return ()
 
     def __init__(self, jobs=None, address=None):
         ray = self.ray = import_ray()
