@@ -473,7 +473,7 @@ CLASSIFY_ALL = '''([net, text]) => {
     return [best, first]; }'''
 
 
-@pytest.mark.parametrize('name, count', [('lin', 10000), ('full', 10000), ('conv', 2000)])
+@pytest.mark.parametrize('name, count', [('lin', 10000), ('full', 10000), ('conv', 10000)])
 def test_classify_equals_torch(tab, site, name, count):
     import base64
     pixels, _ = kmnist_test_images(count)
@@ -482,6 +482,8 @@ def test_classify_equals_torch(tab, site, name, count):
     assert np.abs(np.array(first) - expected[:50]).max() < 1e-5
     top_two = np.sort(expected, axis=1)[:, -2:]
     clear = top_two[:, 1] - top_two[:, 0] > 1e-6
+    print(f'{name}: near-ties (top two within 1e-6, not compared): '
+          f'{np.flatnonzero(~clear).tolist()}')
     assert clear.sum() > 0.99 * count
     assert (np.array(best)[clear] == expected.argmax(axis=1)[clear]).all()
 

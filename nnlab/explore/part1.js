@@ -23,24 +23,26 @@ function linear(W, b, x, rows, cols) {
   return out;
 }
 
-// 3x3 convolution, padding 1, no bias: x (inC, size, size) -> (outC, size, size)
+// 3x3 convolution, padding 1, no bias: x (inC, size, size) -> (outC, size, size). The
+// input is copied into a zero border first, so the inner loop has no bounds to check.
 function conv3(W, x, inC, outC, size) {
+  const p = size + 2, padded = new Float64Array(inC * p * p);
+  for (let i = 0; i < inC; i++) {
+    for (let y = 0; y < size; y++) {
+      for (let xx = 0; xx < size; xx++) padded[i * p * p + (y + 1) * p + xx + 1] = x[i * size * size + y * size + xx];
+    }
+  }
   const out = new Float64Array(outC * size * size);
   for (let o = 0; o < outC; o++) {
+    const plane = o * size * size;
     for (let i = 0; i < inC; i++) {
-      const base = (o * inC + i) * 9, plane = i * size * size;
+      const base = (o * inC + i) * 9, source = i * p * p;
       for (let ky = 0; ky < 3; ky++) {
         for (let kx = 0; kx < 3; kx++) {
           const w = W[base + ky * 3 + kx];
-          if (w === 0) continue;
           for (let y = 0; y < size; y++) {
-            const sy = y + ky - 1;
-            if (sy < 0 || sy >= size) continue;
-            const row = o * size * size + y * size, srcRow = plane + sy * size;
-            for (let xx = 0; xx < size; xx++) {
-              const sx = xx + kx - 1;
-              if (sx >= 0 && sx < size) out[row + xx] += w * x[srcRow + sx];
-            }
+            const row = plane + y * size, from = source + (y + ky) * p + kx;
+            for (let xx = 0; xx < size; xx++) out[row + xx] += w * padded[from + xx];
           }
         }
       }
