@@ -44,8 +44,8 @@ def real_runs(tmp_path_factory):
         train = run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '2', '--seed', '0',
                            '--out_path', 'net', cwd=folder)
         look = run_script('seq_plot.py', '--lang', 'anb2n', '--epoch', '2', '--fsm',
-                          '--examples', '40', '--out_path', 'net', '--plot_dir', 'plot',
-                          cwd=folder)
+                          '--generalise', '12', '--examples', '40', '--out_path', 'net',
+                          '--plot_dir', 'plot', cwd=folder)
         return train, look
 
     # Three independent chains at once: most of their time is start-up.
@@ -192,6 +192,13 @@ def test_part3_has_the_verdict_and_the_machine(runs, page, printed):
     # the command seq_plot.py recorded in its analysis file, as the user typed it
     assert analysis['command'].startswith('python3 seq_plot.py --lang anb2n')
     assert '--fsm' in analysis['command'] and analysis['command'] in text
+    # how far it counts: seq_plot's line as printed, its table folded, its picture
+    line = [x for x in printed['seq_plot'].splitlines() if x.startswith('generalisation: ')]
+    assert line and line[0] in text and 'checked n = 1..12' in line[0]
+    folded = re.search(r'<details class="text"><summary class="cap">Every n checked, '
+                       r'1\.\.12</summary><pre>(.*?)</pre></details>', page, re.S)
+    assert folded and len(html.unescape(folded.group(1)).splitlines()) == 1 + 12
+    assert 'generalise.jpg' in page and 'Beyond the training lengths: ' in page
 
 
 def test_missing_questions_say_what_to_run(page):

@@ -19,6 +19,7 @@ from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.formats.seq_run import SeqRun
 from nnlab.recurrent import checkpoint
 from nnlab.recurrent import generalise as G
+from nnlab.recurrent import generalise_text as T
 from nnlab.recurrent.languages import SPECS, Network
 from nnlab.recurrent.parameters import Layout
 
@@ -56,7 +57,7 @@ def test_a_machine_that_knows_n_up_to_K_is_right_exactly_up_to_K(lang, K):
 def test_an_lstm_whose_cell_counts_is_right_for_every_n():
     found = G.of_model(exact_counter_lstm(), COUNTING['anbn'], trained=8, count=300)
     assert found.largest_n_right == 300 and found.first_errors == []
-    assert G.line(found) == ('generalisation: right for every n up to 300 '
+    assert T.line(found) == ('generalisation: right for every n up to 300 '
                              '(checked n = 1..300, trained on n = 1..8)')
 
 
@@ -156,20 +157,20 @@ def made(largest, checked=100, trained=4):
 
 
 def test_the_line():
-    assert G.line(made(7)) == ('generalisation: right for every n up to 7; first errors at '
+    assert T.line(made(7)) == ('generalisation: right for every n up to 7; first errors at '
                                'n = 8, 9, 10, 11, 12 (checked n = 1..100, trained on n = 1..4)')
-    assert G.line(made(0, 30, 8)) == ('generalisation: right for no n; first errors at '
+    assert T.line(made(0, 30, 8)) == ('generalisation: right for no n; first errors at '
                                       'n = 1, 2, 3, 4, 5 (checked n = 1..30, trained on n = 1..8)')
-    assert G.line(made(100)) == ('generalisation: right for every n up to 100 '
+    assert T.line(made(100)) == ('generalisation: right for every n up to 100 '
                                  '(checked n = 1..100, trained on n = 1..4)')
-    assert G.line(made(97)) == ('generalisation: right for every n up to 97; first errors at '
+    assert T.line(made(97)) == ('generalisation: right for every n up to 97; first errors at '
                                 'n = 98, 99, 100 (checked n = 1..100, trained on n = 1..4)')
     for k in (0, 7, 97, 100):
-        assert LINE.fullmatch(G.line(made(k)))
+        assert LINE.fullmatch(T.line(made(k)))
 
 
 def test_the_table_has_a_row_per_n():
-    text = G.table(made(2, 5), COUNTING['anb2n'])
+    text = T.table(made(2, 5), COUNTING['anb2n'])
     lines = text.splitlines()
     assert len(lines) == 6 and lines[0].split()[:2] == ['n', 'right']
     assert lines[1].split()[:3] == ['1', 'yes', '-']
@@ -320,7 +321,7 @@ def test_weights_that_are_not_numbers_are_right_on_no_n():
     assert list(outcome.largest_n_right) == [2, 0]
     found = G.record(outcome, 1, 3)
     assert found.p_first_wrong[0] == 0.0 and found.weakest[0] == 0.0
-    assert len(G.table(found, COUNTING['anbn']).splitlines()) == 7
+    assert len(T.table(found, COUNTING['anbn']).splitlines()) == 7
 
 
 def test_the_lstm_picture_shows_its_counting_cell():

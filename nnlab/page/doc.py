@@ -38,9 +38,11 @@ class Para:
 
 @dataclass(frozen=True)
 class Pre:
-    """Console text kept as printed (state tables, weights): monospace, never reflowed."""
+    """Console text kept as printed (state tables, weights): monospace, never reflowed.
+    `folded`: a long table the page shows closed under its caption (one click opens it)."""
     text: str
     caption: str = ''
+    folded: bool = False
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,10 @@ def _para(block, out_dir):
 
 
 def _pre(block, out_dir):
+    if block.folded:
+        return (f'<details class="text"><summary class="cap">'
+                f'{html_text(block.caption or "Show")}</summary>'
+                f'<pre>{html_text(block.text)}</pre></details>')
     caption = f'<p class="cap">{html_text(block.caption)}</p>' if block.caption else ''
     return f'<div class="text">{caption}<pre>{html_text(block.text)}</pre></div>'
 

@@ -16,7 +16,7 @@ from nnlab.page.commands import course_command, seq_key
 from nnlab.page.common import attempt_blocks, figures, made_by, shortened, to_run, unreadable
 from nnlab.page.doc import Code, Heading, Link, Pre, Table, para, warn
 from nnlab.page.sources import shown
-from nnlab.recurrent import languages
+from nnlab.recurrent import generalise_text, languages
 from nnlab.recurrent.checkpoint import format_thousands
 from nnlab.recurrent.checkpoint import stem as stem_of
 
@@ -81,7 +81,9 @@ def verdict_blocks(lang, results):
         met = 'yes' if runs[0].success else 'no'
         stuck = ('' if runs[0].success else '\ntraining stuck (it sometimes does): run '
                  'it again without --seed, or train 8 runs at once with --restarts 8')
-        return [Pre(f'{lang}: {criterion}: {met}{stuck}', 'The verdict')]
+        counted = ('' if runs[0].largest_n_right is None
+                   else f', largest n right {runs[0].largest_n_right}')
+        return [Pre(f'{lang}: {criterion}: {met}{counted}{stuck}', 'The verdict')]
     winners = [str(i) for i, r in enumerate(runs) if r.success]
     best = results.best if results.best is not None and results.best < len(runs) else min(
         range(len(runs)), key=lambda i: runs[i].mean_last_checks
@@ -95,14 +97,17 @@ def verdict_blocks(lang, results):
         last = run.checks[-1] if run.checks else None
         rows.append((str(i), str(run.seed), 'yes' if run.success else 'no',
                      '?' if run.mean_last_checks is None else f'{run.mean_last_checks:.4f}',
-                     '?' if last is None else f'{last:.4f}', 'best' if i == best else ''))
+                     '?' if last is None else f'{last:.4f}',
+                     '?' if run.largest_n_right is None else str(run.largest_n_right),
+                     'best' if i == best else ''))
     metric = results.metric
     if not winners:
         lines.append(f'no run met the criterion: try more runs (--restarts {2 * len(runs)}) '
                      f'or another --seed')
     return [Pre('\n'.join(lines), 'The verdict'),
             Table(('run', 'seed', 'met', f'mean {metric} of the last checks',
-                   f'last {metric}', ''), tuple(rows), 'Every run of --restarts')]
+                   f'last {metric}', 'largest n right', ''), tuple(rows),
+                  'Every run of --restarts')]
 
 
 def training_blocks(sources, anchor, which, found):
@@ -137,6 +142,8 @@ SUFFIXES = (  # (the picture's name after '{stem}_' and 'ctx_', caption)
     (r'fsm', 'the state machine, states that behave alike merged'),
     (r'explain', 'each counting quantity against the unit that tracks it best'),
     (r'loss', 'the training loss or error'),
+    (r'generalise', 'beyond the training lengths: the right symbol\'s weakest probability '
+                    'per n, and the hidden states of the longest right and first wrong n'),
 )
 
 
@@ -188,6 +195,11 @@ def inside_blocks(sources, anchor, which, found, trained):
                         (analysis.explain, 'Which units count (--explain)')):
         if part is not None and part.text.strip():
             blocks.append(Pre(part.text.strip('\n'), label))
+    found = analysis.generalise
+    if found is not None:
+        blocks += [Pre(generalise_text.line(found), 'How far it counts (--generalise)'),
+                   Pre(generalise_text.table(found, languages.get_spec(lang).multiples),
+                       f'Every n checked, 1..{found.checked}', folded=True)]
     files = [sources.located(path, p) for p in analysis.pictures]
     files = [f for f in files if f]
     # A series of pair scatters (one per two units) goes two to a row.

@@ -23,6 +23,7 @@ from nnlab.recurrent import (
     explain,
     fsm,
     generalise,
+    generalise_text,
     languages,
     layout,
     views,
@@ -305,8 +306,8 @@ def check_generalisation(model, meta, args, label, save):
     trained = meta.network.length or spec.default_length
     found = generalise.of_model(model, spec.multiples, trained, args.generalise)
     print()
-    print(generalise.line(found))
-    print(generalise.table(found, spec.multiples))
+    print(generalise_text.line(found))
+    print(generalise_text.table(found, spec.multiples))
     weights = Layout(model.kind, model.num_input, model.num_hid)
     theta = weights.from_model(model)
     shown = [n for n in (found.largest_n_right, found.largest_n_right + 1)
@@ -326,7 +327,7 @@ def check_generalisation(model, meta, args, label, save):
 def counting_cell(seqs, runs):
     """(unit, R^2): the LSTM cell that tracks the A's seen best over the training strings,
     as --explain fits it."""
-    texts = [''.join(generalise.SYMBOLS[s] for s in seq) for seq in seqs]
+    texts = [''.join(generalise_text.SYMBOLS[s] for s in seq) for seq in seqs]
     _, step, quantities = explain.quantities_of(texts)
     count = next(q for q in quantities if q.name == "A's seen")
     fits = explain.fit_table(np.concatenate([cell for _, _, cell in runs]), [count],

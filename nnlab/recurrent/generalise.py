@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.formats.seq_analysis import Generalisation
+from nnlab.recurrent.generalise_text import SYMBOLS
 from nnlab.recurrent.parameters import Layout
 
 DEFAULT_N = 100
 # The longest string has (1 + k1 + k2) N + 1 symbols and the work grows as N^2.
 MAX_N = 1000
 FIRST_ERRORS = 5            # e1..e5, as Suzgun et al. (2019) report them
-SYMBOLS = 'ABC'
 
 
 def string(multiples, n):
@@ -233,34 +233,6 @@ def stored(theta):
     """Weights as a checkpoint stores them (float32), back in float64: what seq_train
     measures, so that its figure is the checkpoint's."""
     return np.asarray(theta, dtype=np.float32).astype(np.float64)
-
-
-def line(g):
-    """The one-line summary, e.g. 'generalisation: right for every n up to 7; first
-    errors at n = 8, 9, 10, 11, 12 (checked n = 1..100, trained on n = 1..4)'."""
-    head = ('right for no n' if g.largest_n_right == 0
-            else f"right for every n up to {g.largest_n_right}")
-    errors = (f"; first errors at n = {', '.join(map(str, g.first_errors))}"
-              if g.first_errors else '')
-    return (f"generalisation: {head}{errors} (checked n = 1..{g.checked}, trained on "
-            f"n = 1..{g.trained})")
-
-
-def table(g, multiples):
-    """Per n: right or not, the first wrong position (and the symbol due there), the
-    right symbol's probability there, and the weakest determined position."""
-    rows = [f"{'n':>4}  {'right':5}  {'first wrong':>11}  {'p(right) there':>14}  "
-            f"{'weakest p(right)':>16}  {'at':>5}"]
-    for i in range(g.checked):
-        n = i + 1
-        if g.first_wrong[i] is None:
-            wrong, there = '-', '-'
-        else:
-            due = SYMBOLS[string(multiples, n)[g.first_wrong[i] - 1]]
-            wrong, there = f"{g.first_wrong[i]} ({due})", f"{g.p_first_wrong[i]:.4g}"
-        rows.append(f"{n:>4}  {'yes' if g.right[i] else 'no':5}  {wrong:>11}  {there:>14}  "
-                    f"{g.weakest[i]:>16.4g}  {g.weakest_at[i]:>5}")
-    return '\n'.join(rows)
 
 
 @dataclass

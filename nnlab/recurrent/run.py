@@ -11,7 +11,7 @@ from nnlab.files import matching
 from nnlab.formats.runs import RunWriter
 from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
 from nnlab.outputs import Plan
-from nnlab.recurrent import checkpoint, generalise, languages
+from nnlab.recurrent import checkpoint, generalise, generalise_text, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.recurrent.writer import CheckpointWriter
 from nnlab.seeds import repeat_command
@@ -98,7 +98,7 @@ def print_verdicts(trainer, config, out):
         print(f"{name}: {spec.criterion_text(used)}: {'yes' if met else 'no'}{beyond[0]}")
         found = trainer.generalisation()
         if found is not None:
-            print(generalise.line(generalise.record(found, 0, trainer.lang.length)))
+            print(generalise_text.line(generalise.record(found, 0, trainer.lang.length)))
         if not met:
             print("training stuck (it sometimes does): run it again without --seed, or "
                   "train 8 runs at once with --restarts 8")
