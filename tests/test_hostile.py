@@ -347,3 +347,23 @@ def test_damaged_rows_are_skipped_with_a_warning_never_a_crash(tmp_path_factory,
         assert row_problem(row, SEQ_KIND) is None
     the_sweep = plan.Sweep('seq_train.py', [], [('hid', ('2',))], [0])
     write_summary(str(folder), the_sweep, results)        # the summary of what is left
+
+
+def test_a_results_file_of_an_earlier_version_loads_with_the_new_columns_empty(tmp_path,
+                                                                               capsys):
+    results = Results(str(tmp_path), SEQ_KIND, ['hid'])
+    older = [c for c in results.columns if c not in ('largest_n_right', 'trained_n')]
+    row = {c: '' for c in older} | {'hid': '2', 'seed': '0', 'status': 'ok',
+                                     'exit_code': '0', 'seconds': '1.5', 'task': 'runs/x/y'}
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=older, lineterminator='\n')
+    writer.writeheader()
+    writer.writerow(row)
+    (tmp_path / 'results.csv').write_text(text.getvalue())
+    results.load()
+    assert 'written by an earlier version' in capsys.readouterr().err
+    assert results.done(('2',), 0)
+    assert results.rows[(('2',), 0)]['largest_n_right'] == ''
+    (tmp_path / 'results.csv').write_text('seed,status,exit_code,mine\n')
+    with pytest.raises(Exception, match='not this sweep'):
+        Results(str(tmp_path), SEQ_KIND, ['hid']).load()

@@ -94,11 +94,17 @@ class Results:
             raise UserError(f"{self.path}: {err}; fix or remove it, or choose another --out")
         try:
             reader = csv.DictReader(io.StringIO(text, newline=''))
-            if reader.fieldnames != self.columns:
+            added = self.added_since(reader.fieldnames)
+            if added is None:
                 raise UserError(f"{self.path} has the columns {reader.fieldnames}, not "
                                 f"this sweep's; was it written by another sweep or "
                                 f"edited? Choose another --out")
+            if added and warn:
+                print(f"note: {self.path} was written by an earlier version, without the "
+                      f"column(s) {', '.join(added)}: its rows leave them empty",
+                      file=sys.stderr, flush=True)
             for number, row in enumerate(reader, 2):
+                row.update({name: '' for name in added})
                 problem = row_problem(row, self.kind)
                 if problem:
                     if warn:
@@ -111,6 +117,18 @@ class Results:
             raise UserError(f"cannot read {self.path} ({err}); fix or remove it, or choose "
                             f"another --out")
         return self
+
+    def added_since(self, found):
+        """The script's figure columns missing from an earlier version's header `found`
+        (which is otherwise ours, in our order), [] if none, None if it is not ours."""
+        found = list(found or [])
+        if found == self.columns:
+            return []
+        figures = {name for name, _ in self.kind.columns}
+        added = [name for name in self.columns if name not in found]
+        if [n for n in self.columns if n in found] != found or not set(added) <= figures:
+            return None
+        return added
 
     def done(self, setting_key, seed):
         row = self.rows.get((setting_key, seed))
