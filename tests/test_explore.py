@@ -97,20 +97,25 @@ def site(tmp_path_factory):
         command='python3 seq_plot.py --lang anb2n --epoch 20 --fsm',
         fsm=Machine(text=MACHINE, states=2, minimal_states=2, state_of_cluster=['s0', 's1'],
                     accepted=1, examples=1)))
-    data = kmnist_root()
+    try:
+        data = kmnist_root()
+    except pytest.skip.Exception:       # Parts 2 and 3 are tested all the same
+        data = None
     with ThreadPoolExecutor(2) as pool:
         trained = pool.submit(run_script, 'check_main.py', '--act', 'sig', '--hid', '4',
                               '--epoch', '300', '--seed', '1', '--plot_dir', 'plot',
                               cwd=folder)
-        lin = pool.submit(run_script, 'kuzu_main.py', '--net', 'lin', '--epochs', '1',
-                          '--train_count', '3000', '--data', data, '--plot_dir', 'plot',
-                          '--save', 'net/kuzu_lin.pth', cwd=folder)
-        for done in (trained.result(), lin.result()):
+        lin = data and pool.submit(run_script, 'kuzu_main.py', '--net', 'lin', '--epochs',
+                                   '1', '--train_count', '3000', '--data', data,
+                                   '--plot_dir', 'plot', '--save', 'net/kuzu_lin.pth',
+                                   cwd=folder)
+        for done in (trained.result(), lin.result() if lin else trained.result()):
             assert done.returncode == 0, done.stderr
-    built = run_script('explore.py', '--data', data, cwd=folder)
+    built = run_script('explore.py', *(['--data', data] if data else []), cwd=folder)
     assert built.returncode == 0, built.stderr
+    nets = '3 net(s)' if data else '2 net(s)'
     assert 'wrote explore/index.html' in built.stdout and '6 checkpoint(s) of 3 run(s)' \
-        in built.stdout and '3 net(s)' in built.stdout, built.stdout
+        in built.stdout and nets in built.stdout, built.stdout
     return folder
 
 
@@ -436,6 +441,8 @@ def test_explore_refuses_bad_input_with_one_line(tmp_path, args, words):
 # --- Part 1 ---------------------------------------------------------------------------------
 
 def test_part1_lists_the_saved_nets(tab):
+    from conftest import kmnist_root
+    kmnist_root()                               # NetLin is trained on KMNIST
     assert call(tab, '() => explore.part1.nets()') == ['lin', 'full', 'conv']
 
 
@@ -541,6 +548,8 @@ def test_a_drawing_is_cropped_scaled_and_centred(tab, site):
 
 
 def test_drawing_with_the_mouse_classifies(tab):
+    from conftest import kmnist_root
+    kmnist_root()                               # the sample images come from KMNIST
     page = tab.page
     page.click('#p1-clear')
     box = page.locator('#p1-draw').bounding_box()
@@ -561,6 +570,8 @@ def test_drawing_with_the_mouse_classifies(tab):
 
 
 def test_classification_is_fast(tab):
+    from conftest import kmnist_root
+    kmnist_root()
     pixels = call(tab, '() => explore.part1.samples()[3].pixels')
     times = call(tab, '''([pixels]) => {
         const times = [];
