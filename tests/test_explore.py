@@ -376,6 +376,18 @@ def test_stepping_through_a_string(tab):
     page.fill('#p3-n', '7')                     # beyond the training lengths (4)
     page.click('#p3-generate')
     assert page.input_value('#p3-text') == 'A' * 7 + 'B' * 14
+    def true_row():
+        rows = dict(line.split('\t') for line in page.inner_text('#p3-state').splitlines())
+        return rows['true']
+    page.click('#p3-first')
+    for _ in range(5):
+        page.click('#p3-next')
+    assert true_row() == '-'                    # the 5th A: n > 4 has no true distribution
+    for _ in range(3):
+        page.click('#p3-next')
+    assert true_row() == '0, 1'                 # after the first B the rest is determined
+    page.click('#p3-last')
+    assert true_row() == '1, 0'                 # the next string's A
     assert tab.errors == []
 
 
