@@ -63,6 +63,34 @@ def test_every_flag_a_page_names_exists(page):
     assert not wrong, f'{page.name}: ' + ', '.join(sorted(set(wrong)))
 
 
+# The script a page's flags tables describe, where no heading above the table names one.
+PAGE_SCRIPT = {'part1.md': 'kuzu_main.py', 'part2.md': 'check_main.py',
+               'sweeps.md': 'sweep.py', 'report.md': 'report.py', 'explore.md': 'explore.py'}
+TABLE_FLAG = re.compile(r'^\| `(--?[a-zA-Z][\w-]*)')
+
+
+def table_flags(page):
+    """(script, flag) for each row of a flags table (a row starting with a flag in code):
+    the script is the one the nearest heading above names, else the page's own."""
+    script = PAGE_SCRIPT.get(page.name)
+    found = []
+    for line in page.read_text().splitlines():
+        if line.startswith('#'):
+            named = [s for s in SCRIPTS + ['explore.py'] if s in line]
+            script = named[0] if named else PAGE_SCRIPT.get(page.name, script)
+        match = TABLE_FLAG.match(line)
+        if match and script:
+            found.append((script, match.group(1)))
+    return found
+
+
+@pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)
+def test_every_flag_in_a_flags_table_exists(page):
+    wrong = sorted({f'{script} {flag}' for script, flag in table_flags(page)
+                    if (ROOT / script).exists() and flag not in options_of(script)})
+    assert not wrong, f'{page.name}: ' + ', '.join(wrong)
+
+
 @pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)
 def test_every_file_of_ours_a_page_names_exists(page):
     named = re.findall(r'`((?:nnlab|tests|bench|docs|\.ci)/[\w./-]*\w)`', page.read_text())
