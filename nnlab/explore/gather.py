@@ -40,9 +40,10 @@ def part2(sources, points_path):
     if trained:
         path, record = trained[-1]
         weights = record.results.final_weights
+        accuracy = record.results.final_accuracy
         data['trained'] = {
-            'label': f"{shown(path)} ({record.config.act}, hid {record.results.hid}, "
-                     f"{record.results.final_accuracy:g}%)",
+            'label': f"{shown(path)} ({record.config.act}, hid {record.results.hid}"
+                     f"{'' if accuracy is None else f', {accuracy:g}%'})",
             'act': record.config.act,
             'weights': {'in_hid_weight': weights.in_hid_weight, 'hid_bias': weights.hid_bias,
                         'hid_out_weight': weights.hid_out_weight,
