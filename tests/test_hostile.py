@@ -102,7 +102,7 @@ def test_every_field_of_the_report_and_the_summary_is_escaped(tmp_path):
         results=CheckResults(hid=1, final_accuracy=50.0,
                              lines=[DividingLine(evil, 1, 1, -0.5)])))
     (plot / 'kuzu_lin_params.txt').write_text(evil)
-    (tmp_path / 'not-a-picture.jpg').write_text(evil)
+    (plot / 'kuzu_lin_confusion.jpg').write_text(evil)     # a text named like a picture
     page, markdown, _ = build_page(str(plot), str(net), str(out), [])
     text = Path(markdown).read_text()
     rendered = MARKDOWN.render(text)
@@ -110,6 +110,7 @@ def test_every_field_of_the_report_and_the_summary_is_escaped(tmp_path):
     assert 'alert(1)' in plain(rendered)                  # shown, as text
     written = Path(page).read_text()
     assert '<script>alert' not in written and '<img src=x' not in written
+    assert '<img' not in written                          # the fake picture is not embedded
 
     folder = tmp_path / 'sweep'
     folder.mkdir()
