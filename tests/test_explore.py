@@ -621,3 +621,13 @@ def test_the_machine_is_read_from_seq_plots_printout():
     assert table['start'] == 's0'
     assert table['next'] == {'s0': {'A': 's0', 'B': 's1'}, 's1': {'B': 's1', 'A': 's0'}}
     assert gather.machine_table('clusters: 3\nno machine here') is None
+
+
+def test_the_last_trained_network_is_offered(tab, site):
+    record = json.loads((site / 'plot' / 'check_sig_hid4_run.json').read_text())
+    tab.page.click('#p2-trained')
+    assert call(tab, '() => explore.part2.weights()') == record['results']['final_weights']
+    assert tab.page.locator('#p2-act').input_value() == 'sig'
+    assert call(tab, '() => explore.part2.accuracy()') == pytest.approx(
+        record['results']['final_accuracy'])
+    assert 'check_sig_hid4_run.json' in call(tab, '() => explore.part2.message()')
