@@ -11,7 +11,7 @@ from nnlab import ROOT
 
 PAGES = [ROOT / 'README.md', *sorted((ROOT / 'docs').glob('*.md'))]
 SCRIPTS = ['kuzu_main.py', 'check_main.py', 'seq_train.py', 'seq_plot.py', 'sweep.py',
-           'report.py']
+           'report.py', 'explore.py']
 BENCHES = ['bench_seq', 'bench_check', 'bench_kuzu']
 COMMAND = re.compile(r'(python3?\s+-m\s+bench\.(\w+)|\b(\w+\.py))([^`\n|]*)')
 
@@ -76,7 +76,7 @@ def table_flags(page):
     found = []
     for line in page.read_text().splitlines():
         if line.startswith('#'):
-            named = [s for s in SCRIPTS + ['explore.py'] if s in line]
+            named = [s for s in SCRIPTS if s in line]
             script = named[0] if named else PAGE_SCRIPT.get(page.name, script)
         match = TABLE_FLAG.match(line)
         if match and script:

@@ -469,3 +469,15 @@ def test_no_runs_at_all_gives_a_page_that_says_what_to_run(tmp_path):
     assert text.count('No results yet') == 3 + 3 + 2
     assert 'python3 check_main.py --act sig --hid 5 --restarts 8 --first' in text
     assert os.path.getsize(tmp_path / 'report' / 'report.md') > 1000
+
+
+def test_the_explore_page_is_linked_when_it_exists(tmp_path):
+    out = tmp_path / 'report'
+    page, text, _ = build_page(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(out), [])
+    assert 'explore.py' not in Path(page).read_text()
+    (tmp_path / 'explore').mkdir()
+    (tmp_path / 'explore' / 'index.html').write_text('<!DOCTYPE html>')
+    page, text, _ = build_page(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(out), [])
+    assert 'href="../explore/index.html"' in Path(page).read_text()
+    assert '(../explore/index.html)' in Path(text).read_text()
+

@@ -24,6 +24,12 @@ def document(sources, sweep_dirs):
                  ' and ', Code(shown(sources.net_dir)),
                  f'{f" (toolkit commit {commit[:12]}{commit[40:]})" if commit else ""}. Each '
                  'result names the command that made it.', kind='meta')]
+    explore = os.path.join(os.path.dirname(os.path.abspath(sources.out_dir)), 'explore',
+                           'index.html')
+    if os.path.isfile(explore):
+        head.append(para('Try the networks by hand (draw a character for Part 1, drag Part '
+                         '2\'s lines, step Part 3\'s strings): ', Link(shown(explore), explore),
+                         ', made by ', Code('python3 explore.py'), '.'))
     if sources.shortened:
         listed = short_list(body, [anchor for anchor, _ in sources.shortened])
         quick = (' (made by report.py --run --quick)' if sources.manifest and any(
