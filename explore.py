@@ -15,12 +15,7 @@ from nnlab.cli import UserError, run_cli
 
 def build_parser():
     parser = arguments.CliParser(prog='explore.py', description=__doc__.split('\n')[0])
-    parser.add_argument('--plot_dir', default='plot',
-                        help="where check_main.py put its run records (default plot)")
-    parser.add_argument('--net_dir', default='net',
-                        help="where seq_train.py put checkpoints (default net)")
-    parser.add_argument('--out', default='explore',
-                        help='folder for index.html (default explore)')
+    arguments.add_page_folders(parser, 'explore', 'index.html')
     parser.add_argument('--points', default=None, metavar='FILE',
                         help="Part 2's points: rows x,y,target (default check.csv)")
     parser.add_argument('--data', default=None, metavar='DIR',
@@ -31,9 +26,6 @@ def build_parser():
 
 def parse_args(argv=None):
     args = build_parser().parse_args(argv)
-    for flag in ('plot_dir', 'net_dir', 'out'):
-        if not getattr(args, flag):
-            raise UserError(f'--{flag} is empty; give a folder name')
     if args.points is not None and not args.points:
         raise UserError('--points is empty; give a CSV file (rows x,y,target)')
     return args

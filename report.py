@@ -15,12 +15,7 @@ from nnlab.cli import UserError, run_cli
 
 def build_parser():
     parser = arguments.CliParser(prog='report.py', description=__doc__.split('\n')[0])
-    parser.add_argument('--plot_dir', default='plot',
-                        help='where the runs put pictures and records (default plot)')
-    parser.add_argument('--net_dir', default='net',
-                        help="where seq_train.py put checkpoints and records (default net)")
-    parser.add_argument('--out', default='report',
-                        help='folder for index.html and report.md (default report)')
+    arguments.add_page_folders(parser, 'report', 'index.html and report.md')
     parser.add_argument('--sweeps', nargs='*', default=None, metavar='DIR',
                         help='sweep.py --out folders to include (default: those under '
                              'sweeps/; --sweeps with no folder: none)')
@@ -48,9 +43,6 @@ def parse_args(argv=None):
                 if value]
         if used:
             raise UserError(f"{', '.join(used)} choose(s) what --run runs; add --run")
-    for flag in ('plot_dir', 'net_dir', 'out'):
-        if not getattr(args, flag):
-            raise UserError(f'--{flag} is empty; give a folder name')
     return args
 
 

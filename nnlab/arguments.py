@@ -129,6 +129,24 @@ nonnegative = number(0.0, 1e6, what='a finite number from 0 to 1e6')
 positive = number(0.0, 1e6, low_open=True, what='a finite number above 0 (at most 1e6)')
 
 
+def folder(text):
+    """A folder's name (not empty: '' would mean the current folder by accident)."""
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("the folder name is empty; give a folder name")
+    return text
+
+
+def add_page_folders(parser, out, what):
+    """--plot_dir, --net_dir and --out of the pages built from the runs' files
+    (report.py, explore.py): read only inside the first two, write into the third."""
+    parser.add_argument('--plot_dir', type=folder, default='plot',
+                        help='where the runs put pictures and records (default plot)')
+    parser.add_argument('--net_dir', type=folder, default='net',
+                        help="where seq_train.py put checkpoints and records (default net)")
+    parser.add_argument('--out', type=folder, default=out,
+                        help=f'folder for {what} (default {out})')
+
+
 def str2bool(text):
     """A real boolean: `--embed False` means False."""
     value = str(text).strip().lower()

@@ -107,6 +107,17 @@ def assert_one_line_error(done, *words):
         assert word in lines[0], f'{word!r} missing from: {lines[0]}'
 
 
+@pytest.fixture(scope='session')
+def browser():
+    """One headless Chromium for every browser test of the session (tests/browser.py
+    finds it; without one the tests are skipped, see below)."""
+    from browser import launch
+    driver, opened = launch()
+    yield opened
+    opened.close()
+    driver.stop()
+
+
 def pytest_collection_modifyitems(config, items):
     """Without a browser, the tests that need one (they use the `browser` fixture) are
     skipped by a mark, which pytest's summary folds into one line per file (saying how to

@@ -8,7 +8,7 @@ import statistics
 
 import numpy as np
 import pytest
-from browser import Watched, launch
+from browser import Watched
 from conftest import assert_one_line_error
 
 import check
@@ -117,14 +117,6 @@ def site(tmp_path_factory):
     assert 'wrote explore/index.html' in built.stdout and '6 checkpoint(s) of 3 run(s)' \
         in built.stdout and nets in built.stdout, built.stdout
     return folder
-
-
-@pytest.fixture(scope='module')
-def browser():
-    driver, opened = launch()
-    yield opened
-    opened.close()
-    driver.stop()
 
 
 @pytest.fixture(scope='module')
@@ -441,7 +433,7 @@ def test_damaged_files_leave_one_line_in_their_panel(tmp_path, browser):
 
 @pytest.mark.parametrize('args, words', [
     (['--points', 'missing.csv'], 'missing.csv'),
-    (['--out', ''], '--out is empty'),
+    (['--out', ''], '--out: the folder name is empty'),
     (['--out', 'afile'], 'a file of that name is in the way'),
 ])
 def test_explore_refuses_bad_input_with_one_line(tmp_path, args, words):

@@ -4,19 +4,11 @@ import re
 import struct
 
 import pytest
-from browser import Watched, launch
+from browser import Watched
 from test_report import real_runs
 
 CM = 96 / 2.54                  # CSS pixels per centimetre
 WIDTH, HEIGHT = 1100, 800
-
-
-@pytest.fixture(scope='module')
-def browser():
-    driver, opened = launch()
-    yield opened
-    opened.close()
-    driver.stop()
 
 
 @pytest.fixture(scope='module')
