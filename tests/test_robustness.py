@@ -337,7 +337,7 @@ def test_the_seed_drawn_is_printed_and_repeats_the_run(capsys, tmp_path):
 def test_a_stuck_run_says_what_to_try(capsys, tmp_path):
     code, out, _ = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
-    assert code == 0 and re.search(r'^anb2n: .*: no$', out, re.M)
+    assert code == 0 and re.search(r'^anb2n: .*: no, largest n right \d+$', out, re.M)
     assert 'run it again without --seed' in out and '--restarts 8' in out
 
 
