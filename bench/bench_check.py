@@ -112,9 +112,11 @@ def commands():
     net = MLP(5, 'sig')
     net.load_weights(initial_weights(5, 0.15, 0))
     with tempfile.TemporaryDirectory() as folder:
-        plot_units(net, inputs, targets, folder, 'bench')          # warm up matplotlib
+        hidden = [os.path.join(folder, f'hid_5_{node}.jpg') for node in range(5)]
+        output = os.path.join(folder, 'out_5.jpg')
+        plot_units(net, inputs, targets, hidden, output, 'sig, hid 5')   # warm up matplotlib
         start = time.perf_counter()
-        paths = plot_units(net, inputs, targets, folder, 'bench')
+        paths = plot_units(net, inputs, targets, hidden, output, 'sig, hid 5')
         each = (time.perf_counter() - start) / len(paths)
     print(f"region pictures (hid_5_*.jpg, out_5.jpg): {each:.3f} s each", flush=True)
 
