@@ -2,9 +2,13 @@
 element runs (the arrays are submitted held, saved, then released), so Ctrl-C, SIGTERM or
 a later `--resume` can always find, cancel or collect them. Each element is one task (a
 block of seeds of one setting)."""
+import os
 from dataclasses import dataclass, field
 
 from nnlab.formats import schema
+
+FOLDER = 'slurm'                    # DIR/slurm: this file, SLURM's logs, submitit's files
+FILE = 'jobs.json'
 
 
 @dataclass
@@ -40,3 +44,14 @@ class JobArray:
 @dataclass(kw_only=True)
 class SlurmJobs(schema.Document, format='nnlab-sweep-slurm-1'):
     arrays: list[JobArray] = field(default_factory=list)
+
+
+def uncollected(folder):
+    """How many elements the sweep folder's jobs.json lists whose rows are not yet taken
+    (0 without the file): SLURM jobs that may still run in its task folders."""
+    try:
+        jobs = schema.load(os.path.join(folder, FOLDER, FILE), SlurmJobs)
+    except (schema.FormatError, OSError):
+        return 0
+    return sum(not e.collected for a in jobs.arrays for e in a.elements)
+

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 
 from nnlab.child import STOP_GRACE_SECONDS, Child, python_script
+from nnlab.cli import UserError
+from nnlab.formats.slurm_jobs import uncollected
 from nnlab.sweep.plan import MAX_AUTO_BLOCK
 
 # Each task process computes with one thread: --jobs N processes then share N cores
@@ -87,4 +89,11 @@ class AttachedBackend:
     def collect(self, sweep, folder):
         """Tasks of an earlier run that ended since: none (they end with the sweep)."""
         return ()
+
+    def check_jobs_in(self, folder):
+        """Refuse to run seeds that SLURM jobs of this sweep may still be running."""
+        count = uncollected(folder)
+        if count:
+            raise UserError(f"{folder} has {count} SLURM element(s) whose rows are not "
+                            f"collected yet; continue it with --backend slurm --resume")
 

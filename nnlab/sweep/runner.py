@@ -16,9 +16,10 @@ import time
 from nnlab.cli import UserError, stop
 from nnlab.files import HeldElsewhere, OutputLock, ensure_dir
 from nnlab.formats import schema
+from nnlab.formats.slurm_jobs import uncollected
 from nnlab.formats.sweep_definition import SweepDefinition
 from nnlab.formats.sweep_tasks import TaskFolders
-from nnlab.sweep import plan, slurm_backend
+from nnlab.sweep import plan
 from nnlab.sweep.process import RECORD, TaskSpec
 from nnlab.sweep.results import FAILED, OK, Results
 from nnlab.sweep.summary import write_summary
@@ -219,7 +220,7 @@ def summarise_only(folder):
     results = Results(folder, sweep.kind, sweep.grid_names).load()
     try:
         with sweep_lock(folder):
-            if not slurm_backend.uncollected(folder):   # else those jobs use their folders
+            if not uncollected(folder):         # else SLURM jobs may use their folders
                 Tasks(folder).remove_stale(results)
     except HeldElsewhere:
         print("note: a sweep is running in this folder; summarising the rows it has "
@@ -258,7 +259,7 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
     check_folder(folder, sweep, stored, resume)
     tasks = Tasks(folder)
     backend = make_backend(backend_name, jobs, address)   # before writing: Ray may be missing
-    slurm_backend.check_no_jobs_for(backend, folder)
+    backend.check_jobs_in(folder)
     try:
         schema.save(os.path.join(folder, DEFINITION), sweep.to_definition())
         results = Results(folder, sweep.kind, sweep.grid_names).load()

@@ -37,13 +37,12 @@ from nnlab import ROOT, arguments
 from nnlab.child import STOP_GRACE_SECONDS
 from nnlab.cli import UserError, stop
 from nnlab.files import ensure_dir
-from nnlab.formats import schema
+from nnlab.formats import schema, slurm_jobs
 from nnlab.formats.slurm_jobs import Element, JobArray, SlurmJobs
 from nnlab.sweep import plan
 from nnlab.sweep.process import outcome, start_task
 
-LOGS = 'slurm'                      # DIR/slurm
-JOBS = 'jobs.json'
+LOGS, JOBS = slurm_jobs.FOLDER, slurm_jobs.FILE          # DIR/slurm/jobs.json
 POLL_SECONDS = 2.0
 TIME_SIGNAL, SIGNAL_SECONDS = signal.SIGUSR1 if hasattr(signal, 'SIGUSR1') else None, 60
 ENDED_GRACE_SECONDS = 10            # a result file written just before the job ended
@@ -205,24 +204,6 @@ def element_states(job_ids):
     return states
 
 
-def uncollected(folder):
-    """How many elements DIR/slurm/jobs.json lists whose rows are not yet taken (no SLURM
-    command: for --report, and for a --resume on another backend)."""
-    try:
-        jobs = schema.load(os.path.join(folder, LOGS, JOBS), SlurmJobs)
-    except (schema.FormatError, OSError):
-        return 0
-    return sum(not e.collected for a in jobs.arrays for e in a.elements)
-
-
-def check_no_jobs_for(backend, folder):
-    """Another backend must not run seeds that SLURM jobs of this sweep may still run."""
-    count = 0 if backend.name == 'slurm' else uncollected(folder)
-    if count:
-        raise UserError(f"{folder} has {count} SLURM element(s) whose rows are not collected "
-                        f"yet; continue it with --backend slurm --resume")
-
-
 # ---- on the compute node -------------------------------------------------------------------
 
 def run_element(spec):
@@ -269,6 +250,9 @@ class SlurmBackend:
         self.jobs = SlurmJobs()
         self.single = set()             # the keys of jobs of one element
         self.squeue_failing = None      # since when squeue has not answered
+
+    def check_jobs_in(self, folder):
+        """Its own uncollected elements are what --resume collects: nothing to refuse."""
 
     # -- the jobs file
 
