@@ -14,12 +14,12 @@ import re
 from nnlab.cli import UserError
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.sources import Sources, shown
+from nnlab.recurrent.checkpoint import split_name
 
 MAX_CHECKPOINT_BYTES = 20 * 2**20
 MAX_CHECKPOINTS = 400            # far more than a course run saves; keeps the page small
 MAX_KUZU_BYTES = 50 * 2**20
 SAMPLES_PER_CLASS = 20
-CHECKPOINT_NAME = re.compile(r'(.+)_(\d+(?:\.\d+)?)\.pth')
 
 
 def part2(sources, points_path):
@@ -142,14 +142,14 @@ def part3(sources):
     paths = sorted(glob.glob(os.path.join(glob.escape(folder), '*.pth')))
     paths = [p for p in paths if not os.path.basename(p).startswith('kuzu_')]
     for path in paths[:MAX_CHECKPOINTS]:
-        match = CHECKPOINT_NAME.fullmatch(os.path.basename(path))
-        if not match:
+        parts = split_name(os.path.basename(path))
+        if not parts:
             continue
         found = _checkpoint(sources, path)
         if isinstance(found, str):
             notes.append(f"{shown(path)} left out: {found}")
             continue
-        runs.setdefault(match.group(1), []).append(found)
+        runs.setdefault(parts[0], []).append(found)
     if len(paths) > MAX_CHECKPOINTS:
         notes.append(f"only the first {MAX_CHECKPOINTS} of {len(paths)} checkpoints in "
                      f"{shown(folder)} are shown")

@@ -39,13 +39,21 @@ def checkpoint_path(out_path, lang, model, hid, thousands, embed=False, run=None
     return os.path.join(out_path, name)
 
 
+CHECKPOINT_NAME = re.compile(r'(.+)_(\d+(?:\.\d+)?)\.pth')
+
+
+def split_name(basename):
+    """'anb2n_srn2_r3_20.pth' -> ('anb2n_srn2_r3', '20'); None for another file name."""
+    match = CHECKPOINT_NAME.fullmatch(basename)
+    return match.groups() if match else None
+
+
 def _epochs_of(folder, name):
-    pattern = re.compile(re.escape(name) + r'_(\d+(?:\.\d+)?)\.pth$')
     found = []
     for path in glob.glob(os.path.join(glob.escape(folder or '.'), name + '_*.pth')):
-        match = pattern.match(os.path.basename(path))
-        if match:
-            found.append(match.group(1))
+        parts = split_name(os.path.basename(path))
+        if parts and parts[0] == name:
+            found.append(parts[1])
     return sorted(found, key=float)
 
 
