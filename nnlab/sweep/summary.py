@@ -57,7 +57,8 @@ def write_summary(folder, sweep, results):
     stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
         else [METRIC_PICTURE]
-    if measured_beyond(groups):
+    beyond = measured_beyond(groups)
+    if beyond:
         pictures.append(GENERALISE_PICTURE)
     summary = (f"# Sweep of {markdown_text(sweep.kind.name)}\n\n"
                f"Command: {markdown_code(sweep.command)}\n\n"
@@ -70,7 +71,7 @@ def write_summary(folder, sweep, results):
     written = [atomic_write_text(os.path.join(folder, SUMMARY), summary)]
     if groups:
         written += draw(folder, sweep, groups)
-    if measured_beyond(groups):
+    if beyond:
         written.append(draw_generalisation(folder, sweep, groups))
     return text, written
 
