@@ -11,7 +11,8 @@ Entry scripts look like
         run_cli(main)
 
 and raise `UserError("what is wrong; how to fix it")` for bad input: `run_cli` prints it as
-one line and exits with 2, never a traceback.
+one line and exits with 2, never a traceback. An exception raised inside the student's
+kuzu.py, check.py or seq_models.py is theirs, reported the same way (nnlab/student.py).
 
 The one interrupt mechanism: `run_cli` installs handlers for Ctrl-C (SIGINT) and SIGTERM
 (what `timeout`, schedulers and cluster managers send) before anything heavy is imported.
@@ -161,6 +162,16 @@ def _out_of_memory(err):
         isinstance(err, RuntimeError) and "can't allocate memory" in str(err))
 
 
+def _student_mistake(err):
+    """The StudentError for an exception raised inside the student's kuzu.py, check.py or
+    seq_models.py that nobody wrapped (nnlab/student.py), else None: those are theirs."""
+    try:
+        from nnlab.student import attribute
+        return attribute(err)
+    except Exception:                         # judging must never hide the original error
+        return None
+
+
 def _bug_report(err):
     """Keep the traceback of an unexpected error in a file and point to it (the console
     gets one line); NNLAB_TRACEBACK=1 prints it instead."""
@@ -208,6 +219,8 @@ def run_cli(main, argv=None):
     except UserError as err:
         code = EXIT_USAGE
         _say(f"error: {err}")
+        for line in getattr(err, 'details', ()):     # the student's frames (NNLAB_DEBUG=1)
+            _say(line)
     except Interrupted as err:
         code = err.exit_code
         _say(f"interrupted: {err.reason}; files already written are complete")
@@ -216,7 +229,13 @@ def run_cli(main, argv=None):
         _say("interrupted: stopped at once; files already written are complete")
     except Exception as err:                  # anything else is a bug: still one line
         code = EXIT_FAILURE
-        if _out_of_memory(err):
+        blamed = _student_mistake(err)
+        if blamed is not None:
+            code = EXIT_USAGE
+            _say(f"error: {blamed}")
+            for line in blamed.details:
+                _say(line)
+        elif _out_of_memory(err):
             _say("error: out of memory; use smaller sizes (--hid, --restarts, counts)")
         else:
             _say(f"error: unexpected {type(err).__name__}: {str(err).strip()[:200]} -- a "
