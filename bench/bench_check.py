@@ -16,7 +16,6 @@ consecutive seeds (8j..8j+7) are exactly `--restarts 8 --seed 8j`.
 """
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ import torch.nn.functional as F
 
 from check import MLP, accuracy
 from nnlab import ROOT, arguments
+from nnlab.child import python_script, run_captured
 from nnlab.cli import run_cli
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts
@@ -93,11 +93,11 @@ def command_seconds(*flags):
     """Wall seconds of `check_main.py FLAGS`, start-up and pictures included."""
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, os.path.join(ROOT, 'check_main.py'), *flags,
-                               '--plot_dir', folder], capture_output=True, text=True)
+        code, _, err = run_captured(python_script(os.path.join(ROOT, 'check_main.py'),
+                                                  [*flags, '--plot_dir', folder]))
         seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        print(done.stderr.strip(), file=sys.stderr)
+    if code != 0:
+        print(err.strip(), file=sys.stderr)
     return seconds
 
 

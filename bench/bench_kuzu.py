@@ -18,7 +18,6 @@ import contextlib
 import copy
 import io
 import os
-import subprocess
 import sys
 import time
 
@@ -32,6 +31,7 @@ import torch.nn.functional as F
 
 from kuzu import make_net
 from nnlab import ROOT, arguments
+from nnlab.child import python_script, run_captured
 from nnlab.cli import run_cli
 from nnlab.kmnist.data import default_root, load_split, usable_root
 from nnlab.kmnist.train import evaluate, prepare, print_test, threads_for, train_epoch
@@ -101,14 +101,14 @@ def full_run(root):
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, os.path.join(ROOT, 'kuzu_main.py'), '--net',
-                               'conv', '--data', root, '--plot_dir', tmp,
-                               '--train_count', '60000'], capture_output=True, text=True)
+        code, out, err = run_captured(python_script(
+            os.path.join(ROOT, 'kuzu_main.py'),
+            ['--net', 'conv', '--data', root, '--plot_dir', tmp, '--train_count', '60000']))
         seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        print(done.stderr.strip(), file=sys.stderr)
+    if code != 0:
+        print(err.strip(), file=sys.stderr)
         return None, None
-    accuracy = [line for line in done.stdout.splitlines() if line.startswith('Test set:')][-1]
+    accuracy = [line for line in out.splitlines() if line.startswith('Test set:')][-1]
     return seconds, accuracy
 
 

@@ -17,7 +17,6 @@ ratio uses the fastest round of each.
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from nnlab import ROOT
+from nnlab.child import python_script, run_captured
 from nnlab.recurrent import kernels, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer
 from seq_models import make_model
@@ -168,14 +168,13 @@ def compare_restarts(restarts, examples, rounds, out):
 def time_command(args, env=None, quiet=False):
     """Wall seconds of `seq_train.py ARGS` (start-up, printing, checkpoints included)."""
     with tempfile.TemporaryDirectory() as folder:
-        cmd = [sys.executable, os.path.join(ROOT, 'seq_train.py'), *args, '--out_path', folder,
-               '--plot_dir', folder]
+        cmd = python_script(os.path.join(ROOT, 'seq_train.py'),
+                            [*args, '--out_path', folder, '--plot_dir', folder])
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True,
-                              env=dict(os.environ, **(env or {})))
+        _, out, err = run_captured(cmd, env=dict(os.environ, **(env or {})))
         seconds = time.perf_counter() - start
     if not quiet:
-        last = done.stdout.strip().splitlines()[-2:] if done.stdout else [done.stderr.strip()]
+        last = out.strip().splitlines()[-2:] if out else [err.strip()]
         print(f"seq_train.py {' '.join(args)}: {seconds:.1f} s wall (start-up included); "
               f"{' | '.join(last)}", flush=True)
     return seconds

@@ -16,13 +16,13 @@ Wall times of whole commands (their Python start-ups included), from one machine
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from nnlab import ROOT
+from nnlab.child import Child
 
 SCRIPT = ['--', 'seq_train.py', '--lang', 'anb2n']
 
@@ -30,17 +30,20 @@ SCRIPT = ['--', 'seq_train.py', '--lang', 'anb2n']
 def timed(argv, parallel=1):
     """Seconds for the commands in `argv` (a list of argv lists), `parallel` at a time."""
     started, waiting, running = time.monotonic(), list(argv), []
-    while waiting or running:
-        while waiting and len(running) < parallel:
-            running.append(subprocess.Popen(waiting.pop(0), cwd=ROOT,
-                                            stdout=subprocess.DEVNULL))
-        for proc in list(running):
-            if proc.poll() is not None:
-                if proc.returncode not in (0, 1):         # 1: some runs failed the criterion
-                    raise SystemExit(f"error: {' '.join(map(str, proc.args))} exited "
-                                     f"{proc.returncode}")
-                running.remove(proc)
-        time.sleep(0.1)
+    try:
+        while waiting or running:
+            while waiting and len(running) < parallel:
+                running.append(Child(waiting.pop(0), cwd=ROOT).start())
+            for child in list(running):
+                code = child.poll()
+                if code is not None:
+                    if code not in (0, 1):                # 1: some runs failed the criterion
+                        raise SystemExit(f"error: {' '.join(child.argv)} exited {code}")
+                    running.remove(child)
+            time.sleep(0.1)
+    finally:                    # children run in sessions of their own: Ctrl-C misses them
+        for child in running:
+            child.stop_and_wait()
     return time.monotonic() - started
 
 

@@ -1,5 +1,5 @@
-"""The one way the toolkit runs a script as a child process: the sweep's tasks,
-`report.py --run`'s commands and the tests all start children here.
+"""The one way the toolkit starts a child process: the sweep's tasks, `report.py --run`'s
+commands, SLURM's commands, the git lookup, the benches and the tests all start it here.
 
 A child starts in its own session (POSIX) or process group (Windows), so a Ctrl-C at the
 terminal reaches the parent only; the parent then passes a stop on once, which the
@@ -189,8 +189,9 @@ def python_script(script, args):
 
 
 def run_captured(argv, cwd=None, env=None, timeout=None):
-    """Run a child to its end with its output captured: (exit code, stdout, stderr).
-    A timeout stops it (then kills it) and raises subprocess.TimeoutExpired."""
+    """Run a child to its end with its output captured: (exit code, stdout, stderr); a
+    command that cannot start gives CANNOT_START and why. A timeout kills it and raises
+    TimeoutError."""
     child = Child(argv, cwd=cwd, env=env, capture=True).start()
     if child.start_error:
         return CANNOT_START, '', child.start_error
@@ -199,7 +200,7 @@ def run_captured(argv, cwd=None, env=None, timeout=None):
     except subprocess.TimeoutExpired:
         child.kill()
         child.communicate()
-        raise
+        raise TimeoutError(f"{child.argv[0]} did not end within {timeout} s") from None
     except BaseException:
         child.kill()
         raise
