@@ -1,5 +1,6 @@
-"""The machine a run is on: its usable cores, its name, and whether a process of it is
-still running. The same answers on Linux, macOS and Windows.
+"""The machine a run is on: its usable cores, its name, whether a process of it is still
+running, the installed packages' versions and the checkout's commit. The same answers on
+Linux, macOS and Windows.
 
 A process is named by (host, process id, start time): a process id alone is reused once
 its process is gone, and means nothing on another host (a lock file in a folder that a
@@ -10,8 +11,12 @@ sends a signal (`os.kill(pid, 0)` is Ctrl-C on Windows).
 """
 import hashlib
 import os
+import platform
 import socket
 import time
+
+from nnlab import ROOT
+from nnlab.child import run_captured
 
 START_TOLERANCE = 2.0       # seconds: start times read twice may differ by rounding
 
@@ -104,3 +109,29 @@ def alive(host, pid, started=None):
     if now is None:
         return False
     return started is None or abs(now - started) <= START_TOLERANCE
+
+
+def package_versions():
+    """The versions of the packages a run's numbers depend on (installed ones: a run
+    that never imports torch still records which torch would have written its files)."""
+    from importlib import metadata
+    versions = {'python': platform.python_version()}
+    for name in ('torch', 'numpy', 'numba', 'matplotlib', 'scikit-learn'):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def git_commit():
+    """The checkout's commit (with '+changes' if files differ from it), or None."""
+    try:
+        code, commit, _ = run_captured(['git', 'rev-parse', 'HEAD'], cwd=ROOT, timeout=5)
+        if code != 0:
+            return None
+        _, dirty, _ = run_captured(['git', 'status', '--porcelain', '--untracked-files=no'],
+                                   cwd=ROOT, timeout=5)
+    except TimeoutError:
+        return None
+    return commit.strip() + ('+changes' if dirty.strip() else '')

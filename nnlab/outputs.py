@@ -14,9 +14,16 @@ so a path is derived once.
 
     with KuzuOutputs(config) as out:
         ... write out.record ...
-"""
-import os
 
+The run record (nnlab/formats/runs.py) is started and written by a RunWriter.
+"""
+import datetime
+import os
+import shlex
+import time
+
+from nnlab import machine
+from nnlab.cli import Invocation
 from nnlab.files import (
     OutputLock,
     check_writable_file,
@@ -24,6 +31,7 @@ from nnlab.files import (
     move_aside,
     probe_temporary,
 )
+from nnlab.formats import schema
 
 
 class Plan:
@@ -82,3 +90,31 @@ class Plan:
     def __exit__(self, *exc):
         self._lock.__exit__(*exc)
         return False
+
+
+class RunWriter:
+    """Starts a record of class `kind` (config, results) and writes it when asked:
+
+        writer = RunWriter(KuzuRun, config, KuzuResults(), seeds)
+        writer.results.epochs.append(...)
+        writer.write(path, 'finished')
+    """
+
+    def __init__(self, kind, config, results, seeds, seed_drawn=False):
+        self.started = time.monotonic()
+        _, argv = Invocation.current()
+        self.record = kind(
+            script=kind.SCRIPT, argv=argv, command=shlex.join(['python3', kind.SCRIPT, *argv]),
+            seeds=[int(s) for s in seeds], seed_drawn=bool(seed_drawn),
+            versions=machine.package_versions(), git_commit=machine.git_commit(),
+            started=datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
+            config=config, results=results)
+
+    @property
+    def results(self):
+        return self.record.results
+
+    def write(self, path, status):
+        self.record.status = status
+        self.record.wall_seconds = round(time.monotonic() - self.started, 3)
+        return schema.save(path, self.record)

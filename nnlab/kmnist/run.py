@@ -7,13 +7,12 @@ import sys
 
 import torch
 
-from kuzu import make_net
 from nnlab.cli import Interrupted, stop
 from nnlab.files import atomic_torch_save, atomic_write_text
 from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun, Mistake
-from nnlab.formats.runs import RunWriter
 from nnlab.kmnist.data import default_root, load_kmnist, sample_images
 from nnlab.kmnist.facts import CLASSES, FULL_TRAIN
+from nnlab.kmnist.nets import PROBE_IMAGES, build, check_contract, runs_channels_last
 from nnlab.kmnist.pictures import plot_curve, plot_mistakes
 from nnlab.kmnist.tables import (
     choose_mistakes,
@@ -24,7 +23,7 @@ from nnlab.kmnist.tables import (
     write_history_csv,
 )
 from nnlab.kmnist.train import check_finite, evaluate, prepare, print_test, threads_for, train_epoch
-from nnlab.outputs import Plan
+from nnlab.outputs import Plan, RunWriter
 from nnlab.seeds import set_seed
 
 Config = KuzuConfig
@@ -81,7 +80,11 @@ def _run(config, out):
 
     torch.set_num_threads(threads_for(config.net))
     set_seed(config.seed)
-    net = make_net(config.net, config.hid).to(device)
+    net, notes = build(config.net, config.hid)
+    net = net.to(device)
+    notes += check_contract(net, config.net, train_x[:PROBE_IMAGES].to(device))
+    for line in notes:
+        print(line, file=sys.stderr, flush=True)
     counts = parameter_counts(net)
     print(counts, flush=True)
     atomic_write_text(out.params, counts)
@@ -91,7 +94,8 @@ def _run(config, out):
         [config.seed])
 
     train_x, train_y, test_x, test_y = (t.to(device) for t in (train_x, train_y, test_x, test_y))
-    net, (train_x, test_x) = prepare(net, [train_x, test_x], config.net)
+    fast_layout = runs_channels_last(net, train_x[:PROBE_IMAGES])
+    net, (train_x, test_x) = prepare(net, [train_x, test_x], fast_layout)
     optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.mom)
 
     finished = None   # (epoch, correct, confusion, state, predictions) of the last epoch

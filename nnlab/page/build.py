@@ -5,7 +5,7 @@ import datetime
 import os
 
 from nnlab.files import atomic_write_text, ensure_dir
-from nnlab.formats.runs import git_commit
+from nnlab.machine import git_commit
 from nnlab.page import html, markdown, part1, part2, part3, sweeps
 from nnlab.page.common import unreadable
 from nnlab.page.doc import Code, Heading, Link, Table, contents, para, warn

@@ -17,8 +17,7 @@ from nnlab.formats.check_run import (
     Restart,
     Weights,
 )
-from nnlab.formats.runs import RunWriter
-from nnlab.outputs import Plan
+from nnlab.outputs import Plan, RunWriter
 from nnlab.perceptron import console
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import plot_loss_curves, plot_output, plot_units

@@ -8,9 +8,8 @@ import os
 
 from nnlab.cli import Interrupted, stop
 from nnlab.files import matching
-from nnlab.formats.runs import RunWriter
 from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
-from nnlab.outputs import Plan
+from nnlab.outputs import Plan, RunWriter
 from nnlab.recurrent import checkpoint, generalise, generalise_text, languages
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.recurrent.writer import CheckpointWriter

@@ -29,12 +29,11 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 
 from nnlab import ROOT, arguments
-from nnlab.child import STOP_GRACE_SECONDS
+from nnlab.child import STOP_GRACE_SECONDS, run_captured
 from nnlab.cli import UserError, stop
 from nnlab.files import ensure_dir
 from nnlab.formats import schema, slurm_jobs
@@ -147,13 +146,13 @@ def import_submitit():
 def slurm_command(argv):
     """stdout of a SLURM command; UserError with its own last line if it fails."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_SECONDS)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise UserError(f"{argv[0]} did not answer ({err}); is SLURM up? (sinfo)")
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise UserError(f"{' '.join(argv[:2])} failed: {lines[-1] if lines else done.returncode}")
-    return done.stdout
+        code, out, err = run_captured(argv, timeout=COMMAND_SECONDS)
+    except TimeoutError as error:
+        raise UserError(f"{argv[0]} did not answer ({error}); is SLURM up? (sinfo)")
+    if code != 0:
+        lines = (err or out).strip().splitlines()
+        raise UserError(f"{' '.join(argv[:2])} failed: {lines[-1] if lines else code}")
+    return out
 
 
 def max_array_size():
