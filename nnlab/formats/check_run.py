@@ -32,6 +32,7 @@ class CheckConfig:
     plot_dir: str = 'plot'
     show: bool = False
     summary: str | None = None
+    engine: str = 'auto'              # --engine (nnlab/engine.py)
 
     @property
     def designed(self):
@@ -120,6 +121,10 @@ class CheckResults:
     lines: list[DividingLine] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     pictures: list[str] = field(default_factory=list)
+    # what trained it: 'compiled' or 'torch' (None: nothing trained), and the fingerprint
+    # of check.py's MLP then (nnlab/engine.py; version 3 on)
+    engine: str | None = None
+    fingerprint: str | None = None
 
     def problem(self):
         if any(len(p.hidden) != self.hid for p in self.points) or len(self.lines) not in (
@@ -130,5 +135,5 @@ class CheckResults:
         return None
 
 
-CheckRun = run_record('CheckRun', 'nnlab-check-run-2', 'check_main.py', CheckConfig, CheckResults,
-                         "check_main.py's run record.")
+CheckRun = run_record('CheckRun', 'nnlab-check-run-3', 'check_main.py', CheckConfig, CheckResults,
+                      "check_main.py's run record.", readable=('nnlab-check-run-2',))

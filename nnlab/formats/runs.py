@@ -40,14 +40,18 @@ class RunHeader(schema.Document):
         return None
 
 
-def run_record(name, format, script, config, results, doc):
+def run_record(name, format, script, config, results, doc, readable=()):
     """The record class of one script: the header with its `config` and `results` types.
     Records of the first release (one format for all scripts) cannot be read: they say
-    to run the script again."""
+    to run the script again. `readable`: older versions of this format that load as they
+    are (the newer version only added fields with defaults)."""
+    def upgrade(cls, data, found):
+        return data if found in readable else None
     return dataclasses.make_dataclass(
         name, [('config', config, field(default_factory=config)),
                ('results', results, field(default_factory=results))],
         bases=(RunHeader,), kw_only=True,
-        namespace={'FORMAT': format, 'SCRIPT': script, 'OLDER': (FIRST_FORMAT,),
+        namespace={'FORMAT': format, 'SCRIPT': script,
+                   'OLDER': (FIRST_FORMAT, *readable), 'upgrade': classmethod(upgrade),
                    'AGAIN': f'run {script} again to make it with this version',
                    '__doc__': doc, '__module__': config.__module__})

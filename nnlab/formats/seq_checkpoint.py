@@ -22,9 +22,10 @@ def nest_network(data):
 
 
 # The first release's checkpoints ('kuzu-seq-1') hold the same metadata, the network's
-# fields flat.
+# fields flat; version 2 has no engine and fingerprint.
 @dataclass(kw_only=True)
-class CheckpointMeta(schema.Document, format='nnlab-checkpoint-2', older=('kuzu-seq-1',)):
+class CheckpointMeta(schema.Document, format='nnlab-checkpoint-3',
+                     older=('nnlab-checkpoint-2', 'kuzu-seq-1')):
     network: Network
     num_input: int
     num_out: int
@@ -39,6 +40,10 @@ class CheckpointMeta(schema.Document, format='nnlab-checkpoint-2', older=('kuzu-
     success: bool | None = None
     interrupted: bool = False
     config: dict[str, Any] = field(default_factory=dict)    # seq_train.py's SeqConfig
+    # what trained it: 'compiled' or 'torch' (None: a file older than version 3), and the
+    # fingerprint of seq_models.py's model then (nnlab/engine.py)
+    engine: str | None = None
+    fingerprint: str | None = None
 
     def problem(self):
         for name in ('num_input', 'num_out'):
@@ -48,4 +53,4 @@ class CheckpointMeta(schema.Document, format='nnlab-checkpoint-2', older=('kuzu-
 
     @classmethod
     def upgrade(cls, data, found):
-        return nest_network(data)
+        return nest_network(data) if found == 'kuzu-seq-1' else data

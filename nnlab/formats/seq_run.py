@@ -22,6 +22,7 @@ class SeqConfig(Network):
     out_path: str = 'net'
     plot_dir: str = 'plot'
     summary: str | None = None
+    engine: str = 'auto'           # --engine (nnlab/engine.py)
 
     def problem(self):
         return Network.problem(self) or (
@@ -54,7 +55,11 @@ class SeqResults:
     seconds_training: float | None = None
     checked_n: int | None = None      # largest_n_right was checked on n = 1..checked_n
     trained_n: int | None = None      # the training strings' n ran 1..trained_n
+    # what trained it: 'compiled' or 'torch', and the fingerprint of seq_models.py's
+    # model then (nnlab/engine.py; version 3 on)
+    engine: str | None = None
+    fingerprint: str | None = None
 
 
-SeqRun = run_record('SeqRun', 'nnlab-seq-run-2', 'seq_train.py', SeqConfig, SeqResults,
-                       "seq_train.py's run record.")
+SeqRun = run_record('SeqRun', 'nnlab-seq-run-3', 'seq_train.py', SeqConfig, SeqResults,
+                    "seq_train.py's run record.", readable=('nnlab-seq-run-2',))
