@@ -29,11 +29,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from kuzu import make_net
 from nnlab import ROOT, arguments
 from nnlab.child import python_script, run_captured
 from nnlab.cli import run_cli
 from nnlab.kmnist.data import default_root, load_split, usable_root
+from nnlab.kmnist.nets import make_net, runs_channels_last
 from nnlab.kmnist.train import evaluate, prepare, print_test, threads_for, train_epoch
 from nnlab.seeds import set_seed
 
@@ -81,7 +81,8 @@ def our_run(net, net_name, root, count, threads=None):
     order = torch.arange(count) % len(train_x)
     train_x, train_y = train_x[order], train_y[order]
     torch.set_num_threads(threads or threads_for(net_name))
-    net, (train_x, test_x) = prepare(net, [train_x, test_x], net_name)
+    net, (train_x, test_x) = prepare(net, [train_x, test_x],
+                                     runs_channels_last(net, train_x))
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.5)
     train_epoch(net, optimizer, train_x, train_y, 1)
     loss_sum, correct, confusion = evaluate(net, test_x, test_y)

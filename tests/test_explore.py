@@ -65,10 +65,10 @@ def make_kuzu_nets(folder, names=('full', 'conv')):
     saves them."""
     import torch
 
-    import kuzu
+    from nnlab.kmnist.nets import make_net
     generator = torch.Generator().manual_seed(0)
     for name in names:
-        net = kuzu.make_net(name)
+        net = make_net(name)
         with torch.no_grad():
             for key, value in net.state_dict().items():
                 if key.endswith('running_var'):
@@ -462,9 +462,9 @@ def kmnist_test_images(count=None):
 def torch_probs(site, name, pixels):
     import torch
 
-    import kuzu
+    from nnlab.kmnist.nets import make_net
     state = torch.load(site / 'net' / f'kuzu_{name}.pth', weights_only=True)
-    net = kuzu.make_net(name)
+    net = make_net(name)
     net.load_state_dict(state)
     net = net.double().eval()
     x = (torch.from_numpy(pixels).double()[:, None] / 255 - 0.5) / 0.5

@@ -11,8 +11,8 @@ import pytest
 import torch
 from conftest import ROOT, run_script, train_size
 
-from kuzu import make_net
 from nnlab.kmnist.facts import CLASSES
+from nnlab.kmnist.nets import make_net, runs_channels_last
 from nnlab.kmnist.tables import parameter_counts
 
 TRAIN_RE = re.compile(r'Train Epoch: (\d+) \[(\d+)/(\d+) \((\d+)%\)\]\tLoss: (\d+\.\d{6})')
@@ -148,7 +148,7 @@ def test_mistakes_shown_are_misclassified_as_labelled(runs, net, data_dir):
     model = make_net(net)
     model.load_state_dict(torch.load(out / 'net.pth'))
     images, labels = load_split(data_dir, 'test')
-    model, (images,) = prepare(model, [images], net)
+    model, (images,) = prepare(model, [images], runs_channels_last(model, images))
     _, correct, confusion, predicted = evaluate(model, images, labels, predictions=True)
     assert confusion.tolist() == matrix.tolist()     # the same net as the final epoch
     for row in rows:

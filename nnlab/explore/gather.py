@@ -12,6 +12,7 @@ import os
 import re
 
 from nnlab.cli import UserError
+from nnlab.explore import netgraph
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.sources import Sources, shown
 from nnlab.recurrent.checkpoint import split_name
@@ -135,10 +136,68 @@ def machine_table(text):
     return table if table['next'] else None
 
 
+def train_settings():
+    """What the train mode offers, from the language registry: per language (the embedded
+    Reber grammar as one more) its generator, seq_train.py's defaults per model, the
+    criterion and its text for 1..10 checks."""
+    from nnlab.formats.seq_page_network import PageNetwork
+    from nnlab.recurrent import languages
+    from nnlab.recurrent.languages import Network
+    from nnlab.recurrent.trainer import VERDICT_CHECKS
+    entries = []
+    for name, spec in languages.SPECS.items():
+        for embed in ((False, True) if spec.is_reber else (False,)):
+            network = Network(name, embed, None if spec.is_reber else spec.default_length)
+            entries.append({
+                'name': name + ('_embed' if embed else ''),
+                'label': name + (' (embedded)' if embed else ''),
+                'lang': name, 'embed': embed, 'length': network.length,
+                'language': _language(network),
+                'defaults': {model: spec.defaults(model) for model in languages.MODELS},
+                'metric': spec.metric, 'threshold': spec.threshold,
+                'consistently': spec.consistently,
+                'criteria': [spec.criterion_text(k) for k in range(1, VERDICT_CHECKS + 1)]})
+    return {'languages': entries, 'srn_std': languages.SRN_INIT_STD,
+            'max_hid': languages.MAX_HID, 'format': PageNetwork.FORMAT}
+
+
+def _page_network(sources, path):
+    """A network the page saved, as a checkpoint of the stepper; None for another kind of
+    JSON file (seq_train.py's run records live there too); a reason string if refused."""
+    from nnlab.formats import schema
+    from nnlab.formats.seq_page_network import MAX_BYTES, PageNetwork
+    from nnlab.recurrent import page_network
+    if not sources.readable(path):
+        return None
+    try:
+        data = schema.parse_json(schema.read_bytes(path, MAX_BYTES))
+    except schema.FormatError:
+        return None
+    if not isinstance(data, dict) or data.get('format') != PageNetwork.FORMAT:
+        return None
+    try:
+        doc = page_network.read(path)
+    except UserError as err:
+        return str(err)
+    network = doc.network
+    return {'name': page_network.stem(path), 'thousands': doc.training.examples / 1000,
+            'kind': network.model, 'hid': network.hid, 'symbols': doc.num_symbols,
+            'weights': list(doc.weights), 'language': _language(network),
+            'lang': network.lang + ('_embed' if network.embed else ''),
+            'file': os.path.basename(path)}
+
+
 def part3(sources):
-    """Runs (checkpoints of one name, by thousands) and the lines of files refused."""
+    """Runs (checkpoints of one name, by thousands), the networks the page saved, the
+    train mode's settings and the lines of files refused."""
     folder = sources.net_dir
     runs, notes = {}, []
+    for path in sorted(glob.glob(os.path.join(glob.escape(folder), '*.json')))[:MAX_CHECKPOINTS]:
+        found = _page_network(sources, path)
+        if isinstance(found, str):
+            notes.append(f"{shown(path)} left out: {found}")
+        elif found:
+            runs[found['name']] = [found]
     paths = sorted(glob.glob(os.path.join(glob.escape(folder), '*.pth')))
     paths = [p for p in paths if not os.path.basename(p).startswith('kuzu_')]
     for path in paths[:MAX_CHECKPOINTS]:
@@ -162,22 +221,19 @@ def part3(sources):
             if notes else ''
         notes = [f"no usable checkpoint in {where}{refused}: run python3 seq_train.py --lang "
                  f"anb2n (it saves {where}/anb2n_srn2_*.pth), then explore.py again"]
-    return {'runs': listed, 'notes': notes}
+    return {'runs': listed, 'notes': notes, 'train': train_settings()}
 
 
-def _float32(tensor):
-    """A tensor's values as base64 of little-endian float32 (the stored precision, a
-    quarter of the size of JSON numbers)."""
-    return base64.b64encode(tensor.detach().cpu().numpy().astype('<f4').tobytes()).decode(
-        'ascii') if tensor.numel() else ''
+class Unrunnable(str):
+    """Why the page cannot run a net that loaded (not a problem of the file)."""
 
 
 def _kuzu_net(name, path):
-    """{'name', 'hid', 'params': {name: [shape, base64]}} of a saved KMNIST net, or a
-    reason string."""
+    """{'name', 'hid', 'graph': netgraph.export_net's} of a saved KMNIST net, or a reason
+    string (an Unrunnable when the file is fine but the page cannot run the net)."""
     import torch
 
-    import kuzu
+    from nnlab.kmnist.nets import hidden_size_of, make_net
     if os.path.getsize(path) > MAX_KUZU_BYTES:
         return f'it is over {MAX_KUZU_BYTES // 2**20} MB, too large for a KMNIST net'
     try:
@@ -187,8 +243,8 @@ def _kuzu_net(name, path):
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
                                               for v in state.values()):
         return 'it is not a state dict of tensors'
-    hid = state['hid.weight'].shape[0] if name == 'full' and 'hid.weight' in state else None
-    net = kuzu.make_net(name, hid)
+    hid = hidden_size_of(state) if name == 'full' else None
+    net = make_net(name, hid)
     try:
         net.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -196,9 +252,15 @@ def _kuzu_net(name, path):
     if not all(torch.isfinite(t).all() for t in net.state_dict().values()
                if t.is_floating_point()):
         return 'it holds weights that are not finite numbers'
-    params = {key: [list(t.shape), _float32(t.to(torch.float32))]
-              for key, t in net.state_dict().items() if t.is_floating_point()}
-    return {'name': name, 'hid': hid, 'params': params}
+    try:
+        graph = netgraph.export_net(net)
+    except netgraph.Unsupported as err:
+        return Unrunnable(f'the page cannot run it: it uses {err} (the page runs '
+                          f'{netgraph.NAMES_SHOWN})')
+    except Exception as err:        # torch.export on the student's forward
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return Unrunnable(f'torch.export cannot trace it for the page ({first})')
+    return {'name': name, 'hid': hid, 'graph': graph}
 
 
 def _test_samples(data_dir):
@@ -236,7 +298,9 @@ def part1(sources, data_dir):
             continue
         found = _kuzu_net(name, path) if sources.readable(path) else \
             'it is not a regular file inside the folder'
-        if isinstance(found, str):
+        if isinstance(found, Unrunnable):
+            notes.append(f"{shown(path)} left out: {found}")
+        elif isinstance(found, str):
             notes.append(f"{shown(path)} left out: {found}; run python3 kuzu_main.py --net "
                          f"{name} --save {shown(path)} to make it again")
         else:

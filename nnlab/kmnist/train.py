@@ -29,13 +29,14 @@ def threads_for(net_name):
     return 1 if net_name in ('lin', 'full') else torch.get_num_threads()
 
 
-def prepare(net, images, net_name):
+def prepare(net, images, fast_layout):
     """Put the net and its images in the memory layout its kernels run fastest in.
 
     Convolutions on this CPU are faster with channels-last tensors; the values and the
-    state dict are the same either way.
+    state dict are the same either way. `fast_layout` says whether the net runs the same
+    in it (nets.runs_channels_last): a student's `x.view(...)` may need the default one.
     """
-    if net_name == 'conv':
+    if fast_layout:
         net = net.to(memory_format=torch.channels_last)
         images = [x.contiguous(memory_format=torch.channels_last) for x in images]
     return net, images
