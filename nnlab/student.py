@@ -55,8 +55,6 @@ from nnlab.cli import Interrupted, UserError
 FILES = {'kuzu': 'kuzu.py', 'check': 'check.py', 'seq_models': 'seq_models.py'}
 DEBUG_VARIABLE = 'NNLAB_DEBUG'
 
-_origins = {}        # module name -> real path of the file it was (or failed to be) loaded from
-
 
 class StudentError(UserError):
     """A mistake in the student's file: one line (str), plus `details`, the student's
@@ -77,20 +75,17 @@ def _real(path):
 
 
 def _origin(name):
-    """The real path of the student's file `name` (None if it cannot be found)."""
-    if name not in _origins:
-        module = sys.modules.get(name)
-        path = getattr(module, '__file__', None)
-        if path is None:
-            try:
-                spec = importlib.util.find_spec(name)
-            except (ImportError, ValueError):
-                spec = None
-            path = getattr(spec, 'origin', None)
-        if path is None:
-            return None
-        _origins[name] = _real(path)
-    return _origins[name]
+    """The real path of the student's file `name` (None if it cannot be found): the loaded
+    module's, else where an import would find it."""
+    module = sys.modules.get(name)
+    found = getattr(module, '__file__', None)
+    if found is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        found = getattr(spec, 'origin', None)
+    return _real(found) if found and found.endswith('.py') else None
 
 
 def path(name):
@@ -107,10 +102,10 @@ def path(name):
 
 
 def _student_names():
-    """{real path: module name} of the student's files this process knows of."""
+    """{real path: module name} of the student's files."""
     found = {}
     for name in FILES:
-        real = _origin(name) if (name in sys.modules or name in _origins) else None
+        real = _origin(name)
         if real:
             found[real] = name
     return found
@@ -265,7 +260,6 @@ def _syntax_error(err, name):
 def blame(name, what=None, doing=None):
     """Run the block; an exception that passed through the student's file `name` (or
     another of the student's files) becomes a StudentError (see the module doc)."""
-    _origin(name)
     try:
         yield
     except Exception as err:
@@ -312,7 +306,6 @@ def _import_failure(err, name):
     """An exception while importing the student's file, at the line of theirs it came from."""
     frames = _frames(err.__traceback__)
     students = _student_names()
-    students.setdefault(_origin(name), name)
     inner = None
     for frame, lineno in frames:
         if students.get(_real(frame.f_code.co_filename)) == name:

@@ -22,7 +22,7 @@ from nnlab.perceptron import console
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.plots import plot_loss_curves, plot_output, plot_units
 from nnlab.perceptron.train import initial_weights, train_restarts
-from nnlab.perceptron.weights import load_weights_file
+from nnlab.perceptron.weights import load_weights_file, section_weights
 from nnlab.plotting import plt, use_window
 from nnlab.seeds import repeat_command, set_seed
 
@@ -56,7 +56,8 @@ def check_config(config):
 
 
 def hand_designed(config):
-    """The hand-designed weights to start from (None: the built-in block), and hid."""
+    """The hand-designed weights to start from (--weights FILE, else check.py's weights
+    section), and hid."""
     if config.weights:
         weights = load_weights_file(config.weights)
         hid = weights['hid_bias'].numel()
@@ -64,10 +65,7 @@ def hand_designed(config):
             raise UserError(f"--hid {config.hid} does not match the {hid} hidden units in "
                             f"{config.weights}; drop --hid")
         return weights, hid
-    if config.hid not in (None, DEFAULT_HID):
-        raise UserError(f"the built-in weights have {DEFAULT_HID} hidden units, not "
-                        f"{config.hid}; use --hid {DEFAULT_HID} or --weights FILE")
-    return None, DEFAULT_HID
+    return section_weights(config.hid)
 
 
 def print_weights(title, net):
