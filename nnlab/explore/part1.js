@@ -1,8 +1,9 @@
 'use strict';
-// Part 1, draw a character: kuzu.py's NetLin, NetFull and NetConv (eval mode) in float64
-// on the saved weights, a drawing canvas and a sample of KMNIST's test images.
+// Part 1, draw a character: the student's NetLin, NetFull and NetConv run by a general
+// executor in float64 on the saved weights (the steps nnlab/explore/netgraph.py exported),
+// what each layer sees, a drawing canvas and a sample of KMNIST's test images.
 
-const SIDE = 28, DRAW = 280, FIT = 20, BN_EPS = 1e-5;
+const SIDE = 28, DRAW = 280, FIT = 20;
 
 function decodeFloats(text) {
   const bytes = Uint8Array.from(atob(text), ch => ch.charCodeAt(0));
@@ -11,71 +12,199 @@ function decodeFloats(text) {
 
 function decodeBytes(text) { return Uint8Array.from(atob(text), ch => ch.charCodeAt(0)); }
 
-// out = W x (+ b): W (rows, cols) row-major
-function linear(W, b, x, rows, cols) {
-  const out = new Float64Array(rows);
+// --- the executor: the steps nnlab/explore/netgraph.py made of the student's exported
+// net, run in float64 on the float32 weights. Every value is a flat Float64Array in
+// torch's row-major order; `shape` and `inShape` are the static shapes torch.export saw
+// (batch 1).
+
+const product = dims => dims.reduce((a, b) => a * b, 1);
+
+// y = x W^T (+ b), for each row of x: W (m, k)
+function runLinear(step, x, t) {
+  const W = t.values[step.w], [m, k] = t.shapes[step.w], b = step.b ? t.values[step.b] : null;
+  const rows = x.length / k, out = new Float64Array(rows * m);
   for (let r = 0; r < rows; r++) {
-    let total = 0.0;
-    const at = r * cols;
-    for (let c = 0; c < cols; c++) total += W[at + c] * x[c];
-    out[r] = b ? total + b[r] : total;
+    for (let j = 0; j < m; j++) {
+      let total = 0.0;
+      const at = j * k, from = r * k;
+      for (let c = 0; c < k; c++) total += W[at + c] * x[from + c];
+      out[r * m + j] = b ? total + b[j] : total;
+    }
   }
   return out;
 }
 
-// 3x3 convolution, padding 1, no bias: x (inC, size, size) -> (outC, size, size). The
-// input is copied into a zero border first, so the inner loop has no bounds to check.
-function conv3(W, x, inC, outC, size) {
-  const p = size + 2, padded = new Float64Array(inC * p * p);
-  for (let i = 0; i < inC; i++) {
-    for (let y = 0; y < size; y++) {
-      for (let xx = 0; xx < size; xx++) padded[i * p * p + (y + 1) * p + xx + 1] = x[i * size * size + y * size + xx];
+// 2-d convolution (stride, padding, dilation, groups). The input is copied into a zero
+// border first, so the inner loop has no bounds to check.
+function runConv2d(step, x, t) {
+  const [, C, H, Wd] = step.inShape, [, O, OH, OW] = step.shape;
+  const [kh, kw] = step.kernel, [sh, sw] = step.stride, [ph, pw] = step.padding;
+  const [dh, dw] = step.dilation, groups = step.groups;
+  const W = t.values[step.w], b = step.b ? t.values[step.b] : null;
+  const PH = H + 2 * ph, PW = Wd + 2 * pw, padded = new Float64Array(C * PH * PW);
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H; y++) {
+      const from = (c * H + y) * Wd;
+      padded.set(x.subarray(from, from + Wd), (c * PH + y + ph) * PW + pw);
     }
   }
-  const out = new Float64Array(outC * size * size);
-  for (let o = 0; o < outC; o++) {
-    const plane = o * size * size;
-    for (let i = 0; i < inC; i++) {
-      const base = (o * inC + i) * 9, source = i * p * p;
-      for (let ky = 0; ky < 3; ky++) {
-        for (let kx = 0; kx < 3; kx++) {
-          const w = W[base + ky * 3 + kx];
-          for (let y = 0; y < size; y++) {
-            const row = plane + y * size, from = source + (y + ky) * p + kx;
-            for (let xx = 0; xx < size; xx++) out[row + xx] += w * padded[from + xx];
+  const perIn = C / groups, perOut = O / groups, out = new Float64Array(O * OH * OW);
+  for (let o = 0; o < O; o++) {
+    const plane = o * OH * OW, group = Math.floor(o / perOut);
+    for (let i = 0; i < perIn; i++) {
+      const base = (o * perIn + i) * kh * kw, source = (group * perIn + i) * PH * PW;
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const w = W[base + ky * kw + kx];
+          for (let y = 0; y < OH; y++) {
+            const row = plane + y * OW, from = source + (y * sh + ky * dh) * PW + kx * dw;
+            if (sw === 1) {
+              for (let xx = 0; xx < OW; xx++) out[row + xx] += w * padded[from + xx];
+            } else {
+              for (let xx = 0; xx < OW; xx++) out[row + xx] += w * padded[from + xx * sw];
+            }
           }
         }
       }
     }
+    if (b) for (let k = plane; k < plane + OH * OW; k++) out[k] += b[o];
   }
   return out;
 }
 
-function maxPool2(x, channels, size) {
-  const half = size / 2, out = new Float64Array(channels * half * half);
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < half; y++) {
-      for (let xx = 0; xx < half; xx++) {
-        const at = c * size * size + 2 * y * size + 2 * xx;
-        out[c * half * half + y * half + xx] =
-          Math.max(x[at], x[at + 1], x[at + size], x[at + size + 1]);
+// 2-d pooling over the last two dimensions, each window read by `reduce(values, y0, y1,
+// x0, x1, plane)` as torch's CPU kernels bound it.
+function pool2d(step, x, reduce) {
+  const dims = step.inShape, H = dims[dims.length - 2], W = dims[dims.length - 1];
+  const OH = step.shape[step.shape.length - 2], OW = step.shape[step.shape.length - 1];
+  const planes = product(dims) / (H * W), out = new Float64Array(planes * OH * OW);
+  for (let p = 0; p < planes; p++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) out[(p * OH + oy) * OW + ox] = reduce(x, p * H * W, oy, ox, H, W);
+    }
+  }
+  return out;
+}
+
+function runMaxPool2d(step, x) {
+  const [kh, kw] = step.kernel, [sh, sw] = step.stride, [ph, pw] = step.padding;
+  const [dh, dw] = step.dilation;
+  return pool2d(step, x, (v, at, oy, ox, H, W) => {
+    let best = -Infinity;
+    for (let ky = 0; ky < kh; ky++) {
+      const y = oy * sh - ph + ky * dh;
+      if (y < 0 || y >= H) continue;
+      for (let kx = 0; kx < kw; kx++) {
+        const xx = ox * sw - pw + kx * dw;
+        if (xx < 0 || xx >= W) continue;
+        const value = v[at + y * W + xx];
+        if (value > best || Number.isNaN(value)) best = value;
+      }
+    }
+    return best;
+  });
+}
+
+function runAvgPool2d(step, x) {
+  const [kh, kw] = step.kernel, [sh, sw] = step.stride, [ph, pw] = step.padding;
+  return pool2d(step, x, (v, at, oy, ox, H, W) => {
+    let y0 = oy * sh - ph, x0 = ox * sw - pw;
+    let y1 = Math.min(y0 + kh, H + ph), x1 = Math.min(x0 + kw, W + pw);
+    const padded = (y1 - y0) * (x1 - x0);
+    y0 = Math.max(y0, 0); x0 = Math.max(x0, 0); y1 = Math.min(y1, H); x1 = Math.min(x1, W);
+    let total = 0.0;
+    for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) total += v[at + y * W + xx];
+    const divisor = step.divisor ? step.divisor : step.countPad ? padded : (y1 - y0) * (x1 - x0);
+    return total / divisor;
+  });
+}
+
+function runAdaptiveAvgPool2d(step, x) {
+  const OH = step.shape[step.shape.length - 2], OW = step.shape[step.shape.length - 1];
+  return pool2d(step, x, (v, at, oy, ox, H, W) => {
+    const y0 = Math.floor(oy * H / OH), y1 = Math.ceil((oy + 1) * H / OH);
+    const x0 = Math.floor(ox * W / OW), x1 = Math.ceil((ox + 1) * W / OW);
+    let total = 0.0;
+    for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) total += v[at + y * W + xx];
+    return total / ((y1 - y0) * (x1 - x0));
+  });
+}
+
+// the mean over some dimensions (keepdim or not: the same values in the same order)
+function runMean(step, x) {
+  const dims = step.inShape, out = new Float64Array(product(step.shape));
+  let count = 1;
+  for (const d of step.dims) count *= dims[d];
+  for (let k = 0; k < x.length; k++) {
+    let rest = k, at = 0, scale = 1;
+    for (let d = dims.length - 1; d >= 0; d--) {
+      const index = rest % dims[d];
+      rest = Math.floor(rest / dims[d]);
+      if (!step.dims.includes(d)) { at += index * scale; scale *= dims[d]; }
+    }
+    out[at] += x[k];
+  }
+  return out.map(v => v / count);
+}
+
+// batch normalisation with the running statistics (eval mode); channels are dimension 1
+function runBatchNorm(step, x, t) {
+  const channels = step.inShape[1], per = product(step.inShape.slice(2));
+  const mean = t.values[step.mean], variance = t.values[step.var];
+  const weight = step.weight ? t.values[step.weight] : null;
+  const bias = step.bias ? t.values[step.bias] : null;
+  const out = new Float64Array(x.length);
+  for (let k = 0; k < x.length; k++) {
+    const c = Math.floor(k / per) % channels;
+    const normal = (x[k] - mean[c]) / Math.sqrt(variance[c] + step.eps);
+    out[k] = (weight ? normal * weight[c] : normal) + (bias ? bias[c] : 0);
+  }
+  return out;
+}
+
+// (log-)softmax along dimension `dim`
+function runSoftmax(step, x, log) {
+  const dims = step.inShape, dim = step.dim < 0 ? step.dim + dims.length : step.dim;
+  const n = dims[dim], inner = product(dims.slice(dim + 1)), outer = x.length / (n * inner);
+  const out = new Float64Array(x.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const at = o * n * inner + i;
+      let largest = -Infinity, sum = 0.0;
+      for (let j = 0; j < n; j++) largest = Math.max(largest, x[at + j * inner]);
+      for (let j = 0; j < n; j++) sum += Math.exp(x[at + j * inner] - largest);
+      for (let j = 0; j < n; j++) {
+        const shifted = x[at + j * inner] - largest;
+        out[at + j * inner] = log ? shifted - Math.log(sum) : Math.exp(shifted) / sum;
       }
     }
   }
   return out;
 }
 
-// batch normalisation with the running statistics, then relu; `per` values per channel
-function normRelu(x, p, name, channels, per) {
-  const mean = p[`${name}.running_mean`], variance = p[`${name}.running_var`];
-  const weight = p[`${name}.weight`], bias = p[`${name}.bias`];
-  for (let c = 0; c < channels; c++) {
-    const scale = 1 / Math.sqrt(variance[c] + BN_EPS);
-    for (let k = c * per; k < (c + 1) * per; k++) {
-      x[k] = Math.max(0, (x[k] - mean[c]) * scale * weight[c] + bias[c]);
-    }
-  }
-  return x;
+const STEPS = {
+  same: (s, x) => x,
+  linear: runLinear,
+  conv2d: runConv2d,
+  max_pool2d: runMaxPool2d,
+  avg_pool2d: runAvgPool2d,
+  adaptive_avg_pool2d: runAdaptiveAvgPool2d,
+  mean: runMean,
+  batch_norm: runBatchNorm,
+  relu: (s, x) => x.map(v => (v > 0 ? v : 0)),
+  leaky_relu: (s, x) => x.map(v => (v > 0 ? v : v * s.slope)),
+  tanh: (s, x) => x.map(Math.tanh),
+  sigmoid: (s, x) => x.map(v => 1 / (1 + Math.exp(-v))),
+  log_softmax: (s, x) => runSoftmax(s, x, true),
+  softmax: (s, x) => runSoftmax(s, x, false),
+};
+
+// Every step's output for a 28x28 image (784 values 0..1), normalised as in training:
+// a Map from the step's name to its values.
+function runSteps(net, pixels) {
+  const values = new Map([[net.input, Float64Array.from(pixels, v => (v - 0.5) / 0.5)]]);
+  for (const step of net.steps) values.set(step.out, STEPS[step.op](step, values.get(step.x), net.tensors));
+  return values;
 }
 
 function softmaxOf(logits) {
@@ -85,24 +214,9 @@ function softmaxOf(logits) {
   return exps.map(v => v / sum);
 }
 
-// Class probabilities of a 28x28 image (784 values 0..1), normalised as in training.
+// Class probabilities: the softmax of the net's output (its log-probabilities, or scores).
 function classifyWith(net, pixels) {
-  const p = net.params, x = Float64Array.from(pixels, v => (v - 0.5) / 0.5);
-  let logits;
-  if (net.name === 'lin') {
-    logits = linear(p['fc.weight'], p['fc.bias'], x, 10, SIDE * SIDE);
-  } else if (net.name === 'full') {
-    const hidden = linear(p['hid.weight'], p['hid.bias'], x, net.hid, SIDE * SIDE).map(Math.tanh);
-    logits = linear(p['out.weight'], p['out.bias'], hidden, 10, net.hid);
-  } else {
-    let a = maxPool2(conv3(p['conv1.weight'], x, 1, 16, 28), 16, 28);
-    a = normRelu(a, p, 'bn1', 16, 14 * 14);
-    a = maxPool2(conv3(p['conv2.weight'], a, 16, 32, 14), 32, 14);
-    a = normRelu(a, p, 'bn2', 32, 7 * 7);
-    const f = normRelu(linear(p['fc.weight'], null, a, 128, 32 * 7 * 7), p, 'bn3', 128, 1);
-    logits = linear(p['out.weight'], p['out.bias'], f, 10, 128);
-  }
-  return softmaxOf(logits);
+  return softmaxOf(runSteps(net, pixels).get(net.output));
 }
 
 // Resample a row of `n` values to `m` by area (each output averages what it covers).
@@ -171,20 +285,83 @@ function paintImage(canvas, pixels) {
   context.putImageData(image, 0, 0);
 }
 
+// A net of the data as the executor reads it: its weights decoded to Float64Arrays.
+function loadNet(entry) {
+  const graph = entry.graph, tensors = { values: {}, shapes: {} };
+  for (const [name, [shape, text]] of Object.entries(graph.tensors)) {
+    tensors.values[name] = decodeFloats(text);
+    tensors.shapes[name] = shape;
+  }
+  const shapes = new Map([[graph.input, [1, 1, SIDE, SIDE]]]);
+  for (const step of graph.steps) shapes.set(step.out, step.shape);
+  return { name: entry.name, hid: entry.hid, input: graph.input, output: graph.output,
+    steps: graph.steps, tensors, shapes, layers: graph.layers, evidence: graph.evidence };
+}
+
+// torch's shape of a value without the batch dimension (the static batch of 1)
+const withoutBatch = shape => (shape.length > 1 && shape[0] === 1 ? shape.slice(1) : shape);
+
+// What each layer sees: [{name, shape, values}] in call order (docs/explore.md).
+function layersOf(net, pixels, values = runSteps(net, pixels)) {
+  return net.layers.map(layer => ({ name: layer.name, shape: withoutBatch(net.shapes.get(layer.node)),
+    values: values.get(layer.node) }));
+}
+
+// Greyscale tiles of one layer's output on a canvas: (C, H, W) as C tiles of H x W,
+// anything else as one row of cells; black the layer's lowest value, white its highest.
+function paintLayer(canvas, shape, values) {
+  const maps = shape.length === 3, count = maps ? shape[0] : 1;
+  const w = maps ? shape[2] : Math.min(values.length, 50);
+  const h = maps ? shape[1] : Math.ceil(values.length / w);
+  const zoom = maps ? Math.max(1, Math.round(42 / Math.max(h, w))) : 6;
+  const across = maps ? Math.min(count, Math.max(1, Math.floor(600 / ((w + 1) * zoom)))) : 1;
+  const down = Math.ceil(count / across);
+  canvas.width = across * (w + 1) - 1;
+  canvas.height = down * (h + 1) - 1;
+  canvas.style.width = `${canvas.width * zoom}px`;
+  canvas.style.height = `${canvas.height * zoom}px`;
+  let low = Infinity, high = -Infinity;
+  for (const v of values) { low = Math.min(low, v); high = Math.max(high, v); }
+  const span = high > low ? high - low : 1;
+  const context = canvas.getContext('2d'), image = context.createImageData(canvas.width, canvas.height);
+  for (let k = 0; k < image.data.length; k += 4) image.data.set([40, 60, 110, 255], k);
+  for (let c = 0; c < count; c++) {
+    const left = (c % across) * (w + 1), top = Math.floor(c / across) * (h + 1);
+    for (let k = 0; k < h * w && c * h * w + k < values.length; k++) {
+      const v = Math.round(255 * (values[c * h * w + k] - low) / span);
+      image.data.set([v, v, v, 255], 4 * ((top + Math.floor(k / w)) * canvas.width + left + (k % w)));
+    }
+  }
+  context.putImageData(image, 0, 0);
+  return [low, high];
+}
+
+// An image of signed values (28x28): red positive, blue negative, white 0, at `scale`.
+function paintSigned(canvas, values, scale) {
+  const context = canvas.getContext('2d'), image = context.createImageData(SIDE, SIDE);
+  for (let k = 0; k < SIDE * SIDE; k++) {
+    const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale));
+    image.data.set(values[k] > 0 ? [255, 255 - a, 255 - a, 255] : [255 - a, 255 - a, 255, 255], 4 * k);
+  }
+  context.putImageData(image, 0, 0);
+}
+
 function Part1(data) {
   const nets = new Map();
-  for (const net of data.nets) {
-    const params = {};
-    for (const [name, [, text]] of Object.entries(net.params)) params[name] = decodeFloats(text);
-    nets.set(net.name, { name: net.name, hid: net.hid, params });
-  }
-  const classify = (name, pixels) => {
+  for (const entry of data.nets) nets.set(entry.name, loadNet(entry));
+  const get = name => {
     const net = nets.get(name);
     if (!net) throw new Error(`no net ${name}; nets() lists them`);
-    if (!pixels || pixels.length !== SIDE * SIDE) throw new Error('pixels must be 784 numbers 0..1');
-    return classifyWith(net, pixels);
+    return net;
   };
-  const api = { nets: () => [...nets.keys()], classify, preprocess };
+  const checked = pixels => {
+    if (!pixels || pixels.length !== SIDE * SIDE) throw new Error('pixels must be 784 numbers 0..1');
+    return pixels;
+  };
+  const classify = (name, pixels) => classifyWith(get(name), checked(pixels));
+  const layers = (name, pixels) => layersOf(get(name), checked(pixels)).map(
+    layer => ({ name: layer.name, shape: layer.shape, values: Array.from(layer.values) }));
+  const api = { nets: () => [...nets.keys()], classify, layers, preprocess };
   noteLines('p1-notes', data.notes);
 
   let samples = null;
@@ -235,10 +412,89 @@ function Part1(data) {
     return frame;
   }
 
+  // what each layer sees, below the drawing; NetLin's weights and evidence
+  const seen = make('div', { id: 'p1-layers-box' });
+  $('p1-body').after(seen);
+  seen.appendChild(make('h3', {}, 'What each layer sees'));
+  seen.appendChild(make('div', { class: 'small' }, 'The output of every leaf module and '
+    + 'every step of the forward pass, for the image the net sees: each feature map a '
+    + 'tile, a vector a row of cells; black is the layer\'s lowest value, white its highest.'));
+  const layerBox = make('div', { id: 'p1-layers' });
+  const evidenceBox = make('div', { id: 'p1-evidence' });
+  seen.appendChild(evidenceBox);
+  seen.appendChild(layerBox);
+  let shownNet = null, views = [], evidence = null;
+
+  function buildViews(net) {
+    layerBox.textContent = '';
+    evidenceBox.textContent = '';
+    views = net.layers.map(layer => {
+      const row = make('div', { class: 'layer', style: 'display: inline-block; vertical-align: top; margin: 0 1em 0.6em 0' });
+      const label = make('div', { class: 'small' });
+      const canvas = make('canvas', { class: 'pixels' });
+      row.appendChild(label);
+      row.appendChild(canvas);
+      layerBox.appendChild(row);
+      return { label, canvas };
+    });
+    evidence = null;
+    if (!net.evidence) return;
+    evidenceBox.appendChild(make('div', { class: 'small' }, 'Weights of each class (top) and '
+      + 'this image\'s evidence for it (below): weight times normalised pixel (x - 0.5) / 0.5, '
+      + 'so the black background (-1) counts too, against the weights there. Red positive, '
+      + 'blue negative; the number: the sum plus the bias, the class\'s score.'));
+    const W = net.tensors.values[net.evidence.w], b = net.evidence.b ? net.tensors.values[net.evidence.b] : null;
+    let largest = 0;
+    for (const v of W) largest = Math.max(largest, Math.abs(v));
+    const table = make('table', { class: 'evidence' }), top = make('tr'), bottom = make('tr');
+    const cells = [];
+    for (let c = 0; c < 10; c++) {
+      const weights = make('canvas', { width: SIDE, height: SIDE, class: 'pixels icon' });
+      paintSigned(weights, W.subarray(c * SIDE * SIDE, (c + 1) * SIDE * SIDE), largest);
+      const cell = make('td', { style: 'text-align: center' });
+      cell.appendChild(weights);
+      cell.appendChild(make('div', {}, `${c} ${data.classes[c]}`));
+      top.appendChild(cell);
+      const picture = make('canvas', { width: SIDE, height: SIDE, class: 'pixels icon' });
+      const total = make('div');
+      const under = make('td', { style: 'text-align: center' });
+      under.appendChild(picture);
+      under.appendChild(total);
+      bottom.appendChild(under);
+      cells.push({ picture, total });
+    }
+    table.appendChild(top);
+    table.appendChild(bottom);
+    evidenceBox.appendChild(table);
+    evidence = { W, b, cells, largest };
+  }
+
+  function showLayers(net, pixels, values) {
+    if (shownNet !== net) { buildViews(net); shownNet = net; }
+    layersOf(net, pixels, values).forEach((layer, k) => {
+      const [low, high] = paintLayer(views[k].canvas, layer.shape, layer.values);
+      views[k].label.textContent = `${layer.name}  ${layer.shape.join('x')}  (${fmt(low, 2)} to ${fmt(high, 2)})`;
+    });
+    if (!evidence) return;
+    const x = Float64Array.from(pixels, v => (v - 0.5) / 0.5);
+    evidence.cells.forEach((cell, c) => {
+      const parts = new Float64Array(SIDE * SIDE);
+      let total = evidence.b ? evidence.b[c] : 0;
+      for (let k = 0; k < parts.length; k++) {
+        parts[k] = evidence.W[c * SIDE * SIDE + k] * x[k];
+        total += parts[k];
+      }
+      paintSigned(cell.picture, parts, evidence.largest);
+      cell.total.textContent = fmt(total, 2);
+    });
+  }
+
   function update() {
     const pixels = input();
     paintImage($('p1-input'), pixels);
-    const probs = classify($('p1-net').value, pixels);
+    const net = get($('p1-net').value), values = runSteps(net, pixels);
+    showLayers(net, pixels, values);
+    const probs = softmaxOf(values.get(net.output));
     const best = probs.indexOf(Math.max(...probs));
     probs.forEach((p, c) => {
       bars[c].fill.style.width = `${(100 * p).toFixed(1)}%`;
