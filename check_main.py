@@ -52,6 +52,7 @@ def build_parser():
                         help='data file: rows x,y,target (default: check.csv)')
     parser.add_argument('--plot_dir', default='plot', help='folder for the pictures')
     parser.add_argument('--show', action='store_true', help='also open the pictures')
+    arguments.add_engine(parser)
     parser.add_argument('--summary', default=None, metavar='PATH',
                         help='write the run record (JSON) to PATH (default: '
                              'check_{act}_hid{hid}_run.json in --plot_dir)')

@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn as nn
 
-from nnlab.recurrent.languages import SRN_INIT_STD  # one default for every part that inits
+SRN_INIT_STD = 0.3   # the SRN's default std of its normal initial weights (--init)
 
 
 class _Recurrent(nn.Module):

@@ -147,6 +147,15 @@ def add_page_folders(parser, out, what):
                         help=f'folder for {what} (default {out})')
 
 
+def add_engine(parser):
+    """--engine: which engine trains the student's model (nnlab/engine.py)."""
+    from nnlab.engine import ENGINES
+    parser.add_argument('--engine', choices=ENGINES, default='auto',
+                        help="what trains the model: auto (the compiled kernel where a probe "
+                             "shows your file computes what it does, else PyTorch autograd), "
+                             "compiled, or torch (docs/your-code.md; default auto)")
+
+
 def str2bool(text):
     """A real boolean: `--embed False` means False."""
     value = str(text).strip().lower()

@@ -7,7 +7,7 @@ import os
 
 import torch
 
-from check import MLP, SIG_SCALE, accuracy
+from nnlab import student
 from nnlab.cli import UserError, stop
 from nnlab.formats.check_run import (
     CheckConfig,
@@ -77,12 +77,28 @@ def print_weights(title, net):
 
 def measure(net, inputs, targets):
     """The network's accuracy on the points, and their Point records (activations)."""
-    with torch.no_grad():
+    accuracy = student.load('check', need=('accuracy',)).accuracy
+    with torch.no_grad(), student.blame('check', 'MLP.forward'):
         output = net(inputs)
         acc = accuracy(output, targets)
         points = console.points_of(inputs.tolist(), targets.tolist(), net.hid.tolist(),
                                    output.tolist())
     return acc, points
+
+
+def choose_engine(config, net, inputs, targets):
+    """Which engine trains check.py's MLP (nnlab/engine.py); its note printed."""
+    from nnlab import engine
+    from nnlab.perceptron import autograd
+
+    def probe():
+        with student.blame('check', None, 'comparing the MLP with the compiled kernel'):
+            return autograd.probe(net, inputs, targets)
+    chosen = engine.choose(config.engine, 'check', 'MLP', probe, autograd.SLOWER,
+                           uses_init=False)
+    if chosen.note:
+        print(f"note: {chosen.note}", flush=True)
+    return chosen
 
 
 def run(config):
@@ -111,10 +127,11 @@ def _run(config, out, inputs, targets, designed, hid):
 
     # Restart i starts where a single run with seed + i would (see train.py).
     starts = [initial_weights(hid, config.init, seed) for seed in seeds]
-    net = MLP(hid, config.act)
+    check = student.load('check', need=('MLP', 'SIG_SCALE'))
+    net = student.call('check', 'MLP.__init__', check.MLP, hid, config.act)
     net.load_weights(starts[0])
     if config.designed:
-        net.set_weights(designed, SIG_SCALE if config.scale is None else config.scale)
+        net.set_weights(designed, check.SIG_SCALE if config.scale is None else config.scale)
         starts = [net.get_weights()]
         print_weights('Initial Weights:', net)
         results.initial_accuracy, _ = measure(net, inputs, targets)
@@ -125,8 +142,11 @@ def _run(config, out, inputs, targets, designed, hid):
 
     interrupted, curve = False, None
     if config.act == 'sig':  # the step network has no gradient: only sig trains
+        chosen = choose_engine(config, net, inputs, targets)
+        results.engine, results.fingerprint = chosen.engine, chosen.fingerprint
         result = train_restarts(starts, inputs, targets, lr=config.lr, epochs=config.epoch,
-                                stop_at_first=config.first)
+                                stop_at_first=config.first,
+                                net=net if chosen.engine == 'torch' else None)
         interrupted = result.interrupted
         if interrupted:   # run_cli exits with the signal's code once the report is out
             print(f"Training {stop.reason} at epoch {result.epochs}; "

@@ -116,8 +116,10 @@ class LogLines:
 
 def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
                    weight_decay=WEIGHT_DECAY, streak=STREAK, log=print, log_every=LOG_EVERY,
-                   stop_at_first=False):
-    """Train sigmoid networks from the initial weights `starts` (a list of weight dicts).
+                   stop_at_first=False, net=None):
+    """Train sigmoid networks from the initial weights `starts` (a list of weight dicts):
+    with the compiled kernel, or with `net` (the student's MLP) given, a float64 copy of it
+    by PyTorch autograd (autograd.py), by the same rules.
 
     With stop_at_first, training ends as soon as one network has finished (its streak at
     100%): that one is kept, the others are left as they are at that epoch. A stuck
@@ -127,9 +129,20 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     returns the networks as they are, marked `interrupted`.
     """
     hid = int(starts[0]['hid_bias'].numel())
-    training = kernels.Training(np.stack([flatten(w) for w in starts]), inputs.numpy(),
-                                targets.numpy(), lr, weight_decay, epochs, streak, log_every)
-    first = kernels.train_networks(training, stop_at_first=stop_at_first,
+    initial = np.stack([flatten(w) for w in starts])
+    if net is None:
+        training = kernels.Training(initial, inputs.numpy(), targets.numpy(), lr,
+                                    weight_decay, epochs, streak, log_every)
+        first = kernels.train_networks(training, stop_at_first=stop_at_first,
+                                       interrupted=lambda: stop.requested,
+                                       after_chunk=LogLines(training, log))
+    else:
+        from nnlab import student
+        from nnlab.perceptron import autograd
+        training = autograd.Training(net, initial, inputs, targets.numpy(), lr,
+                                     weight_decay, epochs, streak, log_every)
+        with student.blame('check', None, 'training with PyTorch autograd'):
+            first = training.train(stop_at_first=stop_at_first,
                                    interrupted=lambda: stop.requested,
                                    after_chunk=LogLines(training, log))
     loss, correct = training.evaluate()

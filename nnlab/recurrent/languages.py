@@ -13,6 +13,9 @@ from nnlab.cli import UserError
 MODELS = ('srn', 'lstm', 'gru')
 # SRN weights start as N(0, std^2) (`--init`); chosen with restarts on anb2n (docs/part3.md).
 # LSTM/GRU use PyTorch's uniform +-1/sqrt(hid) unless --init is given.
+# seq_models.py keeps the same default for itself (it imports nothing of ours); the
+# compiled path draws with this one only while the SRN's fingerprint is the shipped one
+# (nnlab/engine.py), and tests/test_engine_fingerprint.py checks the two are equal.
 SRN_INIT_STD = 0.3
 
 
