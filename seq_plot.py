@@ -56,11 +56,18 @@ def build_parser():
                        help=f'counting languages: the strings n = 1..N (default 100; '
                             f'{checked_n.bounds}) beyond the training lengths: up to which '
                             f'n the network predicts every determined symbol right')
+    group.add_argument('--weights', default=None, metavar='FILE',
+                       help="a network the explore page saved (its Save button) instead of a "
+                            "checkpoint: the file decides --lang, --embed, --length, --model "
+                            "and --hid; pictures are named after it")
     return parser
 
 
 def parse_args(argv=None):
-    args = flags.resolve_defaults(arguments.parse(build_parser(), argv))
+    args = arguments.parse(build_parser(), argv)
+    if args.weights is not None:
+        page_network_flags(args, argv)
+    args = flags.resolve_defaults(args)
     if args.context and args.model != 'lstm':
         raise UserError(f"--context shows the LSTM's cell states; the {args.model} has "
                         f"none (use --model lstm or leave out --context)")
@@ -73,6 +80,22 @@ def parse_args(argv=None):
         raise UserError("--generalise counts n in the counting languages (anbn, anbncn, "
                         "anb2n, anb2nc3n); reber has no n to grow")
     return args
+
+
+def page_network_flags(args, argv):
+    """--weights FILE: the network's flags from the file; flags given that disagree with
+    it are one error line."""
+    from nnlab.recurrent import page_network
+    explicit = build_parser()
+    explicit.set_defaults(**{name: None for name in page_network.FLAGS + ('epoch', 'run')})
+    given = explicit.parse_args(argv)
+    if given.epoch is not None or given.run is not None:
+        raise UserError("--weights names one network; leave out --epoch and --run")
+    doc = page_network.read(args.weights)
+    page_network.check_flags(args.weights, doc, {k: getattr(given, k) for k in page_network.FLAGS})
+    for name in page_network.FLAGS:
+        setattr(args, name, getattr(doc.network, name))
+    args.epoch = doc.training.examples / 1000
 
 
 def main(argv=None):

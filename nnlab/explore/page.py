@@ -8,7 +8,8 @@ import re
 from nnlab.files import atomic_write_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ('common.js', 'part1.js', 'part2.js', 'part3.js', 'main.js')
+SCRIPTS = ('common.js', 'part1.js', 'part2.js', 'part3engine.js', 'part3train.js', 'part3.js',
+           'main.js')
 
 
 def _read(name):

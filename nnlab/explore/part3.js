@@ -203,6 +203,8 @@ function Part3(data) {
 
   noteLines('p3-notes', data.notes);
   const api = { networks: () => [...byName.keys()], run };
+  let shown = null;           // the checkpoint shown: the train mode may start from it
+  Object.assign(api, Part3Train(data.train, () => shown));
   if (!runs.length) { $('p3-body').hidden = true; return api; }
 
   // --- the panel ----------------------------------------------------------------------
@@ -234,7 +236,7 @@ function Part3(data) {
     const r = runs.find(item => item.stem === $('p3-run').value) || runs[0];
     const cp = r.checkpoints[Number($('p3-slider').value)];
     const first = !current || current.hid !== cp.hid || current.lang !== cp.lang;
-    current = cp;
+    current = shown = cp;
     lang = language(cp.language);
     $('p3-checkpoint').textContent = `${cp.name} (${cp.thousands} thousand examples)`;
     buildScatter();
@@ -303,7 +305,7 @@ function Part3(data) {
   // The state the extracted machine is in after `step` symbols (run on its own from its
   // start state), when the checkpoint shown is the one seq_plot.py looked at; else null.
   function machineState() {
-    if (!machine || !machine.table || `${current.name}.pth` !== machine.checkpoint) return null;
+    if (!machine || !machine.table || (current.file || `${current.name}.pth`) !== machine.checkpoint) return null;
     let state = machine.table.start;
     for (let t = 0; t < step && state; t++) {
       state = (machine.table.next[state] || {})[lang.symbols[seq[t]]] || null;

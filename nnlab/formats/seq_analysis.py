@@ -24,6 +24,7 @@ class PlotConfig(Network):
     explain: bool = False
     examples: int = 300
     generalise: int | None = None  # check n = 1..this beyond the training lengths
+    weights: str | None = None     # a network the explore page saved, not a checkpoint
 
 
 @dataclass

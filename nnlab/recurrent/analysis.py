@@ -26,6 +26,7 @@ from nnlab.recurrent import (
     generalise_text,
     languages,
     layout,
+    page_network,
     views,
 )
 from nnlab.recurrent.parameters import Layout
@@ -40,8 +41,8 @@ class SeqPlotOutputs(Plan):
     and the analysis record {stem}_analysis.json."""
 
     def __init__(self, config):
-        self.name = checkpoint.stem(config.lang, config.model, config.hid, config.embed,
-                                    config.run)
+        self.name = page_network.stem(config.weights) if config.weights else \
+            checkpoint.stem(config.lang, config.model, config.hid, config.embed, config.run)
         super().__init__(config.plot_dir, f'{self.name}_plot', f'the {self.name} pictures')
         self.plot_dir = self.folder(config.plot_dir)
         self.record = self.file(os.path.join(config.plot_dir, f"{self.name}_analysis.json"))
@@ -58,7 +59,11 @@ def print_parameters(model):
 def run(args):
     """seq_plot.py's work; `args` is a PlotConfig."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
-    model, meta, path = checkpoint.load_epoch(args.out_path, args, args.epoch, args.run)
+    if args.weights is not None:
+        model, meta, path = page_network.load(args.weights)
+        print(page_network.verdict_line(meta))
+    else:
+        model, meta, path = checkpoint.load_epoch(args.out_path, args, args.epoch, args.run)
     with SeqPlotOutputs(args) as out:
         return _run(args, out, model, meta, path)
 
