@@ -1,31 +1,29 @@
-"""--backend slurm: the sweep's tasks as the elements of SLURM job arrays (through submitit).
+"""--backend slurm: the sweep's tasks as the elements of SLURM job arrays, through submitit.
 
 Each element runs one task (a block of seeds of one setting) exactly as the local backend
 does: the same process, command, environment and folder. The sweep folder must be on a
 file system the compute nodes share with the login node: the elements write their task
-folders there, and submitit keeps its pickles, SLURM's logs and the results there too:
+folders there, and `DIR/slurm/` holds the arrays' record (jobs.json, slurm_jobs.py, saved
+before any element runs) beside what submitit keeps for each element: its pickles,
+SLURM's log and its result. submitit's Job names those files (`job.paths`) and reads the
+result (`job.result()`); nothing here spells them.
 
-    DIR/slurm/jobs.json           the arrays and which task each element runs (saved held,
-                                  before any element runs; slurm_jobs.py)
-    DIR/slurm/A_I_0_log.out/.err  SLURM's log of element I of array A
-    DIR/slurm/A_I_0_result.pkl    the element's outcome (submitit's result file)
-
-An element's state comes from its result file first, then from `squeue --states=all`
-(an ended job stays there for MinJobAge, 300 s by default), never from sacct: many
-clusters keep no accounting database. An element that ends without a result file is a
-failed row with SLURM's state and reason (time limit, pre-emption, node failure);
-`--resume` runs it again.
+An element's state comes from its result first, then from `squeue --states=all` (an ended
+job stays there for MinJobAge, 300 s by default), never from sacct: many clusters keep no
+accounting database. An element that ends without a result is a failed row with SLURM's
+state and reason (time limit, pre-emption, node failure); `--resume` runs it again.
 
 Time limits: SLURM sends SIGUSR1 a minute before an element's --time is up. The task
 process ignores it (inherited), the element asks the task to save and stop, and its rows
 are `failed: time limit` with the task's files kept. Ctrl-C or SIGTERM cancels the sweep's
-arrays (scancel) and keeps every finished row. submitit is imported only here.
+arrays and keeps every finished row. submitit is imported only here.
 """
 import contextlib
 import getpass
 import io
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -52,6 +50,7 @@ DEFAULT_MAX_ARRAY_SIZE = 1001       # SLURM's default MaxArraySize
 ACTIVE = {'PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED', 'REQUEUED',
           'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'STOPPED',
           'RESV_DEL_HOLD', 'SPECIAL_EXIT'}
+EXCEPTION_LINE = re.compile(r'^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*$', re.M)
 INSTALL = 'pip install -r requirements-slurm.txt'
 NO_SBATCH = ("--backend slurm needs SLURM's sbatch, which is not on the PATH here: run the "
              "sweep on the cluster's login node (to try it on one machine: sudo "
@@ -232,6 +231,10 @@ def run_element(spec):
 
 # ---- the backend ---------------------------------------------------------------------------
 
+def failed(error):
+    return dict(exit_code=None, seconds=0.0, error=f'slurm: {error}')
+
+
 class SlurmBackend:
     name = 'slurm'
     # Each element pays a job start and a Python start-up, and waits in the queue: blocks
@@ -247,13 +250,10 @@ class SlurmBackend:
         self.detached = False
         self.folder = self.logs = None
         self.jobs = SlurmJobs()
-        self.single = set()             # the keys of jobs of one element
         self.squeue_failing = None      # since when squeue has not answered
 
     def check_jobs_in(self, folder):
         """Its own uncollected elements are what --resume collects: nothing to refuse."""
-
-    # -- the jobs file
 
     def _open(self, folder):
         self.folder, self.logs = folder, os.path.join(folder, LOGS)
@@ -264,56 +264,45 @@ class SlurmBackend:
             except schema.FormatError as err:
                 raise UserError(f"{path}: {err}; the sweep cannot tell which SLURM jobs are "
                                 f"its own: check squeue, then remove the file")
-        self.single = {(a.job_id, 0) for a in self.jobs.arrays if a.single}
 
     def _save(self):
         ensure_dir(self.logs)
         schema.save(os.path.join(self.logs, JOBS), self.jobs)
 
-    def _path(self, key, what):
-        """submitit's file names: A_I_0_what for element I of array A, J_0_what for a
-        job of one element (submitit submits that as a plain job)."""
-        name = key[0] if key in self.single else f'{key[0]}_{key[1]}'
-        return os.path.join(self.logs, f'{name}_0_{what}')
+    def _job(self, array, index):
+        """submitit's Job of an element (a job of one element is a plain job, no array)."""
+        job_id = array.job_id if array.single else f'{array.job_id}_{index}'
+        return self.submitit.SlurmJob(folder=self.logs, job_id=job_id)
+
+    def _log(self, job):
+        return os.path.relpath(job.paths.stderr, self.folder)
 
     # -- what ended
 
-    def _result(self, key):
-        """The element's outcome from its result file, or None while there is none."""
-        path = self._path(key, 'result.pkl')
-        if not os.path.exists(path):
+    def _result(self, job):
+        """The element's outcome from its result, or None while there is none."""
+        if not job.paths.result_pickle.exists():
             return None
         try:
-            status, value = self.submitit.core.utils.pickle_load(path)
-        except Exception as err:        # half-written (network file system) or damaged
-            return dict(exit_code=None, seconds=0.0,
-                        error=f"slurm: {os.path.basename(path)} cannot be read ({err})")
-        if status == 'success' and isinstance(value, dict):
+            value = job.result()
+        except Exception as err:        # it failed in submitit, or the file is damaged
+            lines = [m.group(0) for m in EXCEPTION_LINE.finditer(str(err))]
+            return failed(f"job {job.job_id} failed: {lines[-1] if lines else type(err).__name__}"
+                          f"; see {self._log(job)}")
+        if isinstance(value, dict):
             return value
-        lines = str(value).strip().splitlines()
-        return dict(exit_code=None, seconds=0.0,
-                    error=f"slurm: the element failed: {lines[-1] if lines else status}")
-
-    def _killed(self, key, state, reason):
-        """The outcome of an element that ended without a result file."""
-        log = os.path.join(LOGS, os.path.basename(self._path(key, 'log.err')))
-        if state is None:
-            what = 'ended without a result (squeue no longer shows it)'
-        else:
-            what = f"ended {state}{f' ({reason})' if reason else ''} without a result"
-        return dict(exit_code=None, seconds=0.0,
-                    error=f"slurm: job {key[0]}_{key[1]} {what}; see {log}")
+        return failed(f"job {job.job_id} returned {type(value).__name__}, not an outcome")
 
     def _watch(self, pending, wait=True):
-        """Yield (task, outcome) as the pending elements end ({key: (array, element,
-        task)}, emptied as they do). Elements of cancelled arrays give a row only if they
+        """Yield (task, outcome) as the pending elements end ({key: (array, element, task,
+        job)}, emptied as they do). Elements of cancelled arrays give a row only if they
         finished cleanly. On a stop: cancel what runs, yield what finished meanwhile."""
         ended_at = {}
         while pending:
             states = self._states({key[0] for key in pending})
             for key in list(pending):
-                array, element, task = pending[key]
-                result = self._result(key)
+                array, element, task, job = pending[key]
+                result = self._result(job)
                 if result is None:
                     if states is None:              # squeue did not answer: wait
                         continue
@@ -325,14 +314,13 @@ class SlurmBackend:
                     grace = ENDED_GRACE_SECONDS if state else GONE_GRACE_SECONDS
                     if wait and time.monotonic() - since < grace:
                         continue
-                    self._check_visible(key, state)
-                    result = self._killed(key, state, reason)
+                    self._check_visible(key, job, state)
+                    what = (f"ended {state}{f' ({reason})' if reason else ''} without a result"
+                            if state else 'ended without a result (squeue no longer shows it)')
+                    result = failed(f"job {key[0]}_{key[1]} {what}; see {self._log(job)}")
                 del pending[key]
-                if array.cancelled and result.get('exit_code') != 0:
-                    element.collected = True        # stopped by the sweep: not a row
-                    self._save()
-                    continue
-                yield task, result
+                if not (array.cancelled and result.get('exit_code') != 0):
+                    yield task, result              # else stopped by the sweep: not a row
                 element.collected = True            # the caller has written its rows
                 self._save()
             if not wait or not pending or stop.requested:
@@ -341,8 +329,6 @@ class SlurmBackend:
             time.sleep(POLL_SECONDS if len(pending) <= 100 else 5 * POLL_SECONDS)
         if stop.requested and wait and pending:
             self.cancel()
-            for array, _, _ in pending.values():
-                array.cancelled = True
             # Until SLURM has ended them (the tasks save and stop; KillWait then kills):
             # what finishes meanwhile is a row, and no job of the sweep is left in squeue.
             deadline = time.monotonic() + STOP_GRACE_SECONDS + 30
@@ -370,43 +356,39 @@ class SlurmBackend:
         self.squeue_failing = None
         return states
 
-    def _check_visible(self, key, state):
+    def _check_visible(self, key, job, state):
         """An element that ended without writing its log: the compute nodes cannot see
         the sweep folder. Stop the sweep with one line rather than fail every row."""
-        if state in ('CANCELLED', None) or os.path.exists(self._path(key, 'log.out')):
+        if state in ('CANCELLED', None) or job.paths.stdout.exists():
             return
         self.cancel()
         raise UserError(f"SLURM ran job {key[0]}_{key[1]} ({state}) but its log "
-                        f"{self._path(key, 'log.out')} is not here: the compute nodes "
-                        f"cannot see {self.folder}; put --out on a file system they share "
-                        f"(home or the cluster's work space, not /tmp)")
+                        f"{job.paths.stdout} is not here: the compute nodes cannot see "
+                        f"{self.folder}; put --out on a file system they share (home or "
+                        f"the cluster's work space, not /tmp)")
 
     def cancel(self):
-        """scancel every array of the sweep that still has elements to collect."""
-        ids = sorted({a.job_id for a in self.jobs.arrays
-                      if any(not e.collected for e in a.elements)}, key=int)
-        if not ids:
+        """Cancel every array of the sweep that still has elements to collect."""
+        arrays = [a for a in self.jobs.arrays if any(not e.collected for e in a.elements)]
+        if not arrays:
             return
-        try:
-            slurm_command(['scancel', *ids])
-        except UserError as err:
-            print(f"warning: {err}; cancel them yourself: scancel {' '.join(ids)}",
-                  file=sys.stderr, flush=True)
-        for array in self.jobs.arrays:
-            if array.job_id in ids:
-                array.cancelled = True
+        ids = [a.job_id for a in arrays]
+        for array in arrays:
+            try:            # the array's id cancels all its elements
+                self.submitit.SlurmJob(folder=self.logs, job_id=array.job_id).cancel()
+            except Exception as err:
+                print(f"warning: scancel {array.job_id} failed ({err}); cancel them "
+                      f"yourself: scancel {' '.join(ids)}", file=sys.stderr, flush=True)
+            array.cancelled = True
         self._save()
         print(f"slurm: cancelled job(s) {', '.join(ids)}", flush=True)
 
     def _uncollected(self):
-        pending = {}
-        for array in self.jobs.arrays:
-            for element in array.elements:
-                if not element.collected:
-                    setting = plan.Setting(tuple(tuple(pair) for pair in element.setting))
-                    pending[(array.job_id, element.index)] = (
-                        array, element, plan.Task(setting, tuple(element.seeds)))
-        return pending
+        return {(array.job_id, element.index): (
+            array, element, plan.Task(plan.Setting(tuple(map(tuple, element.setting))),
+                                      tuple(element.seeds)), self._job(array, element.index))
+            for array in self.jobs.arrays for element in array.elements
+            if not element.collected}
 
     # -- the runner's calls
 
@@ -416,8 +398,6 @@ class SlurmBackend:
         and stop, as their seeds must not be submitted twice)."""
         self._open(folder)
         pending = self._uncollected()
-        if not pending:
-            return
         ended = 0
         for item in self._watch(pending, wait=False):
             ended += 1
@@ -479,49 +459,43 @@ class SlurmBackend:
             job_name='nnlab-sweep', time=options.time, partition=options.partition,
             mem=options.mem, cpus_per_task=options.cpus_per_task, account=options.account,
             qos=options.qos, wckey=None, array_parallelism=options.max_parallel or count,
-            setup=[*options.setup, f'export PYTHONPATH={shell_quote(path)}'],
+            setup=[*options.setup, f'export PYTHONPATH={shlex.quote(path)}'],
             additional_parameters=extra)
         return executor
 
     def _submit(self, work):
         """Submit held arrays, save their ids, then release them: {key: (array, element,
-        task)}."""
+        task, job)}."""
         ensure_dir(self.logs)
         size = max_array_size()
         pending = {}
         for start in range(0, len(work), size):
             chunk = work[start:start + size]
-            executor = self._executor(len(chunk))
+            before = set(os.listdir(self.logs))
             try:       # sbatch's complaint comes back in the error: one line, not two
                 with contextlib.redirect_stderr(io.StringIO()), \
                         contextlib.redirect_stdout(io.StringIO()):
-                    jobs = executor.map_array(run_element, [spec for _, spec in chunk])
-            except self.submitit.core.utils.FailedJobError as err:
-                for name in os.listdir(self.logs):      # the refused array's pickles
-                    if re.fullmatch(r'[0-9a-f]{32}\.pkl', name):
+                    jobs = self._executor(len(chunk)).map_array(
+                        run_element, [spec for _, spec in chunk])
+            except Exception as err:
+                for name in set(os.listdir(self.logs)) - before:   # the refused array's files
+                    with contextlib.suppress(OSError):
                         os.remove(os.path.join(self.logs, name))
                 lines = [line for line in str(err).splitlines() if line.strip()]
                 raise UserError(f"sbatch refused the job array: "
                                 f"{lines[-1].strip() if lines else err}")
-            job_id = jobs[0].job_id.split('_')[0]
-            array = JobArray(job_id=job_id, single=len(chunk) == 1)
-            if array.single:
-                self.single.add((job_id, 0))
-            for index, (task, _) in enumerate(chunk):
+            array = JobArray(job_id=jobs[0].job_id.split('_')[0], single=len(chunk) == 1)
+            for index, ((task, _), job) in enumerate(zip(chunk, jobs)):
                 array.elements.append(Element(
                     index=index, task=task.folder, seeds=list(task.seeds),
                     setting=[[n, v] for n, v in task.setting.values]))
-                pending[(job_id, index)] = (array, array.elements[-1], task)
+                pending[(array.job_id, index)] = (array, array.elements[-1], task, job)
             self.jobs.arrays.append(array)
             self._save()
-            slurm_command(['scontrol', 'release', job_id])
+            slurm_command(['scontrol', 'release', array.job_id])
             if stop.requested:
                 break
         return pending
 
     def close(self):
         pass
-
-
-def shell_quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"
