@@ -2,13 +2,15 @@
 
 The browser is, in order: the one named by $CHROMIUM, Debian's /usr/bin/chromium, then
 Playwright's own (after `python -m playwright install chromium`). With none of them the
-browser tests are skipped with one line saying how to get one, unless
-$NNLAB_REQUIRE_BROWSER is set (.ci/run sets it): then they fail.
+browser tests are skipped with one line saying how to get one, or fail where
+$NNLAB_REQUIRE_BROWSER is set (optional.py: the one rule for optional parts).
+NNLAB_NO_BROWSER=1 makes a machine with a browser behave as one without.
 """
 import os
 import shutil
 
 import pytest
+from optional import unavailable
 
 HOW = ('no Chromium for the browser tests: apt-get install chromium (Debian/Ubuntu), set '
        'CHROMIUM=/path/to/chrome, or run: python -m playwright install chromium')
@@ -28,12 +30,6 @@ def candidates():
     return found + [None]           # None: Playwright's own browser, if installed
 
 
-def unavailable(reason):
-    if os.environ.get('NNLAB_REQUIRE_BROWSER'):
-        pytest.fail(f'{reason} (and NNLAB_REQUIRE_BROWSER is set, so this is a failure)')
-    pytest.skip(reason)
-
-
 def missing():
     """Why no browser can be launched here (HOW or the Playwright line), or None. Checked
     once per test session, before the browser tests run, so that without a browser they
@@ -49,10 +45,12 @@ def missing():
 
 def launch():
     """(playwright, browser): a headless Chromium; skips (or fails) the test without one."""
+    if os.environ.get('NNLAB_NO_BROWSER'):
+        unavailable('BROWSER', f'{HOW} (NNLAB_NO_BROWSER is set)')
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
-        unavailable('Playwright is not installed: pip install -r requirements-dev.txt')
+        unavailable('BROWSER', 'Playwright is not installed: pip install -r requirements-dev.txt')
     driver = sync_playwright().start()
     tried = []
     for path in candidates():
@@ -62,7 +60,7 @@ def launch():
         except Error as err:
             tried.append(f"{path or 'Playwright chromium'}: {str(err).splitlines()[0]}")
     driver.stop()
-    unavailable(HOW)
+    unavailable('BROWSER', HOW)
 
 
 class Watched:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from optional import unavailable
 
 from nnlab import ROOT
 from nnlab.child import python_script, run_captured
@@ -17,8 +18,8 @@ DATA_FOLDERS = ('$KUZU_DATA', '../shared/data', './data')
 def kmnist_root():
     """The folder holding KMNIST/raw: $KUZU_DATA, else ../shared/data, else ./data; when
     none has the files, they are downloaded into ./data (as kuzu_main.py does). Offline,
-    the tests that need the data are skipped with one line, unless NNLAB_REQUIRE_DATA is
-    set (.ci/run sets it): then they fail."""
+    the tests that need the data are skipped with one line, or fail where
+    NNLAB_REQUIRE_DATA is set (optional.py: the one rule for optional parts)."""
     candidates = [os.environ.get('KUZU_DATA'), ROOT.parent / 'shared' / 'data', ROOT / 'data']
     for folder in candidates:
         if folder and (Path(folder) / 'KMNIST' / 'raw' / 't10k-images-idx3-ubyte').is_file():
@@ -32,9 +33,7 @@ def kmnist_root():
         reason = (f"no KMNIST files in {', '.join(DATA_FOLDERS)} and they cannot be "
                   f"downloaded ({str(err).split(' (')[0]}): run python3 kuzu_main.py once "
                   f"online, or set KUZU_DATA to the folder holding KMNIST/raw")
-    if os.environ.get('NNLAB_REQUIRE_DATA'):
-        pytest.fail(f'{reason} (and NNLAB_REQUIRE_DATA is set, so this is a failure)')
-    pytest.skip(reason)
+    unavailable('DATA', reason)
 
 
 @pytest.fixture(scope='session')
@@ -121,7 +120,8 @@ def browser():
 def pytest_collection_modifyitems(config, items):
     """Without a browser, the tests that need one (they use the `browser` fixture) are
     skipped by a mark, which pytest's summary folds into one line per file (saying how to
-    get one). With NNLAB_REQUIRE_BROWSER set (CI) they run, and fail without one."""
+    get one). With NNLAB_REQUIRE_BROWSER set (CI) they run, and fail without one.
+    NNLAB_NO_BROWSER=1 makes a machine with a browser behave as one without."""
     needing = [item for item in items if 'browser' in getattr(item, 'fixturenames', ())]
     if not needing or os.environ.get('NNLAB_REQUIRE_BROWSER'):
         return
@@ -131,3 +131,21 @@ def pytest_collection_modifyitems(config, items):
         for item in needing:
             item.add_marker(pytest.mark.skip(reason=reason))
 
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With NNLAB_NO_SKIPS set (.ci/run sets it), a run where any test was skipped fails:
+    CI has every optional part, so a skip there is a test that did not run."""
+    if not os.environ.get('NNLAB_NO_SKIPS') or session.exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin('terminalreporter')
+    if reporter and reporter.stats.get('skipped'):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get('skipped')
+    if os.environ.get('NNLAB_NO_SKIPS') and skipped:
+        terminalreporter.write_line(f'error: {len(skipped)} test(s) skipped and NNLAB_NO_SKIPS '
+                                    f'is set, so the run fails', red=True)

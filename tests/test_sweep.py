@@ -5,6 +5,7 @@ import signal
 
 import pytest
 from conftest import ROOT, assert_one_line_error, read_rows, run_script, start_script, wait_until
+from optional import need_ray
 
 from nnlab.cli import UserError
 from nnlab.formats import schema
@@ -178,7 +179,7 @@ def test_an_existing_sweep_folder_is_not_overwritten(seq_sweep):
 
 
 def test_ray_backend_gives_the_local_table(seq_sweep, tmp_path):
-    pytest.importorskip('ray', reason='Ray is not installed (pip install -r requirements-ray.txt)')
+    need_ray()
     folder, _ = seq_sweep
     done = sweep('--seeds', '0-3', '--grid', 'hid=2,3', '--jobs', '2', '--out', tmp_path / 'ray',
                  '--backend', 'ray', '--address', 'local', *SEQ)

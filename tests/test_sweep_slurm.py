@@ -1,6 +1,7 @@
 """sweep.py --backend slurm on a real SLURM: the one-node cluster `.ci/slurm-start` starts
-on this machine (.ci/run starts it and sets NNLAB_REQUIRE_SLURM=1). Without SLURM the
-cluster tests skip with one line, or fail where NNLAB_REQUIRE_SLURM is set.
+on this machine (.ci/run starts it and sets NNLAB_REQUIRE_SLURM=1). Without SLURM, or
+without submitit, the cluster tests skip with one line, or fail where NNLAB_REQUIRE_SLURM
+(NNLAB_REQUIRE_SUBMITIT) is set (tests/optional.py).
 
 The sweeps are tiny (seq_train.py, one check, 4-6 seeds): the machine has 2 CPUs."""
 import json
@@ -12,11 +13,9 @@ import time
 
 import pytest
 from conftest import assert_one_line_error, read_rows, run_script, start_script, wait_until
+from optional import need_slurm_cluster, need_slurm_programs, need_submitit
 
 SEQ = ['--', 'seq_train.py', '--lang', 'anb2n', '--epoch', '1']   # one check, ~1 s a run
-HOW = ("no SLURM here (sbatch not on the PATH, or sinfo shows no idle node): start the "
-       "one-node test cluster with `sudo .ci/slurm-start` (Debian/Ubuntu, root), see "
-       "docs/sweeps.md")
 
 
 def sweep(*args, **kwargs):
@@ -43,16 +42,8 @@ def in_squeue(ids):
 
 @pytest.fixture(scope='module')
 def slurm():
-    """A SLURM whose node takes jobs, else a one-line skip (a failure in CI)."""
-    ready = False
-    if shutil.which('sbatch') and shutil.which('sinfo'):
-        states = subprocess.run(['sinfo', '--noheader', '--format=%T'], capture_output=True,
-                                text=True, timeout=30).stdout.split()
-        ready = any(s.rstrip('*~#') in ('idle', 'mixed', 'allocated') for s in states)
-    if not ready:
-        if os.environ.get('NNLAB_REQUIRE_SLURM'):
-            pytest.fail(f'{HOW} (and NNLAB_REQUIRE_SLURM is set, so this is a failure)')
-        pytest.skip(HOW)
+    """submitit and a SLURM whose node takes jobs, else a one-line skip (a failure in CI)."""
+    need_slurm_cluster()
 
 
 @pytest.fixture(scope='module')
@@ -72,16 +63,20 @@ def test_without_sbatch_on_the_path_one_line_says_so(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
-@pytest.mark.parametrize('args,words', [
-    (['--partition', 'short'], ['--partition is for --backend slurm']),
-    (['--backend', 'slurm', '--time', '1h'], ['--time', 'sbatch']),
-    (['--backend', 'slurm', '--slurm-arg', 'constraint'], ['--slurm-arg', 'KEY=VALUE']),
-    (['--backend', 'slurm', '--slurm-arg', 'array=0-3'], ['--slurm-arg array', 'itself']),
-    (['--backend', 'slurm', '--partition', 'no-such-partition'], ['--partition', 'sinfo']),
-])
-def test_bad_slurm_flags_are_one_line(tmp_path, args, words):
-    if '--backend' in args and not shutil.which('sbatch'):
-        pytest.skip(HOW)
+@pytest.mark.parametrize('args,words,needs', [
+    (['--partition', 'short'], ['--partition is for --backend slurm'], []),
+    (['--backend', 'slurm', '--time', '1h'], ['--time', 'sbatch'], [need_slurm_programs]),
+    (['--backend', 'slurm', '--slurm-arg', 'constraint'], ['--slurm-arg', 'KEY=VALUE'],
+     [need_slurm_programs]),
+    (['--backend', 'slurm', '--slurm-arg', 'array=0-3'], ['--slurm-arg array', 'itself'],
+     [need_slurm_programs]),
+    # the partition is looked up (sinfo) once the backend, with submitit, is set up
+    (['--backend', 'slurm', '--partition', 'no-such-partition'], ['--partition', 'sinfo'],
+     [need_submitit, need_slurm_programs]),
+], ids=['partition-without-slurm', 'time', 'slurm-arg', 'slurm-arg-array', 'partition'])
+def test_bad_slurm_flags_are_one_line(tmp_path, args, words, needs):
+    for need in needs:
+        need()
     done = sweep(*args, '--out', tmp_path / 'out', *SEQ)
     assert_one_line_error(done, *words)
     assert not (tmp_path / 'out').exists()
