@@ -3,16 +3,20 @@
 torch.optim's updates (Adam, SGD) written for them.
 
 Kernels are declared with `@kernel()` instead of numba's `@njit(cache=True)`, and called
-through `call(kernel, *args)` or, for K independent runs, `call_per_run(kernel, K, ...)`:
+through `call(kernel, *args)` or, for K independent runs, `call_per_run(kernel, K, ...)`.
+Importing this module changes nothing: a kernel is handed to numba on its first call,
+after `setup()` has chosen the cache folder (once per process).
 
 - The compiled code is cached in a folder named after a hash of the kernels' sources
   (this file and the two kernel modules), handed to numba through its documented
-  NUMBA_CACHE_DIR setting. numba checks only the stamp of a cached function's own file,
-  not of the files of the functions it calls (the optimiser updates below), so without
-  the hash a change here would not recompile the kernels. The folder is under the
-  package's `__pycache__`; where that is not writable (a read-only checkout, a shared
-  install), under ~/.cache/nnlab-numba, else the temp directory, else nothing is cached:
-  a cache problem never stops a run, it only costs a compilation.
+  NUMBA_CACHE_DIR setting (and config.CACHE_DIR, which numba reads when a function with
+  a cache is decorated; the variable reaches child processes, which see it is ours).
+  numba checks only the stamp of a cached function's own file, not of the files of the
+  functions it calls (the optimiser updates below), so without the hash a change here
+  would not recompile the kernels. The folder is under the package's `__pycache__`;
+  where that is not writable (a read-only checkout, a shared install), under
+  ~/.cache/nnlab-numba, else the temp directory, else nothing is cached: a cache problem
+  never stops a run, it only costs a compilation.
 - Compiling takes seconds. No public numba API says before a call whether the cache can
   serve it, so a timer prints the notice when loading has taken over a second (a cached
   kernel loads in milliseconds); a compilation faster than that says so afterwards, from
@@ -33,6 +37,8 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+import numba
 
 from nnlab import ROOT, machine
 
@@ -107,27 +113,40 @@ def cache_folder():
     return None
 
 
-CACHE = cache_folder()
-if CACHE is not None:
-    # Documented numba setting; the environment variable reaches child processes (which
-    # recognise the folder as ours) and numba reads it at import.
-    os.environ['NUMBA_CACHE_DIR'] = CACHE
-import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+_cache = ...                # setup()'s answer: the folder, None (no cache), ... (not yet)
 
-if CACHE is not None:
-    numba.config.CACHE_DIR = CACHE      # numba may have been imported before us
+
+def setup():
+    """Choose the cache folder (once per process) and hand it to numba, before the first
+    kernel is decorated; the folder, or None where no folder can be written."""
+    global _cache
+    if _cache is ...:
+        _cache = cache_folder()
+        if _cache is not None:
+            os.environ['NUMBA_CACHE_DIR'] = _cache      # numba reloads its config from it
+            numba.config.CACHE_DIR = _cache
+    return _cache
+
+
+class Kernel:
+    """A function of `@kernel()`: handed to numba (`dispatcher`) on its first call."""
+
+    def __init__(self, func):
+        self.func = func
+        self.dispatcher = None
+
+    def decorate(self, cached):
+        return numba.njit(cache=cached, nogil=True)(self.func)
 
 
 def kernel():
-    """Decorator: numba.njit with the on-disk cache when there is one.
+    """Decorator: numba.njit with the on-disk cache when there is one, on first call.
 
     No fastmath: it lets the compiler reorder sums, so results would depend on the
     machine and on where the data sits in memory. nogil, so that threads can run
     kernels side by side. No bounds checks (numba's default): callers check indices.
     """
-    def decorate(func):
-        return numba.njit(cache=CACHE is not None, nogil=True)(func)
-    return decorate
+    return Kernel
 
 
 # --- maths the kernels share: the sigmoid, torch.optim's updates ---------------------------
@@ -180,7 +199,6 @@ def argument_types(args):
 
 _notice_shown = False       # once per process, however many kernels compile
 _notice_lock = threading.Lock()
-_replacements = {}          # kernel -> the dispatcher that stands in after a cache failure
 
 
 def _show(line):
@@ -207,47 +225,47 @@ def _compile_with_notice(dispatcher, types, seconds):
         _show(NOTICE_DONE.format(seconds=time.monotonic() - began))
 
 
-def ensure_compiled(dispatcher, args, seconds=10):
-    """Compile (or load from the cache) `dispatcher` for `args` before running it; the
-    dispatcher to call (another one after a cache failure).
+def ensure_compiled(kernel, args, seconds=10):
+    """Compile (or load from the cache) `kernel` for `args` before running it; its
+    dispatcher, to call.
 
     Compiling apart from running keeps a cache failure away from the run: if loading or
-    saving the cache raises (a damaged cache file), the cache folder is emptied and a new
-    dispatcher of the same function compiled; if that fails too, one without the cache.
-    All before any array was touched.
+    saving the cache raises (a damaged cache file), the cache folder is emptied and the
+    kernel decorated and compiled again; if that fails too, without the cache. All before
+    any array was touched.
     """
-    dispatcher = _replacements.get(dispatcher, dispatcher)
+    cache = setup()
+    if kernel.dispatcher is None:
+        kernel.dispatcher = kernel.decorate(cached=cache is not None)
     types = argument_types(args)
-    if types in dispatcher.signatures:
-        return dispatcher
+    if types in kernel.dispatcher.signatures:
+        return kernel.dispatcher
     try:
-        _compile_with_notice(dispatcher, types, seconds)
-        return dispatcher
+        _compile_with_notice(kernel.dispatcher, types, seconds)
+        return kernel.dispatcher
     except numba.core.errors.NumbaError:
         raise                  # a typing or lowering error: not the cache's fault
     except Exception:
-        if CACHE is None:
+        if cache is None:
             raise
-    original = dispatcher
-    shutil.rmtree(CACHE, ignore_errors=True)
-    os.makedirs(CACHE, exist_ok=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    os.makedirs(cache, exist_ok=True)
     for cached in (True, False):
-        dispatcher = numba.njit(cache=cached, nogil=True)(original.py_func)
+        kernel.dispatcher = kernel.decorate(cached)
         try:
-            _compile_with_notice(dispatcher, types, seconds)
+            _compile_with_notice(kernel.dispatcher, types, seconds)
             break
         except numba.core.errors.NumbaError:
             raise
         except Exception:
             if not cached:
                 raise
-    _replacements[original] = dispatcher
-    return dispatcher
+    return kernel.dispatcher
 
 
-def call(dispatcher, *args, seconds=10):
+def call(kernel, *args, seconds=10):
     """Run a kernel, compiling it first if this process has not (see ensure_compiled)."""
-    return ensure_compiled(dispatcher, args, seconds)(*args)
+    return ensure_compiled(kernel, args, seconds)(*args)
 
 
 _thread_limit = None          # None: every available core
@@ -268,15 +286,15 @@ def thread_count():
     return _thread_limit or machine.threads_allowed()
 
 
-def call_per_run(dispatcher, runs, *args, seconds=10):
-    """Run `dispatcher(first_run, stop_run, *args)` over runs 0..runs-1, each run on one
+def call_per_run(kernel, runs, *args, seconds=10):
+    """Run `kernel(first_run, stop_run, *args)` over runs 0..runs-1, each run on one
     thread, as many threads as allowed.
 
     Runs are handed out one at a time, so a thread that finishes early takes the next.
     Ctrl-C takes effect once every run has finished this call (leaving the pool waits
     for them), so all runs stop at the same point, whole.
     """
-    dispatcher = ensure_compiled(dispatcher, (0, runs) + args, seconds)
+    dispatcher = ensure_compiled(kernel, (0, runs) + args, seconds)
     workers = min(thread_count(), runs)
     if workers <= 1:
         dispatcher(0, runs, *args)

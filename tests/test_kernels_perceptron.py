@@ -244,7 +244,7 @@ def test_cache_notice_only_when_compiling_and_a_damaged_cache_is_mended(tmp_path
     assert run().count('the training kernels') == 1
     # the cache folder is named after the kernels' sources: a change there recompiles
     folders = list((tmp_path / 'cache').iterdir())
-    assert [f.name for f in folders] == [os.path.basename(compiled.CACHE)]
+    assert [f.name for f in folders] == [os.path.basename(compiled.setup())]
     indexes = list(folders[0].rglob('tiny.double-*.nbi'))
     assert len(indexes) == 1
     assert run() == ''                              # served by the cache: silent

@@ -18,6 +18,7 @@ A run's parameters are one flat float64 vector, laid out as `model.named_paramet
 the SRN never waits for the LSTM's and GRU's code to compile.
 """
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -387,62 +388,65 @@ def _states(buffers):
     return hidden[1:].copy(), probs.copy(), cell[1:].copy()
 
 
-# The kind of network reaches the compiled code as the dtype of an empty marker array:
-# numba compiles (and caches) a kernel once per argument types, so each kind gets its own
-# copy of the loops below, made of its own pieces, and a run of one kind never compiles
-# the other kinds' code. The three stubs are resolved when a copy is compiled.
-MARKERS = {'srn': np.empty(0, np.int8), 'lstm': np.empty(0, np.int16),
-           'gru': np.empty(0, np.int32)}
-_PIECES = {8: (_srn_buffers, _srn_forward, _srn_backward),
-           16: (_lstm_buffers, _lstm_forward, _lstm_backward),
-           32: (_gru_buffers, _gru_forward, _gru_backward)}
+# The kind of network is the first argument of the compiled entry points: an instance of
+# SrnKind, LstmKind or GruKind (empty named tuples), whose class numba sees when it
+# compiles. numba compiles (and caches) a kernel once per argument types, so each kind
+# gets its own copy of the loops below, made of its own pieces, and a run of one kind
+# never compiles the other kinds' code. The three stubs are resolved when a copy is made.
+SrnKind = namedtuple('SrnKind', ())
+LstmKind = namedtuple('LstmKind', ())
+GruKind = namedtuple('GruKind', ())
+KINDS = {'srn': SrnKind(), 'lstm': LstmKind(), 'gru': GruKind()}
+_PIECES = {SrnKind: (_srn_buffers, _srn_forward, _srn_backward),
+           LstmKind: (_lstm_buffers, _lstm_forward, _lstm_backward),
+           GruKind: (_gru_buffers, _gru_forward, _gru_backward)}
 
 
-def _buffers(marker, num_symbols, hid, longest):
-    """Scratch space of the marker's kind (resolved at compile time)."""
+def _buffers(kind, num_symbols, hid, longest):
+    """Scratch space of the kind (resolved at compile time)."""
 
 
-def _forward(marker, theta, num_symbols, hid, seq, buffers):
-    """The marker's kind's forward pass (resolved at compile time)."""
+def _forward(kind, theta, num_symbols, hid, seq, buffers):
+    """The kind's forward pass (resolved at compile time)."""
 
 
-def _backward(marker, theta, grad, num_symbols, hid, seq, buffers):
-    """The marker's kind's backward pass (resolved at compile time)."""
+def _backward(kind, theta, grad, num_symbols, hid, seq, buffers):
+    """The kind's backward pass (resolved at compile time)."""
 
 
 @overload(_buffers)
-def _buffers_of_kind(marker, num_symbols, hid, longest):
-    make = _PIECES[marker.dtype.bitwidth][0]
-    return lambda marker, num_symbols, hid, longest: make(num_symbols, hid, longest)
+def _buffers_of_kind(kind, num_symbols, hid, longest):
+    make = _PIECES[kind.instance_class][0]
+    return lambda kind, num_symbols, hid, longest: make(num_symbols, hid, longest)
 
 
 @overload(_forward)
-def _forward_of_kind(marker, theta, num_symbols, hid, seq, buffers):
-    forward = _PIECES[marker.dtype.bitwidth][1]
-    return lambda marker, theta, num_symbols, hid, seq, buffers: \
+def _forward_of_kind(kind, theta, num_symbols, hid, seq, buffers):
+    forward = _PIECES[kind.instance_class][1]
+    return lambda kind, theta, num_symbols, hid, seq, buffers: \
         forward(theta, num_symbols, hid, seq, buffers)
 
 
 @overload(_backward)
-def _backward_of_kind(marker, theta, grad, num_symbols, hid, seq, buffers):
-    backward = _PIECES[marker.dtype.bitwidth][2]
-    return lambda marker, theta, grad, num_symbols, hid, seq, buffers: \
+def _backward_of_kind(kind, theta, grad, num_symbols, hid, seq, buffers):
+    backward = _PIECES[kind.instance_class][2]
+    return lambda kind, theta, grad, num_symbols, hid, seq, buffers: \
         backward(theta, grad, num_symbols, hid, seq, buffers)
 
 
 @kernel()
-def _example(marker, theta, num_symbols, hid, seq):
-    buffers = _buffers(marker, num_symbols, hid, seq.shape[0])
-    loss = _forward(marker, theta, num_symbols, hid, seq, buffers)
+def _example(kind, theta, num_symbols, hid, seq):
+    buffers = _buffers(kind, num_symbols, hid, seq.shape[0])
+    loss = _forward(kind, theta, num_symbols, hid, seq, buffers)
     return (loss,) + _states(buffers)
 
 
 @kernel()
-def _gradient(marker, theta, num_symbols, hid, seq):
-    buffers = _buffers(marker, num_symbols, hid, seq.shape[0])
+def _gradient(kind, theta, num_symbols, hid, seq):
+    buffers = _buffers(kind, num_symbols, hid, seq.shape[0])
     grad = np.empty(theta.shape[0])
-    loss = _forward(marker, theta, num_symbols, hid, seq, buffers)
-    _backward(marker, theta, grad, num_symbols, hid, seq, buffers)
+    loss = _forward(kind, theta, num_symbols, hid, seq, buffers)
+    _backward(kind, theta, grad, num_symbols, hid, seq, buffers)
     return loss, grad
 
 
@@ -452,15 +456,15 @@ def _gradient(marker, theta, num_symbols, hid, seq):
 # on which thread runs it.
 
 @kernel()
-def _train(first_run, stop_run, marker, theta, steps, first, second, symbols, starts,
+def _train(first_run, stop_run, kind, theta, steps, first, second, symbols, starts,
            losses, num_symbols, hid, optim, lr, mom, weight_decay):
     grad = np.empty(theta.shape[1])
     for k in range(first_run, stop_run):
-        buffers = _buffers(marker, num_symbols, hid, _longest(starts[k]))
+        buffers = _buffers(kind, num_symbols, hid, _longest(starts[k]))
         for e in range(starts.shape[1] - 1):
             seq = symbols[starts[k, e]:starts[k, e + 1]]
-            losses[k, e] = _forward(marker, theta[k], num_symbols, hid, seq, buffers)
-            _backward(marker, theta[k], grad, num_symbols, hid, seq, buffers)
+            losses[k, e] = _forward(kind, theta[k], num_symbols, hid, seq, buffers)
+            _backward(kind, theta[k], grad, num_symbols, hid, seq, buffers)
             steps[k] = _optimiser_step(optim, theta[k], grad, first[k], second[k],
                                        steps[k], lr, mom, weight_decay)
 
@@ -496,14 +500,14 @@ def loss_and_grad(kind, layout_or_sizes, theta_row, seq):
     """The mean next-symbol NLL of one example `seq` (T >= 2 symbol indices) and its
     gradient (P,) with respect to the weights `theta_row` (P,)."""
     args = _checked_example(kind, layout_or_sizes, theta_row, seq)
-    return call(_gradient, MARKERS[kind], *args, seconds=COMPILE_SECONDS)
+    return call(_gradient, KINDS[kind], *args, seconds=COMPILE_SECONDS)
 
 
 def forward(kind, layout_or_sizes, theta_row, seq):
     """The network reading seq[:-1]: hidden states (T-1, hid), softmax outputs
     (T-1, symbols) and, for the LSTM, cell states (T-1, hid) (else None)."""
     args = _checked_example(kind, layout_or_sizes, theta_row, seq)
-    _, hidden, probs, cell = call(_example, MARKERS[kind], *args, seconds=COMPILE_SECONDS)
+    _, hidden, probs, cell = call(_example, KINDS[kind], *args, seconds=COMPILE_SECONDS)
     return hidden, probs, (cell if kind == 'lstm' else None)
 
 
@@ -544,7 +548,7 @@ def train(kind, layout_or_sizes, theta, opt_state, symbols, starts, optim, lr, m
     losses = np.zeros((runs, starts.shape[1] - 1))
     if losses.size == 0:
         return losses
-    call_per_run(_train, runs, MARKERS[kind], theta, opt_state.steps, opt_state.first,
+    call_per_run(_train, runs, KINDS[kind], theta, opt_state.steps, opt_state.first,
                  opt_state.second, symbols, starts, losses, layout.num_symbols, layout.hid,
                  SGD if optim == 'sgd' else ADAM, float(lr), float(mom),
                  float(weight_decay), seconds=COMPILE_SECONDS)
