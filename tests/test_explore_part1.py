@@ -277,3 +277,25 @@ def test_the_page_stays_small(nets):
     size = os.path.getsize(nets[1])
     print(f'page with 8 nets: {size / 2**20:.2f} MB')
     assert size < 5 * 2**20
+
+
+def test_classifying_and_redrawing_are_fast(tab):
+    # `pytest -s` prints the medians (docs/explore.md quotes them)
+    import statistics
+    times = tab.page.evaluate('''() => {
+        const pixels = Array.from({length: 784}, (_, k) => (k * 7919 % 97) / 96);
+        const select = document.getElementById('p1-net'), classify = [], redraw = [];
+        select.value = 'conv';
+        for (let k = 0; k < 21; k++) {
+            let start = performance.now();
+            explore.part1.classify('conv', pixels);
+            classify.push(performance.now() - start);
+            start = performance.now();
+            select.dispatchEvent(new Event('change'));
+            redraw.push(performance.now() - start);
+        }
+        return [classify.slice(1), redraw.slice(1)]; }''')
+    classify, redraw = (statistics.median(t) for t in times)
+    print(f'median of 20: NetConv classification {classify:.2f} ms, a redraw with every '
+          f'layer view {redraw:.2f} ms')
+    assert classify < 50 and redraw < 50

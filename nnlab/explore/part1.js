@@ -316,32 +316,42 @@ function paintLayer(canvas, shape, values) {
   const zoom = maps ? Math.max(1, Math.round(42 / Math.max(h, w))) : 6;
   const across = maps ? Math.min(count, Math.max(1, Math.floor(600 / ((w + 1) * zoom)))) : 1;
   const down = Math.ceil(count / across);
-  canvas.width = across * (w + 1) - 1;
-  canvas.height = down * (h + 1) - 1;
-  canvas.style.width = `${canvas.width * zoom}px`;
-  canvas.style.height = `${canvas.height * zoom}px`;
+  const width = across * (w + 1) - 1, height = down * (h + 1) - 1;
+  if (canvas.width !== width || canvas.height !== height) {   // resizing clears the canvas
+    canvas.width = width;
+    canvas.height = height;
+    canvas.style.width = `${width * zoom}px`;
+    canvas.style.height = `${height * zoom}px`;
+  }
   let low = Infinity, high = -Infinity;
   for (const v of values) { low = Math.min(low, v); high = Math.max(high, v); }
-  const span = high > low ? high - low : 1;
-  const context = canvas.getContext('2d'), image = context.createImageData(canvas.width, canvas.height);
-  for (let k = 0; k < image.data.length; k += 4) image.data.set([40, 60, 110, 255], k);
+  const scale = high > low ? 255 / (high - low) : 0;
+  const context = canvas.getContext('2d'), image = context.createImageData(width, height);
+  const pixels = image.data;
+  for (let k = 0; k < pixels.length; k += 4) {    // the gaps between tiles
+    pixels[k] = 40; pixels[k + 1] = 60; pixels[k + 2] = 110; pixels[k + 3] = 255;
+  }
+  const size = h * w;
   for (let c = 0; c < count; c++) {
     const left = (c % across) * (w + 1), top = Math.floor(c / across) * (h + 1);
-    for (let k = 0; k < h * w && c * h * w + k < values.length; k++) {
-      const v = Math.round(255 * (values[c * h * w + k] - low) / span);
-      image.data.set([v, v, v, 255], 4 * ((top + Math.floor(k / w)) * canvas.width + left + (k % w)));
+    for (let k = 0; k < size && c * size + k < values.length; k++) {
+      const v = Math.round((values[c * size + k] - low) * scale);
+      const at = 4 * ((top + Math.floor(k / w)) * width + left + (k % w));
+      pixels[at] = v; pixels[at + 1] = v; pixels[at + 2] = v;
     }
   }
   context.putImageData(image, 0, 0);
   return [low, high];
 }
 
-// An image of signed values (28x28): red positive, blue negative, white 0, at `scale`.
 function paintSigned(canvas, values, scale) {
   const context = canvas.getContext('2d'), image = context.createImageData(SIDE, SIDE);
   for (let k = 0; k < SIDE * SIDE; k++) {
-    const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale));
-    image.data.set(values[k] > 0 ? [255, 255 - a, 255 - a, 255] : [255 - a, 255 - a, 255, 255], 4 * k);
+    const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale)), at = 4 * k;
+    image.data[at] = values[k] > 0 ? 255 : 255 - a;
+    image.data[at + 1] = 255 - a;
+    image.data[at + 2] = values[k] > 0 ? 255 - a : 255;
+    image.data[at + 3] = 255;
   }
   context.putImageData(image, 0, 0);
 }
