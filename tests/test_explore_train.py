@@ -72,6 +72,22 @@ def test_page_trains_as_the_kernel(tab, kind, lang, optim, lr, hid):
     assert len(got['checks']) == EXAMPLES // 1000
 
 
+def test_without_a_worker_the_page_trains_alike_in_short_slices(tab):
+    """The fallback (a browser refusing the Blob worker): the same numbers, trained on
+    the page's thread in slices of about 8 ms, so frames stay under 16 ms (wall-clock
+    times on a loaded machine stretch: a quarter of them is asserted, all printed)."""
+    start, strings, expected, _ = kernel_run('lstm', 'anb2nc3n', 'sgd', 0.05, 3, seed=8)
+    got = train(tab, lang='anb2nc3n', model='lstm', hid=3, optim='sgd', lr=0.05,
+                init={'weights': start.tolist()}, strings=strings, worker=False)
+    assert got['where'] == 'page'
+    assert np.abs(np.array(got['weights']) - expected).max() < 1e-6
+    slices = np.array(got['slices_ms'])
+    print(f"slices: {len(slices)}, median {np.median(slices):.1f} ms, longest "
+          f"{slices.max():.1f} ms; {np.round(slices, 1)}")
+    # 8 ms of work a slice, then the page draws; a shared machine may stretch a few
+    assert len(slices) >= 5 and np.percentile(slices, 25) < 16
+
+
 @pytest.mark.parametrize('lang', ['anb2n', 'anbn'])
 def test_page_draws_n_as_seq_train(tab, lang):
     from scipy.stats import chi2_contingency

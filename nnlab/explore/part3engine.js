@@ -442,7 +442,7 @@ function Part3Engine() {
         opt.step(theta, net.grad);
         done += 1;
         if (done % CHECK_EVERY === 0) { check(); break; }
-        if (until && (done & 15) === 0 && until()) break;
+        if (until && until()) break;
       }
       return done - from;
     }

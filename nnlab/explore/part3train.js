@@ -10,7 +10,7 @@
 // (start, pause, resume, step), messages out (started, progress, done). `budget` ms per
 // slice (0: up to the next check).
 function Part3Loop(engine, post, budget) {
-  let trainer = null, running = false, stepping = false, scheduled = false;
+  let trainer = null, running = false, stepping = false, scheduled = false, slices = [];
   const channel = new MessageChannel();
   const schedule = () => { if (!scheduled) { scheduled = true; channel.port2.postMessage(0); } };
   const state = () => ({ done: trainer.done, total: trainer.total, verdict: trainer.verdict(),
@@ -21,6 +21,7 @@ function Part3Loop(engine, post, budget) {
     const begun = performance.now();
     const before = trainer.checks.length;
     trainer.train(engine.CHECK_EVERY, budget ? () => performance.now() - begun > budget : null);
+    slices.push(performance.now() - begun);
     const checked = trainer.checks.length > before;
     const finished = trainer.done >= trainer.total || trainer.diverged !== null;
     post(Object.assign(state(), { type: 'progress', check: checked ? trainer.checks[before] : null,
@@ -28,7 +29,8 @@ function Part3Loop(engine, post, budget) {
     if (finished) {
       running = false;
       post(Object.assign(state(), { type: 'done', weights: trainer.theta.slice(),
-        losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice() }));
+        losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice(),
+        slices }));
     } else if (stepping && checked) {
       running = stepping = false;
       post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
@@ -39,6 +41,7 @@ function Part3Loop(engine, post, budget) {
     if (message.type === 'start') {
       try {
         trainer = engine.Trainer(message.config);
+        slices = [];
       } catch (err) {
         post({ type: 'error', message: err.message });
         return;
@@ -56,8 +59,9 @@ function Part3Loop(engine, post, budget) {
   };
 }
 
-// A trainer behind messages: in a Worker made from this page's own scripts, else here.
-function Part3Backend(onMessage) {
+// A trainer behind messages: in a Worker made from this page's own scripts, else (or
+// when `here`) on the page's thread.
+function Part3Backend(onMessage, here) {
   let worker = null, local = null;
   const source = "'use strict';\n" + [randomSource, Part3Engine, Part3Loop].map(String).join('\n') +
     '\nconst receive = Part3Loop(Part3Engine(), m => postMessage(m), 0);\n' +
@@ -68,6 +72,7 @@ function Part3Backend(onMessage) {
   };
   let where = 'worker', sent = [];
   try {
+    if (here) throw new Error('asked to train on the page\'s thread');
     const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
     worker = new Worker(url);
     worker.onmessage = e => { sent = null; onMessage(e.data); };
@@ -171,13 +176,13 @@ function Part3Train(data, shownCheckpoint) {
     return `${r.s.entry.label}: ${r.s.entry.criteria[used - 1]}: ${r.verdict ? 'yes' : 'no'}${largest}`;
   }
 
-  function start(s, paused) {
+  function start(s, paused, here) {
     if (backend) backend.stop();
     run = { s, config: configOf(s), checks: [], snapshots: [], largestAt: [], done: 0, total: s.examples,
       verdict: false, largest: null, weights: null, losses: null, began: performance.now(), seconds: null,
       finished: false, state: 'running', shownState: [] };
     const mine = run;
-    backend = Part3Backend(message => receive(mine, message));
+    backend = Part3Backend(message => receive(mine, message), here);
     backend.post({ type: 'start', config: run.config, paused });
     el('replay').disabled = true;
     say('p3t-message', '');
@@ -213,7 +218,7 @@ function Part3Train(data, shownCheckpoint) {
         waiting = null;
         w.resolve({ weights: Array.from(r.weights), losses: Array.from(r.losses), checks: r.checks.slice(),
           verdict: verdictText(r), success: r.verdict, largest_n_right: r.largest, seconds: r.seconds,
-          where: backend.where });
+          where: backend.where, slices_ms: m.slices });
       }
       return;
     }
@@ -407,7 +412,7 @@ function Part3Train(data, shownCheckpoint) {
       if (waiting) waiting.reject(new Error('another training started'));
       return new Promise((resolve, reject) => {
         waiting = { resolve, reject };
-        start(s, false);
+        start(s, false, options.worker === false);
       });
     },
     saveJSON,
