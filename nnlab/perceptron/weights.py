@@ -127,7 +127,7 @@ def section_weights(hid=None):
 
     def at(constant):
         line = lines.get(constant)
-        return f"in {shown}, line {line}, {constant}" if line else f"in {shown}, {constant}"
+        return f"in {shown}, line {line}" if line else f"in {shown}"
 
     missing = [c for c in SECTION.values() if not hasattr(check, c)]
     if missing:
@@ -140,9 +140,10 @@ def section_weights(hid=None):
         if isinstance(value, tuple):
             value = list(value)
         if not isinstance(value, list):
-            raise student.StudentError(f"{at(constant)}: is a {type(value).__name__}, not a "
-                                       f"list of numbers; the weights section is the four "
-                                       f"lists {names}", shown, lines.get(constant))
+            kind = type(value).__name__
+            raise student.StudentError(f"{at(constant)}: {constant} is a {kind}, not a list "
+                                       f"of numbers; the weights section is the four lists "
+                                       f"{names}", shown, lines.get(constant))
         try:
             shapes[name] = _shape_of(value, constant)
         except UserError as err:
@@ -156,12 +157,13 @@ def section_weights(hid=None):
         if shapes[name] != expected[name]:
             because = (f"IN_HID_WEIGHT has {section_hid} rows, so it must be "
                        if name != 'in_hid_weight' else "it must be ")
-            raise student.StudentError(f"{at(constant)}: has shape {list(shapes[name])} but "
-                                       f"{because}{list(expected[name])}", shown,
-                                       lines.get(constant))
+            raise student.StudentError(f"{at(constant)}: {constant} has shape "
+                                       f"{list(shapes[name])} but {because}"
+                                       f"{list(expected[name])}", shown, lines.get(constant))
     if hid is not None and hid != section_hid:
         raise student.StudentError(f"{at('IN_HID_WEIGHT')}: the weights section has "
-                                   f"{section_hid} hidden units, not --hid {hid}; use --hid "
+                                   f"{section_hid} hidden units (the rows of IN_HID_WEIGHT), "
+                                   f"not --hid {hid}; use --hid "
                                    f"{section_hid} (or none) or change the section", shown,
                                    lines.get('IN_HID_WEIGHT'))
     return {name: torch.tensor(values[name], dtype=torch.float32) for name in SECTION}, \
