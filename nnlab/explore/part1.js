@@ -308,12 +308,12 @@ function layersOf(net, pixels, values = runSteps(net, pixels)) {
 }
 
 // Greyscale tiles of one layer's output on a canvas: (C, H, W) as C tiles of H x W,
-// anything else as one row of cells; black the layer's lowest value, white its highest.
+// anything else as rows of up to 50 cells; black the layer's lowest value, white its highest.
 function paintLayer(canvas, shape, values) {
   const maps = shape.length === 3, count = maps ? shape[0] : 1;
   const w = maps ? shape[2] : Math.min(values.length, 50);
   const h = maps ? shape[1] : Math.ceil(values.length / w);
-  const zoom = maps ? Math.max(1, Math.round(42 / Math.max(h, w))) : 6;
+  const zoom = maps ? Math.max(1, Math.round(42 / Math.max(h, w))) : Math.min(16, Math.floor(500 / w));
   const across = maps ? Math.min(count, Math.max(1, Math.floor(600 / ((w + 1) * zoom)))) : 1;
   const down = Math.ceil(count / across);
   const width = across * (w + 1) - 1, height = down * (h + 1) - 1;
@@ -329,7 +329,7 @@ function paintLayer(canvas, shape, values) {
   const context = canvas.getContext('2d'), image = context.createImageData(width, height);
   const pixels = image.data;
   for (let k = 0; k < pixels.length; k += 4) {    // the gaps between tiles
-    pixels[k] = 40; pixels[k + 1] = 60; pixels[k + 2] = 110; pixels[k + 3] = 255;
+    pixels[k] = 200; pixels[k + 1] = 210; pixels[k + 2] = 230; pixels[k + 3] = 255;
   }
   const size = h * w;
   for (let c = 0; c < count; c++) {
@@ -459,13 +459,13 @@ function Part1(data) {
     const table = make('table', { class: 'evidence' }), top = make('tr'), bottom = make('tr');
     const cells = [];
     for (let c = 0; c < 10; c++) {
-      const weights = make('canvas', { width: SIDE, height: SIDE, class: 'pixels icon' });
+      const weights = make('canvas', { width: SIDE, height: SIDE, class: 'pixels', style: 'width: 56px' });
       paintSigned(weights, W.subarray(c * SIDE * SIDE, (c + 1) * SIDE * SIDE), largest);
       const cell = make('td', { style: 'text-align: center' });
       cell.appendChild(weights);
       cell.appendChild(make('div', {}, `${c} ${data.classes[c]}`));
       top.appendChild(cell);
-      const picture = make('canvas', { width: SIDE, height: SIDE, class: 'pixels icon' });
+      const picture = make('canvas', { width: SIDE, height: SIDE, class: 'pixels', style: 'width: 56px' });
       const total = make('div');
       const under = make('td', { style: 'text-align: center' });
       under.appendChild(picture);
