@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from browser import Watched
+import test_explore
 
 import seq_plot
 from nnlab.cli import UserError
@@ -19,6 +19,7 @@ KERNEL_CASES = [('srn', 'anb2n', 'sgd', 0.05, 2), ('srn', 'anbn', 'adam', 0.01, 
                 ('lstm', 'anb2nc3n', 'sgd', 0.05, 3), ('lstm', 'anbncn', 'adam', 0.01, 2),
                 ('gru', 'reber', 'adam', 0.01, 3), ('gru', 'anbn', 'sgd', 0.05, 2)]
 EXAMPLES = 1000
+tab = test_explore.tab      # its fixture: the page of `site` below, opened once
 
 
 @pytest.fixture(scope='module')
@@ -31,13 +32,6 @@ def site(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope='module')
-def tab(site, browser):
-    watched = Watched(browser, 1100, 900)
-    watched.open(site / 'explore' / 'index.html')
-    yield watched
-    assert not watched.errors and not watched.requests
-    watched.close()
 
 
 def train(tab, **options):
@@ -160,3 +154,7 @@ def test_page_stays_one_small_offline_file(site):
     html = (site / 'explore' / 'index.html').read_text()
     assert len(html.encode()) < 5_000_000
     assert 'https://' not in html and ' src=' not in html
+
+
+def test_no_console_errors_and_no_network(tab):
+    assert not tab.errors and not tab.requests

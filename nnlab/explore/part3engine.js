@@ -240,6 +240,21 @@ function Part3Engine() {
       return loss / steps;
     }
 
+    // Step t's pre-activations x W + hid_bias (gradient dIn) and h U (dRec) backward:
+    // into W's row x, hid_bias and U; carry = what h_{t-1} receives (the GRU's h_{t-1}
+    // also passes straight on, times z: `through`).
+    function preActivationBackward(theta, x, t, dIn, dRec, through) {
+      for (let k = 0; k < width; k++) { grad[l.W + x * width + k] += dIn[k]; grad[l.bias + k] += dIn[k]; }
+      for (let i = 0; i < hid; i++) {
+        let back = through ? dh[i] * gates[t * width + hid + i] : 0.0;
+        for (let k = 0; k < width; k++) {
+          grad[l.U + i * width + k] += hidden[t * hid + i] * dRec[k];
+          back += theta[l.U + i * width + k] * dRec[k];
+        }
+        carry[i] = back;
+      }
+    }
+
     // the gradient of the example just run forward, into grad
     function backward(theta, seq, n) {
       const steps = n - 1, scale = 1.0 / steps;
@@ -253,17 +268,8 @@ function Part3Engine() {
           for (let j = 0; j < hid; j++) {
             const h = hidden[(t + 1) * hid + j];
             da[j] = dh[j] * (1.0 - h * h);
-            grad[l.W + x * width + j] += da[j];
-            grad[l.bias + j] += da[j];
           }
-          for (let i = 0; i < hid; i++) {
-            let back = 0.0;
-            for (let j = 0; j < hid; j++) {
-              grad[l.U + i * width + j] += hidden[t * hid + i] * da[j];
-              back += theta[l.U + i * width + j] * da[j];
-            }
-            carry[i] = back;
-          }
+          preActivationBackward(theta, x, t, da, da, false);
           continue;
         }
         if (kind === 'lstm') {
@@ -277,15 +283,7 @@ function Part3Engine() {
             da[3 * hid + j] = dh[j] * tc * oG * (1.0 - oG);
             dc[j] = dCell * fG;
           }
-          for (let k = 0; k < width; k++) { grad[l.W + x * width + k] += da[k]; grad[l.bias + k] += da[k]; }
-          for (let i = 0; i < hid; i++) {
-            let back = 0.0;
-            for (let k = 0; k < width; k++) {
-              grad[l.U + i * width + k] += hidden[t * hid + i] * da[k];
-              back += theta[l.U + i * width + k] * da[k];
-            }
-            carry[i] = back;
-          }
+          preActivationBackward(theta, x, t, da, da, false);
           continue;
         }
         for (let j = 0; j < hid; j++) {
@@ -296,15 +294,7 @@ function Part3Engine() {
           da[j] = dR; da[hid + j] = dZ; da[2 * hid + j] = dN;
           dRec[j] = dR; dRec[hid + j] = dZ; dRec[2 * hid + j] = dN * r;
         }
-        for (let k = 0; k < width; k++) { grad[l.W + x * width + k] += da[k]; grad[l.bias + k] += da[k]; }
-        for (let i = 0; i < hid; i++) {
-          let back = dh[i] * gates[g + hid + i];
-          for (let k = 0; k < width; k++) {
-            grad[l.U + i * width + k] += hidden[t * hid + i] * dRec[k];
-            back += theta[l.U + i * width + k] * dRec[k];
-          }
-          carry[i] = back;
-        }
+        preActivationBackward(theta, x, t, da, dRec, true);
       }
       if (kind === 'srn') {
         for (let j = 0; j < hid; j++) grad[l.H0 + j] = carry[j] * (1.0 - hidden[j] * hidden[j]);
