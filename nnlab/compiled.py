@@ -268,34 +268,17 @@ def call(kernel, *args, seconds=10):
     return ensure_compiled(kernel, args, seconds)(*args)
 
 
-_thread_limit = None          # None: every available core
-
-
-def limit_threads(count=None):
-    """Let the kernels use at most `count` threads (None: one per available core);
-    returns the number in effect. Results do not depend on it: each run's arithmetic is
-    done by one thread, whichever."""
-    global _thread_limit
-    _thread_limit = None if count is None else max(1, int(count))
-    return thread_count()
-
-
-def thread_count():
-    """Threads for K runs: the limit set, else what the machine allows
-    (nnlab.machine.threads_allowed)."""
-    return _thread_limit or machine.threads_allowed()
-
-
 def call_per_run(kernel, runs, *args, seconds=10):
     """Run `kernel(first_run, stop_run, *args)` over runs 0..runs-1, each run on one
-    thread, as many threads as allowed.
+    thread, as many threads as allowed (nnlab.machine.threads_allowed). Results do not
+    depend on how many: each run's arithmetic is done by one thread, whichever.
 
     Runs are handed out one at a time, so a thread that finishes early takes the next.
     Ctrl-C takes effect once every run has finished this call (leaving the pool waits
     for them), so all runs stop at the same point, whole.
     """
     dispatcher = ensure_compiled(kernel, (0, runs) + args, seconds)
-    workers = min(thread_count(), runs)
+    workers = min(machine.threads_allowed(), runs)
     if workers <= 1:
         dispatcher(0, runs, *args)
         return

@@ -125,10 +125,6 @@ def atomic_write_text(path, text):
     return atomic_write(path, write)
 
 
-def atomic_write_json(path, data):
-    return atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + '\n')
-
-
 def atomic_torch_save(obj, path):
     import torch
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))

@@ -23,6 +23,7 @@ reason says to run the script again; a newer one says to update the toolkit.
 Standard library only.
 """
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -92,12 +93,9 @@ def _shown(value):
     return text
 
 
+@functools.cache
 def _hints(cls):
-    cached = cls.__dict__.get('_schema_hints')
-    if cached is None:
-        cached = typing.get_type_hints(cls)
-        cls._schema_hints = cached
-    return cached
+    return typing.get_type_hints(cls)
 
 
 def convert(kind, value, where='', depth=0):

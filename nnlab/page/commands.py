@@ -27,8 +27,6 @@ import os
 import shlex
 from dataclasses import dataclass
 
-PARTS = (1, 2, 3)
-
 
 @dataclass(frozen=True)
 class Step:

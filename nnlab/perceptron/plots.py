@@ -187,17 +187,6 @@ def plot_output(net, inputs, targets, path, title, close=True):
     return path
 
 
-def plot_hidden(net, node, inputs, targets, path, title, close=True):
-    """The region where hidden unit `node` is on (>= 0.5), with its dividing line."""
-    box = window(inputs)
-    canvas = _Canvas(box, inputs, targets)
-    _draw_hidden(canvas, net, node, grid_activations(net, box)[0], title)
-    canvas.save(path)
-    if close:
-        canvas.close()
-    return path
-
-
 def plot_units(net, inputs, targets, hidden_paths, output_path, label, close=True):
     """The picture of every hidden unit (`hidden_paths`, one a unit: hid_{hid}_{node}.jpg)
     and of the output (`output_path`, out_{hid}.jpg); returns the paths.

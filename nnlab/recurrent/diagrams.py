@@ -5,8 +5,6 @@ Both use the merged states' names (s0, s1, ... as printed); the scatter rings ea
 cluster of points and names it by the state it belongs to. Every function returns a
 matplotlib figure; pictures.py names and saves it.
 """
-import re
-
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon
@@ -21,17 +19,10 @@ COL_STEP, COLUMN_ROW_STEP, SUB_STEP = 3.0, 1.6, 1.4
 RADIUS = 0.55
 # A minority successor drawn when it follows at least this share of a (state, symbol).
 MINOR = 0.1
-STATE_NAME = re.compile(r'^s\d+$')
 
 
 def symbol_colour(symbols, symbol):
     return SYMBOL_COLOURS[symbols.index(symbol) % len(SYMBOL_COLOURS)]
-
-
-def drawn_state_names(fig):
-    """The state names written on a figure's axes (for checking a picture's labels)."""
-    return [t.get_text() for ax in fig.axes for t in ax.texts
-            if STATE_NAME.match(t.get_text())]
 
 
 def padded_hull(points, pad):

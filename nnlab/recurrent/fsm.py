@@ -62,19 +62,9 @@ class Machine:
     def num_states(self):
         return self.counts.shape[0]
 
-    def next_state(self, state, symbol):
-        """The most frequent successor, or None if never seen."""
-        row = self.counts[state, symbol]
-        return int(row.argmax()) if row.sum() > 0 else None
-
     def table(self):
         """(k, S) most frequent successor of each state on each symbol, -1 if never seen."""
         return np.where(self.counts.sum(2) > 0, self.counts.argmax(2), -1)
-
-    def nondeterministic(self):
-        """(from, symbol) pairs seen going to more than one state."""
-        return [(s, a) for s in range(self.num_states) for a in range(len(self.symbols))
-                if np.count_nonzero(self.counts[s, a]) > 1]
 
 
 # ---------------------------------------------------------------- the machine
@@ -133,12 +123,6 @@ def run_machines(machine, seqs):
         allowed = preds[rows, t, np.maximum(sym[:, t + 1], 0)] >= ALLOWED_PROB
         rejected |= here & ~allowed
     return [preds[i, :n - 1] for i, n in enumerate(lengths)], alive & ~rejected
-
-
-def run_machine(machine, seq):
-    """run_machines for one example: ((T-1, S) predictions, accepted)."""
-    preds, accepted = run_machines(machine, [seq])
-    return preds[0], bool(accepted[0])
 
 
 def agreement(machine, seqs, net_probs):
