@@ -46,9 +46,6 @@ class PageNetwork(schema.Document, format='nnlab-page-network-1'):
     num_symbols: int
     weights: list[float]
     training: PageTraining
-    # the fingerprint of seq_models.py's model the weights were trained for (None: the
-    # page's own forward pass, which is seq_models.py's as shipped)
-    model_fingerprint: str | None = None
 
     def problem(self):
         if not 1 <= self.num_symbols <= 64:

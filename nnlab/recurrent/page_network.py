@@ -46,9 +46,11 @@ def check_flags(path, doc, given):
 
 
 def meta_of(doc):
-    """What a checkpoint would say of this training (CheckpointMeta)."""
+    """What a checkpoint would say of this training (CheckpointMeta). The page computes
+    the compiled kernel's maths (the shipped seq_models.py's), so its file is checked
+    against the current seq_models.py as a checkpoint the kernel trained is."""
     t = doc.training
-    return CheckpointMeta(network=doc.network, num_input=doc.num_symbols,
+    return CheckpointMeta(network=doc.network, num_input=doc.num_symbols, engine='compiled',
                           num_out=doc.num_symbols, step=t.examples,
                           thousands=t.examples / 1000, seed=t.seed, metric=t.metric,
                           threshold=t.threshold, checks=list(t.checks), success=t.success)
