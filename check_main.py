@@ -9,8 +9,11 @@ then each hidden unit's dividing line and a table of activations per point; draw
 plot/check.jpg (the initial network), plot/hid_{hid}_{node}.jpg and plot/out_{hid}.jpg.
 Without --seed a training run draws a fresh seed and prints how to repeat it.
 """
+from nnlab.cli import catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 from nnlab import arguments
-from nnlab.cli import run_cli
 
 hidden_units = arguments.whole(1, 1000, 'each picture evaluates every unit at 90,601 points')
 restarts = arguments.whole(1, 4096, 'each restart can train --epoch epochs')

@@ -9,8 +9,11 @@ save the --weights JSON of check_main.py. Part 3: step a string through any chec
 seq_train.py left in net/. The page is one file (scripts inlined, no network); it exposes
 window.explore for scripting. docs/explore.md describes it.
 """
+from nnlab.cli import UserError, catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 from nnlab import arguments
-from nnlab.cli import UserError, run_cli
 
 
 def build_parser():

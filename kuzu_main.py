@@ -8,10 +8,13 @@ epoch the three most confused character pairs. Writes into --plot_dir (default p
 kuzu_{net}_params.txt, kuzu_{net}_confusion.csv and .jpg, kuzu_{net}_history.csv and
 the run record kuzu_{net}_run.json.
 """
+from nnlab.cli import catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 import os
 
 from nnlab import arguments
-from nnlab.cli import run_cli
 from nnlab.kmnist.facts import FULL_HIDDEN, NETS
 
 # OpenMP threads that spin while they wait starve each other when other jobs share the

@@ -9,8 +9,11 @@ assignment's parts and questions; each result names the command that made it, an
 question without results says which command to run. report.md holds the same content
 with the pictures linked (../plot/...). docs/report.md describes both.
 """
+from nnlab.cli import UserError, catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 from nnlab import arguments
-from nnlab.cli import UserError, run_cli
 
 
 def build_parser():

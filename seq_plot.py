@@ -11,8 +11,11 @@ training lengths it still predicts right.
     python3 seq_plot.py --lang anb2nc3n --model lstm --epoch 100 --context --fsm --explain
     python3 seq_plot.py --lang anb2n --generalise              # n = 1..100
 """
+from nnlab.cli import UserError, catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 from nnlab import arguments
-from nnlab.cli import UserError, run_cli
 from nnlab.recurrent import flags, languages
 
 num_plot = arguments.whole(1, 1000, 'each example is printed in full')

@@ -11,8 +11,11 @@ check is drawn in {plot_dir}/{lang}_{model}{hid}_loss.jpg. Unset flags take the
 language's defaults (docs/part3.md). Without --seed a fresh seed is drawn and printed with the
 command that repeats the run. Ctrl-C (or SIGTERM) saves the current step and stops.
 """
+from nnlab.cli import catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 from nnlab import arguments
-from nnlab.cli import run_cli
 from nnlab.recurrent import flags
 
 thousands = arguments.whole(1, 100_000, '100 million examples')

@@ -11,11 +11,14 @@ setting and seed as tasks finish; at the end DIR/summary.md has a table per sett
 DIR/metric.png picture it. Ctrl-C keeps every finished row; --resume runs the rest.
 See docs/sweeps.md.
 """
+from nnlab.cli import UserError, catch_signals, run_cli
+
+catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+
 import os
 import sys
 
 from nnlab import arguments
-from nnlab.cli import UserError, run_cli
 from nnlab.sweep import slurm_backend
 
 jobs = arguments.whole(1, 1024, 'processes at once; more than the cores only adds waiting')

@@ -2,6 +2,11 @@
 
 Entry scripts look like
 
+    from nnlab.cli import catch_signals      # the first statement: Ctrl-C from here on
+    catch_signals()                           # is the one line below, never a traceback
+    from nnlab import arguments               # noqa: E402 (the other imports follow it)
+    from nnlab.cli import run_cli
+
     def main(argv=None):
         args = parse_args(argv)
         from nnlab.<part>.run import run     # heavy imports (torch) after the flags
@@ -14,9 +19,11 @@ and raise `UserError("what is wrong; how to fix it")` for bad input: `run_cli` p
 one line and exits with 2, never a traceback. An exception raised inside the student's
 kuzu.py, check.py or seq_models.py is theirs, reported the same way (nnlab/student.py).
 
-The one interrupt mechanism: `run_cli` installs handlers for Ctrl-C (SIGINT) and SIGTERM
-(what `timeout`, schedulers and cluster managers send) before anything heavy is imported.
-A signal only sets `stop`; the training loops look at it at every step boundary
+The one interrupt mechanism: `catch_signals`, the first call of every script, installs
+handlers for Ctrl-C (SIGINT) and SIGTERM (what `timeout`, schedulers and cluster managers
+send) before anything else is imported (`run_cli` installs them too, for a `main` called
+from Python). A signal only sets `stop`: one that came while the script was importing ends
+it as soon as `run_cli` starts; later, the training loops look at it at every step boundary
 (`stop.check()` raises `Interrupted`), save what is finished and let it propagate, and
 `run_cli` exits with 130 (SIGINT) or 143 (SIGTERM). Raising inside an import (torch's C++
 start-up) is what used to abort with exit 134, so the first signal never raises. A second
@@ -67,6 +74,7 @@ class StopRequest:
 
     def reset(self):
         self.reason, self.exit_code, self.signals = None, 0, 0
+        self.caught_early = False       # catch_signals ran: keep what came since
 
     @property
     def requested(self):
@@ -102,6 +110,32 @@ def _on_signal(signum, frame):
     if stop.signals > 1:                       # asked twice: stop right now
         raise KeyboardInterrupt
     stop.request(f'stopped by {SIGNAL_NAMES.get(signum, signum)}', 128 + signum)
+
+
+STOPPED_AT_ONCE = "interrupted: stopped at once; files already written are complete"
+
+
+def _interrupt_hook(kind, error, traceback, previous=sys.excepthook):
+    """A second Ctrl-C while the script still imports is one line too (Python then exits
+    as killed by SIGINT, 130 in a shell)."""
+    if issubclass(kind, KeyboardInterrupt):
+        _say(STOPPED_AT_ONCE)
+    else:
+        previous(kind, error, traceback)
+
+
+def catch_signals():
+    """The first call of every entry script, before its other imports: from here on a stop
+    signal sets `stop` (kept for run_cli) instead of raising inside an import. A process
+    multiprocessing spawns re-imports the script: it keeps the signals its parent left it
+    (nnlab/recurrent/writer.py starts its helper with them ignored)."""
+    if sys.argv[1:2] == ['--multiprocessing-fork']:
+        return
+    stop.reset()
+    stop.caught_early = True
+    for sig in SIGNAL_NAMES:
+        signal.signal(sig, _on_signal)
+    sys.excepthook = _interrupt_hook
 
 
 class GuardedStdout:
@@ -203,7 +237,9 @@ def _check_environment():
 
 def run_cli(main, argv=None):
     """Run `main(argv)`: signals set `stop`, failures become one line and an exit code."""
-    stop.reset()
+    if not stop.caught_early:
+        stop.reset()
+    stop.caught_early = False
     module = sys.modules.get(getattr(main, '__module__', ''), None)
     Invocation.script = os.path.basename(getattr(module, '__file__', '') or '') or None
     Invocation.argv = None if argv is None else [str(a) for a in argv]
@@ -212,6 +248,7 @@ def run_cli(main, argv=None):
     sys.stdout = guarded = GuardedStdout(real_stdout)
     code = 0
     try:
+        stop.check()                          # a signal while the script was importing
         _check_environment()
         code = main(argv) or 0
         guarded.flush()                       # a full disk shows only at the last flush
@@ -226,7 +263,7 @@ def run_cli(main, argv=None):
         _say(f"interrupted: {err.reason}; files already written are complete")
     except KeyboardInterrupt:
         code = stop.exit_code or 128 + signal.SIGINT
-        _say("interrupted: stopped at once; files already written are complete")
+        _say(STOPPED_AT_ONCE)
     except Exception as err:                  # anything else is a bug: still one line
         code = EXIT_FAILURE
         blamed = _student_mistake(err)

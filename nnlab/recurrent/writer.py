@@ -5,12 +5,13 @@ takes about 2 s: longer than a whole anb2n training. Training itself needs no to
 helper process, started when training starts, imports torch on the other core while the
 trainer runs, and writes each checkpoint it is sent (atomically, as every file). A failed
 write comes back as a message and ends the run with one line. The helper ignores Ctrl-C
-and SIGTERM (the trainer decides when to stop and sends its last checkpoint), and leaves
-when the trainer says so or is gone. It is started with `spawn`, the one start method
-every system has (fork is POSIX only, and unsafe beside threads). Where the run was given
-one core (sweep.py's tasks get one thread each: a helper would take a second core from
-the other tasks), the trainer writes the checkpoints itself.
+and SIGTERM from its start (the trainer decides when to stop and sends its last
+checkpoint), and leaves when the trainer says so or is gone. It is started with `spawn`,
+the one start method every system has (fork is POSIX only, and unsafe beside threads).
+Where the run was given one core (sweep.py's tasks get one thread each: a helper would
+take a second core from the other tasks), the trainer writes the checkpoints itself.
 """
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -22,6 +23,27 @@ from nnlab.cli import SIGNAL_NAMES, UserError
 def _save(request):
     from nnlab.recurrent import checkpoint  # loads torch
     checkpoint.save_weights(*request)
+
+
+@contextlib.contextmanager
+def signals_ignored():
+    """The stop signals ignored while the helper starts, so that it starts with them
+    ignored: a spawned process imports the script again before `_serve` runs, and a
+    terminal's Ctrl-C reaches every process of the group (a KeyboardInterrupt in those
+    imports would print a traceback). POSIX keeps an ignored signal ignored across exec;
+    there a signal the trainer gets meanwhile is also blocked, so it arrives once its
+    handler is back (Windows has neither: there the helper ignores them from `_serve`)."""
+    block = hasattr(signal, 'pthread_sigmask')
+    if block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNAL_NAMES)
+    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in SIGNAL_NAMES}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if block:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNAL_NAMES)
 
 
 def _serve(connection, trainers_end):
@@ -71,7 +93,8 @@ class CheckpointWriter:
             self.connection, theirs = context.Pipe()
             self.process = context.Process(target=_serve, args=(theirs, self.connection),
                                            daemon=True)
-            self.process.start()
+            with signals_ignored():
+                self.process.start()
             theirs.close()
         return self
 
