@@ -8,7 +8,7 @@ check_main.py's own formatting (nnlab/perceptron/console.py).
 """
 from dataclasses import dataclass, field
 
-from nnlab.formats.runs import run_record
+from nnlab.formats.runs import RunHeader
 
 ACTIVATIONS = ('sig', 'step')
 
@@ -135,5 +135,9 @@ class CheckResults:
         return None
 
 
-CheckRun = run_record('CheckRun', 'nnlab-check-run-3', 'check_main.py', CheckConfig, CheckResults,
-                      "check_main.py's run record.", readable=('nnlab-check-run-2',))
+@dataclass(kw_only=True)
+class CheckRun(RunHeader, format='nnlab-check-run-3', script='check_main.py',
+               readable=('nnlab-check-run-2',)):
+    """check_main.py's run record."""
+    config: CheckConfig = field(default_factory=CheckConfig)
+    results: CheckResults = field(default_factory=CheckResults)

@@ -2,7 +2,7 @@
 a run (kuzu_main.py's flags): what was trained, and the test after every epoch."""
 from dataclasses import dataclass, field
 
-from nnlab.formats.runs import run_record
+from nnlab.formats.runs import RunHeader
 from nnlab.kmnist.facts import CLASSES, NETS
 
 
@@ -71,5 +71,8 @@ class KuzuResults:
         return None
 
 
-KuzuRun = run_record('KuzuRun', 'nnlab-kuzu-run-2', 'kuzu_main.py', KuzuConfig, KuzuResults,
-                        "kuzu_main.py's run record.")
+@dataclass(kw_only=True)
+class KuzuRun(RunHeader, format='nnlab-kuzu-run-2', script='kuzu_main.py'):
+    """kuzu_main.py's run record."""
+    config: KuzuConfig = field(default_factory=KuzuConfig)
+    results: KuzuResults = field(default_factory=KuzuResults)

@@ -3,7 +3,7 @@ configuration of a training (seq_train.py's flags): every run's error at each ch
 its verdict against the language's criterion."""
 from dataclasses import dataclass, field
 
-from nnlab.formats.runs import run_record
+from nnlab.formats.runs import RunHeader
 from nnlab.recurrent.languages import Network
 
 
@@ -61,5 +61,9 @@ class SeqResults:
     fingerprint: str | None = None
 
 
-SeqRun = run_record('SeqRun', 'nnlab-seq-run-3', 'seq_train.py', SeqConfig, SeqResults,
-                    "seq_train.py's run record.", readable=('nnlab-seq-run-2',))
+@dataclass(kw_only=True)
+class SeqRun(RunHeader, format='nnlab-seq-run-3', script='seq_train.py',
+             readable=('nnlab-seq-run-2',)):
+    """seq_train.py's run record."""
+    config: SeqConfig = field(default_factory=SeqConfig)
+    results: SeqResults = field(default_factory=SeqResults)
