@@ -299,3 +299,37 @@ def test_classifying_and_redrawing_are_fast(tab):
     print(f'median of 20: NetConv classification {classify:.2f} ms, a redraw with every '
           f'layer view {redraw:.2f} ms')
     assert classify < 50 and redraw < 50
+
+
+class Failing(nn.Module):
+    """A net whose forward fails on a data-dependent branch torch.export cannot trace."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        x = self.fc(x.flatten(1))
+        if x.sum() > 0:
+            x = -x
+        return F.log_softmax(x, dim=1)
+
+
+def broken_kuzu(name, hid=None):
+    from nnlab import student
+    raise student.StudentError('in kuzu.py, line 12, NetConv.__init__: a typo', 'kuzu.py')
+
+
+@pytest.mark.parametrize('make, words', [
+    (lambda name, hid=None: Failing(), 'torch.export cannot trace it'),
+    (broken_kuzu, 'in kuzu.py, line 12, NetConv.__init__: a typo'),
+])
+def test_a_net_that_cannot_be_exported_is_one_line(tmp_path, monkeypatch, capfd, make, words):
+    (tmp_path / 'net').mkdir()
+    torch.save(Failing().state_dict(), tmp_path / 'net' / 'kuzu_conv.pth')
+    monkeypatch.setattr(kmnist_nets, 'make_net', make)
+    data = gather.gather(str(tmp_path / 'plot'), str(tmp_path / 'net'), str(tmp_path / 'out'))
+    notes = [line for line in data['part1']['notes'] if 'kuzu_conv.pth' in line]
+    assert data['part1']['nets'] == [] and len(notes) == 1 and words in notes[0], notes
+    assert 'kuzu_main.py' not in notes[0]       # the file is fine: no command to remake it
+    assert capfd.readouterr().err == ''         # torch.export's partial graph is not shown

@@ -233,6 +233,7 @@ def _kuzu_net(name, path):
     string (an Unrunnable when the file is fine but the page cannot run the net)."""
     import torch
 
+    from nnlab import student
     from nnlab.kmnist.nets import hidden_size_of, make_net
     if os.path.getsize(path) > MAX_KUZU_BYTES:
         return f'it is over {MAX_KUZU_BYTES // 2**20} MB, too large for a KMNIST net'
@@ -244,7 +245,10 @@ def _kuzu_net(name, path):
                                               for v in state.values()):
         return 'it is not a state dict of tensors'
     hid = hidden_size_of(state) if name == 'full' else None
-    net = make_net(name, hid)
+    try:
+        net = make_net(name, hid)
+    except UserError as err:        # a mistake in kuzu.py: its one line, the other parts work
+        return Unrunnable(str(err))
     try:
         net.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -253,10 +257,13 @@ def _kuzu_net(name, path):
                if t.is_floating_point()):
         return 'it holds weights that are not finite numbers'
     try:
-        graph = netgraph.export_net(net)
+        with student.blame('kuzu', None, 'while torch.export traced it for the page'):
+            graph = netgraph.export_net(net)
     except netgraph.Unsupported as err:
         return Unrunnable(f'the page cannot run it: it uses {err} (the page runs '
                           f'{netgraph.NAMES_SHOWN})')
+    except UserError as err:        # raised inside kuzu.py
+        return Unrunnable(str(err))
     except Exception as err:        # torch.export on the student's forward
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return Unrunnable(f'torch.export cannot trace it for the page ({first})')

@@ -10,6 +10,9 @@ every leaf module (what a forward hook on each module without children sees) and
 every computing step outside one, named as docs/explore.md says.
 """
 import base64
+import contextlib
+import io
+import logging
 import operator
 
 INPUT_SHAPE = (1, 1, 28, 28)
@@ -275,6 +278,23 @@ class _Named:
         self.op = 'folded'
 
 
+@contextlib.contextmanager
+def _quiet_export():
+    """torch.export's warnings and the partial graph it prints when a trace fails are not
+    for the student: what fails becomes one line in the panel."""
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name == 'torch' or name.startswith('torch.')]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR + 10)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
 def _leaf_calls(net, image):
     """[(module path, output)] of every call of a module without children, in call order
     (forward hooks, as a user would look)."""
@@ -369,7 +389,7 @@ def export_net(net, core_aten=False):
     import torch
     net = net.eval()
     image = torch.randn(INPUT_SHAPE, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
+    with torch.no_grad(), _quiet_export():
         program = torch.export.export(net, (torch.zeros(INPUT_SHAPE),))
         if core_aten:
             program = program.run_decompositions()
