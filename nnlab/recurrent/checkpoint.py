@@ -59,7 +59,8 @@ def _epochs_of(folder, name):
 
 def is_checkpoint_name(basename, name):
     """A checkpoint of run name `name`: {name}_{thousands}.pth or {name}_r{i}_{thousands}.pth."""
-    return re.fullmatch(re.escape(name) + r'(_r\d+)?_\d+(\.\d+)?\.pth', basename) is not None
+    parts = split_name(basename)
+    return parts is not None and re.fullmatch(re.escape(name) + r'(_r\d+)?', parts[0]) is not None
 
 
 def save_weights(path, kind, num_symbols, hid, row, meta):
@@ -85,9 +86,9 @@ def _stems_in(folder, prefix):
     """{run name: [thousands]} of the checkpoints in `folder` whose names start with prefix."""
     found = {}
     for path in glob.glob(os.path.join(glob.escape(folder or '.'), prefix + '*.pth')):
-        match = re.fullmatch(r'(.+)_(\d+(?:\.\d+)?)\.pth', os.path.basename(path))
-        if match and os.path.isfile(path):
-            found.setdefault(match.group(1), []).append(match.group(2))
+        parts = split_name(os.path.basename(path))
+        if parts and os.path.isfile(path):
+            found.setdefault(parts[0], []).append(parts[1])
     return {name: sorted(epochs, key=float) for name, epochs in found.items()}
 
 
