@@ -106,6 +106,7 @@ function Part3Train(data, shownCheckpoint) {
   const engine = Part3Engine();
   const el = id => $(`p3t-${id}`);
   let backend = null, run = null, loaded = null, waiting = null, drawAt = 0, drawPending = false;
+  let changed = false;
 
   for (const entry of languages) el('lang').appendChild(make('option', { value: entry.name }, entry.name));
 
@@ -178,13 +179,21 @@ function Part3Train(data, shownCheckpoint) {
 
   function start(s, paused, here) {
     if (backend) backend.stop();
+    changed = false;
     run = { s, config: configOf(s), checks: [], snapshots: [], largestAt: [], done: 0, total: s.examples,
       verdict: false, largest: null, weights: null, losses: null, began: performance.now(), seconds: null,
-      finished: false, state: 'running', shownState: [] };
+      finished: false, state: paused ? 'paused' : 'running', shownState: [] };
     const mine = run;
     backend = Part3Backend(message => receive(mine, message), here);
     backend.post({ type: 'start', config: run.config, paused });
     el('replay').disabled = true;
+    if (el('ux').options.length !== s.hid) {
+      for (const id of ['ux', 'uy']) {
+        el(id).textContent = '';
+        for (let j = 0; j < s.hid; j++) el(id).appendChild(make('option', { value: j }, `unit ${j}`));
+      }
+      el('uy').value = String(Math.min(1, s.hid - 1));
+    }
     say('p3t-message', '');
     draw(true);
   }
@@ -279,7 +288,7 @@ function Part3Train(data, shownCheckpoint) {
     const ctx = el('scatter').getContext('2d'), size = 420, pad = 24;
     const hid = r.s.hid, useCells = el('cells').checked && snap.cells;
     const values = useCells ? snap.cells : snap.hidden;
-    const ux = 0, uy = Math.min(1, hid - 1), count = values.length / hid;
+    const ux = Number(el('ux').value), uy = Number(el('uy').value), count = values.length / hid;
     let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
     for (let t = 0; t < count; t++) {
       const a = values[t * hid + ux], b = values[t * hid + uy];
@@ -380,18 +389,22 @@ function Part3Train(data, shownCheckpoint) {
   };
   el('lang').addEventListener('change', fillDefaults);
   el('model').addEventListener('change', fillDefaults);
+  // a paused run resumes on start unless a setting changed since it began
+  for (const id of ['lang', 'model', 'hid', 'optim', 'lr', 'epoch', 'init', 'seed']) {
+    el(id).addEventListener('change', () => { changed = true; });
+  }
   el('start').addEventListener('click', guarded(() => {
-    if (run && run.state === 'paused') { run.state = 'running'; backend.post({ type: 'resume' }); draw(true); } else start(settings(), false);
+    if (run && run.state === 'paused' && !changed) { run.state = 'running'; backend.post({ type: 'resume' }); draw(true); } else start(settings(), false);
   }));
   el('pause').addEventListener('click', () => { if (run && run.state === 'running') backend.post({ type: 'pause' }); });
   el('step').addEventListener('click', guarded(() => {
-    if (!run || run.finished) start(settings(), true);
+    if (!run || run.finished || changed) start(settings(), true);
     run.state = 'running';
     backend.post({ type: 'step' });
   }));
   el('rewind').addEventListener('click', guarded(() => start(run ? run.s : settings(), true)));
   el('replay').addEventListener('input', () => draw(true));
-  el('cells').addEventListener('change', () => draw(true));
+  for (const id of ['cells', 'ux', 'uy']) el(id).addEventListener('change', () => draw(true));
   el('save').addEventListener('click', download);
   el('load').addEventListener('change', () => { if (el('load').files[0]) load(el('load').files[0]); el('load').value = ''; });
   el('lang').value = languages[0].name;
