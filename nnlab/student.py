@@ -296,9 +296,9 @@ def load(name, need=()):
             raise _import_failure(err, name) from err
     missing = [n for n in need if not hasattr(module, n)]
     if missing:
-        listed = ', '.join(missing)
-        raise StudentError(f'{path(name)} defines no {listed}; the toolkit needs '
-                           f'{", ".join(need)} there (see docs/your-code.md)', path(name))
+        raise StudentError(f'{path(name)} defines no {", ".join(missing)}; the toolkit '
+                           f'needs {"it" if len(missing) == 1 else "them"} (see '
+                           f'docs/your-code.md)', path(name))
     return module
 
 

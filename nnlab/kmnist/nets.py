@@ -16,13 +16,10 @@ PROBE_IMAGES = 3      # not a divisor of 64, so a batch size written into the co
 LOG_PROB_TOLERANCE = 1e-3
 
 
-def kuzu():
-    """The student's kuzu.py, with its three classes (one error line if it has not)."""
-    return student.load('kuzu', need=tuple(NET_CLASSES.values()))
-
-
 def net_class(name):
-    return getattr(kuzu(), NET_CLASSES[name])
+    """The class of the student's kuzu.py for net `name` (one error line if it has none;
+    the other two classes need not exist yet)."""
+    return getattr(student.load('kuzu', need=(NET_CLASSES[name],)), NET_CLASSES[name])
 
 
 def takes_hidden_size(cls):
