@@ -15,7 +15,7 @@ import check
 from nnlab.cli import UserError
 from nnlab.explore import gather, page
 from nnlab.formats import schema
-from nnlab.formats.seq_analysis import Analysis, Machine
+from nnlab.formats.seq_analysis import Analysis, MachineRecord
 from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.perceptron.weights import load_weights_file
 from nnlab.recurrent import checkpoint
@@ -95,7 +95,7 @@ def site(tmp_path_factory):
     schema.save(folder / 'plot' / 'anb2n_srn2_analysis.json', Analysis(
         network=Network(lang='anb2n', model='srn', hid=2), checkpoint='net/anb2n_srn2_20.pth',
         command='python3 seq_plot.py --lang anb2n --epoch 20 --fsm',
-        fsm=Machine(text=MACHINE, states=2, minimal_states=2, state_of_cluster=['s0', 's1'],
+        fsm=MachineRecord(text=MACHINE, states=2, minimal_states=2, state_of_cluster=['s0', 's1'],
                     accepted=1, examples=1)))
     try:
         data = kmnist_root()

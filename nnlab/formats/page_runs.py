@@ -9,7 +9,7 @@ STATUSES = ('pending', 'finished', 'failed', 'interrupted', 'skipped', 'not run'
 
 
 @dataclass
-class Step:
+class StepRecord:
     key: str                          # the question it answers (nnlab/page/commands.py)
     part: int
     command: str
@@ -32,7 +32,7 @@ class Step:
 class PageRuns(schema.Document, format='nnlab-report-runs-2', older=('nnlab-report-runs-1',)):
     started: str = ''
     seconds: float | None = None
-    steps: list[Step] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
 
     @classmethod
     def upgrade(cls, data, found):

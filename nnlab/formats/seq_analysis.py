@@ -38,7 +38,7 @@ class Trained:
 
 
 @dataclass
-class Machine:
+class MachineRecord:
     """--fsm: the state machine extracted from the hidden states."""
     text: str                         # as printed
     states: int                       # clusters
@@ -91,7 +91,7 @@ class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysi
     run: int | None = None
     seed: int = 0
     trained: Trained = field(default_factory=Trained)
-    fsm: Machine | None = None
+    fsm: MachineRecord | None = None
     explain: Counters | None = None
     generalise: Generalisation | None = None
     pictures: list[str] = field(default_factory=list)

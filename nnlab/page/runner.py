@@ -23,7 +23,7 @@ from nnlab.child import Child, last_line, python_script
 from nnlab.cli import SIGNAL_NAMES, stop
 from nnlab.files import ensure_dir
 from nnlab.formats import schema
-from nnlab.formats.page_runs import PageRuns, Step
+from nnlab.formats.page_runs import PageRuns, StepRecord
 from nnlab.page.sources import MANIFEST, Sources
 
 LOGS = 'logs'
@@ -79,7 +79,7 @@ class Runner:
         total, began = len(self.steps), time.monotonic()
         entries = []
         for number, step in enumerate(self.steps, 1):
-            entry = Step(key=step.key, part=step.part, command=step.command(self.quick),
+            entry = StepRecord(key=step.key, part=step.part, command=step.command(self.quick),
                          argv=step.argv(self.quick), quick=self.quick)
             self.manifest.steps.append(entry)
             entries.append(entry)

@@ -14,7 +14,7 @@ import os
 import sys
 
 from nnlab.formats import schema
-from nnlab.formats.page_runs import PageRuns, Step
+from nnlab.formats.page_runs import PageRuns, StepRecord
 
 MANIFEST = 'runs.json'              # what `report.py --run` ran, in the report folder
 MAX_TEXT_BYTES = 64 * 2**20         # a text or CSV beyond this is not a result
@@ -125,13 +125,13 @@ class Sources:
             return None
         for number, step in enumerate(steps if isinstance(steps, list) else []):
             try:
-                manifest.steps.append(schema.from_dict(Step, step, f'steps[{number}]'))
+                manifest.steps.append(schema.from_dict(StepRecord, step, f'steps[{number}]'))
             except schema.FormatError as err:
                 self.problem('runs', path, str(err))
         return manifest
 
     def attempt(self, key):
-        """What `report.py --run` did about question `key` (a Step), or None."""
+        """What `report.py --run` did about question `key` (a StepRecord), or None."""
         if self.manifest:
             for step in self.manifest.steps:
                 if step.key == key:

@@ -48,7 +48,7 @@ def unflatten(vector, hid):
 
 
 @dataclass
-class Restart:
+class RestartOutcome:
     """How one of the K networks did."""
     index: int
     accuracy: float            # on the final weights
@@ -152,7 +152,7 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     for i in range(len(starts)):
         accuracy = 100.0 * int(correct[i]) / points
         perfect = int(since[i]) if accuracy == 100.0 and since[i] > 0 else None
-        restarts.append(Restart(i, accuracy, float(loss[i]), perfect, int(training.epoch[i]),
+        restarts.append(RestartOutcome(i, accuracy, float(loss[i]), perfect, int(training.epoch[i]),
                                 unflatten(training.weights[i], hid)))
     logged = training.log_correct >= 0
     return TrainResult(restarts, int(training.epoch.max()), stop.requested, first,

@@ -14,7 +14,13 @@ import numpy as np
 
 from nnlab.cli import Invocation, UserError, stop
 from nnlab.formats import schema
-from nnlab.formats.seq_analysis import Analysis, Counters, Machine, PlotConfig, Trained
+from nnlab.formats.seq_analysis import (
+    Analysis,
+    Counters,
+    MachineRecord,
+    PlotConfig,
+    Trained,
+)
 from nnlab.outputs import Plan
 from nnlab.plotting import plt, save_figure, use_window
 from nnlab.recurrent import (
@@ -194,7 +200,7 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
         text += '\n' + line
     print(text)
     draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
-    return Machine(text=text, states=int(clusters.num_states),
+    return MachineRecord(text=text, states=int(clusters.num_states),
                    minimal_states=int(machine.num_states),
                    state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
                    accepted=int(check.accepted), examples=int(check.examples),

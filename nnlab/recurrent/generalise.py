@@ -65,7 +65,7 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-class Weights:
+class RunWeights:
     """The parameters of R runs of one kind, as arrays with a leading run axis."""
 
     def __init__(self, kind, layout, theta):
@@ -119,7 +119,7 @@ def run_strings(kind, layout, theta, seqs):
     """One run reading each symbol sequence of `seqs` (all but the last symbol): per
     sequence hidden (T-1, hid), probabilities (T-1, S) and cell states (or None); float64.
     For the pictures and the tests; `evaluate` is the fast path."""
-    weights = Weights(kind, layout, theta)
+    weights = RunWeights(kind, layout, theta)
     longest = max(len(s) for s in seqs)
     padded = np.zeros((len(seqs), longest), np.int64)
     for b, s in enumerate(seqs):
@@ -163,7 +163,7 @@ def evaluate(kind, layout, theta, multiples, count=DEFAULT_N):
     if not 1 <= count <= MAX_N:
         raise ValueError(f"n must run to 1..{MAX_N}, not {count}")
     layout = Layout.of(kind, layout)
-    weights = Weights(kind, layout, theta)
+    weights = RunWeights(kind, layout, theta)
     symbols, mask = strings(multiples, count)
     runs, steps = weights.runs, symbols.shape[1] - 1
     lengths = (1 + sum(multiples)) * np.arange(1, count + 1) + 1
