@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
@@ -137,6 +138,11 @@ MISTAKES = {
     'returns a tuple': ('lin', [('return F.log_softmax(self.fc(x.flatten(1)), dim=1)',
                                  'return F.log_softmax(self.fc(x.flatten(1)), dim=1), x')],
                         'def forward', ['NetLin.forward', 'returns a tuple']),
+    # passes the check in eval mode, fails at the first training step: still theirs
+    'only in training': ('lin', [('return F.log_softmax(self.fc(x.flatten(1)), dim=1)',
+                                  'if self.training:\n            x = self.dropuot(x)\n'
+                                  '        return F.log_softmax(self.fc(x.flatten(1)), dim=1)')],
+                         'self.dropuot(x)', ['NetLin.forward', "no attribute 'dropuot'"]),
 }
 
 
@@ -260,3 +266,17 @@ def test_the_real_process_prints_one_line_and_the_debug_frames(tmp_path):
     assert errors[0].startswith(f'error: in kuzu.py, line {wanted}, NetLin.forward: ')
     frames = done.stderr.splitlines()[done.stderr.splitlines().index(errors[0]) + 1:]
     assert frames and all(f.startswith('  kuzu.py, line ') for f in frames), done.stderr
+
+
+def test_our_own_errors_keep_the_bug_message(checkout, capsys, tmp_path, monkeypatch):
+    checkout()
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))    # where the traceback is kept
+
+    def main(argv):
+        nets.make_net('lin')                 # the student's code ran fine
+        parameter_counts(None)               # then a bug of ours
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(main, [])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and 'a bug in the toolkit' in err and 'kuzu.py' not in err
