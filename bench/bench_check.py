@@ -16,16 +16,16 @@ consecutive seeds (8j..8j+7) are exactly `--restarts 8 --seed 8j`.
 """
 import os
 import statistics
-import sys
 import tempfile
 import time
 
 import torch
 import torch.nn.functional as F
 
+from bench import run_timed
 from check import MLP, accuracy
 from nnlab import ROOT, arguments
-from nnlab.child import python_script, run_captured
+from nnlab.child import python_script
 from nnlab.cli import run_cli
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.train import STREAK, WEIGHT_DECAY, initial_weights, train_restarts
@@ -92,17 +92,14 @@ def share(args, inputs, targets):
 def command_seconds(*flags):
     """Wall seconds of `check_main.py FLAGS`, start-up and pictures included."""
     with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
-        code, _, err = run_captured(python_script(os.path.join(ROOT, 'check_main.py'),
-                                                  [*flags, '--plot_dir', folder]))
-        seconds = time.perf_counter() - start
-    if code != 0:
-        print(err.strip(), file=sys.stderr)
+        seconds, _ = run_timed(python_script(os.path.join(ROOT, 'check_main.py'),
+                                             [*flags, '--plot_dir', folder]))
     return seconds
 
 
 def commands():
-    """The issue's targets: the course's training command, 8 restarts, the pictures."""
+    """The commands docs/benchmarks.md sets targets for: the course's training command, 8
+    restarts, the pictures."""
     from nnlab.perceptron.plots import plot_units
     for flags in (['--act', 'sig', '--hid', '5', '--seed', '0'],
                   ['--act', 'sig', '--hid', '5', '--seed', '0', '--restarts', '8']):

@@ -36,6 +36,17 @@ def test_bench_check_compares_restarts_and_times_the_commands():
     assert re.search(r'region pictures .*: [\d.]+ s each', out)
 
 
+def test_a_bench_whose_command_fails_stops_and_names_it():
+    """bench_check --commands times check_main.py: when that fails, the bench exits 1 with
+    the command and its error instead of printing a time for failed work."""
+    from bench import bench_check
+    with pytest.raises(SystemExit) as stopped:
+        bench_check.command_seconds('--act', 'nonsense')
+    message = str(stopped.value.code)          # a message: Python prints it and exits 1
+    assert message.startswith('error: the benchmarked command failed (exit 2): python')
+    assert 'check_main.py --act nonsense --plot_dir' in message and "'nonsense'" in message
+
+
 def test_bench_kuzu_compares_with_the_original_pipeline(data_dir):
     out = bench('bench_kuzu', '--nets', 'lin', '--count', '500', '--data', data_dir)
     match = re.search(r'lin +reference +[\d.]+ s +ours +[\d.]+ s +ratio [\d.]+x +'
