@@ -138,6 +138,12 @@ MISTAKES = {
     'returns a tuple': ('lin', [('return F.log_softmax(self.fc(x.flatten(1)), dim=1)',
                                  'return F.log_softmax(self.fc(x.flatten(1)), dim=1), x')],
                         'def forward', ['NetLin.forward', 'returns a tuple']),
+    'constructor argument': ('lin', [('def __init__(self):\n        super().__init__()\n'
+                                      '        self.fc = nn.Linear(28 * 28, 10)',
+                                      'def __init__(self, size):\n        super().__init__()\n'
+                                      '        self.fc = nn.Linear(28 * 28, size)')],
+                             'def __init__(self, size)',
+                             ['NetLin.__init__', 'cannot be called with no arguments']),
     # passes the check in eval mode, fails at the first training step: still theirs
     'only in training': ('lin', [('return F.log_softmax(self.fc(x.flatten(1)), dim=1)',
                                   'if self.training:\n            x = self.dropuot(x)\n'

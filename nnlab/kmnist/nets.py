@@ -45,6 +45,15 @@ def build(name, hid=None):
     elif hid is not None:
         notes.append(f"note: --hid {hid} is not used: {student.path('kuzu')}'s "
                      f"{cls.__name__}() takes no hidden size")
+    try:
+        inspect.signature(cls).bind(*args)
+    except TypeError as err:
+        given = 'one argument, the hidden size' if args else 'no arguments'
+        raise student.StudentError(f"{_at(cls, '__init__')}: {cls.__name__}'s constructor "
+                                   f"cannot be called with {given} ({err})",
+                                   student.path('kuzu')) from None
+    except ValueError:                      # no signature to read: try it
+        pass
     net = student.call('kuzu', f'{cls.__name__}.__init__', cls, *args)
     if not isinstance(net, torch.nn.Module):
         raise student.StudentError(f"{student.path('kuzu')}: {cls.__name__}() is a "
@@ -76,8 +85,9 @@ def _line_of(method):
 
 
 def _at(net, method='forward'):
-    """'in kuzu.py, line 31, NetLin.forward' (without the line if it cannot be found)."""
-    cls = type(net)
+    """'in kuzu.py, line 31, NetLin.forward' (without the line if it cannot be found) of a
+    net or its class."""
+    cls = net if isinstance(net, type) else type(net)
     line = _line_of(getattr(cls, method, None))
     where = f', line {line}' if line else ''
     return f"in {student.path('kuzu')}{where}, {cls.__name__}.{method}"
