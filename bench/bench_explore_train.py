@@ -8,8 +8,8 @@ The page trains as its start button does: in its Web Worker, with the checks, th
 snapshots of the hidden states and the redraws (animation on). The kernel's figure is
 its warm training time (compiled once before timing) on seq_train's examples, once alone
 (kernels.train) and once as seq_train.py's Trainer runs it (examples drawn, checks every
-1000). The issue's target: the page within 10x the kernel. Each figure is the fastest of
---rounds rounds, page and kernel taking turns so load from other processes hits both.
+1000). The budget set for the page: within 10x the kernel. Each figure is the fastest
+of --rounds rounds, page and kernel taking turns so load from other processes hits both.
 """
 import argparse
 import sys

@@ -3,7 +3,7 @@
 
     python3 -m bench.bench_generalise
 
-The issue's targets: N = 100 on an anb2nc3n LSTM under 1 s (seq_plot, the picture
+The targets (docs/benchmarks.md): N = 100 on an anb2nc3n LSTM under 1 s (seq_plot, the picture
 excluded), and under 0.3 s per run added to seq_train.py (all runs of --restarts in one
 pass). Weights are random: the cost does not depend on what the network predicts. Each
 figure is the fastest of a few rounds.

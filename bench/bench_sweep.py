@@ -1,6 +1,6 @@
 """Benchmark: what a sweep costs over the plain runs, locally and through SLURM.
 
-    python3 -m bench.bench_sweep                       # the issue's figures (slow: ~40 min
+    python3 -m bench.bench_sweep                       # the full figures (slow: ~40 min
                                                        #   on 2 cores)
     python3 -m bench.bench_sweep --seeds 64 --pairs 1  # a quick look
 

@@ -1,4 +1,4 @@
-"""The assignment's commands, as `report.py --run` runs them (SPEC.md, "Spec commands").
+"""The assignment's commands, as `report.py --run` runs them (docs/report.md lists them).
 
 Decisions, and why:
 - Defaults are the toolkit's (which are the course's). Where the course says training may
