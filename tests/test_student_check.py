@@ -3,32 +3,16 @@ and the line (exit 2); an edited design of another size works.
 
 Each test writes an edited copy of check.py into a temporary folder that comes first on
 sys.path and runs check_main.py in-process, as the command line does."""
-import sys
-
 import pytest
-from conftest import ROOT
+from student_copies import edited_copies, line_of
 
 import check_main
 from nnlab.cli import run_cli
 
-ORIGINAL = (ROOT / 'check.py').read_text()
-
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, 'check', raising=False)
-    monkeypatch.chdir(tmp_path)
-
-    def write(edits):
-        text = ORIGINAL
-        for old, new in edits:
-            assert old in text, old
-            text = text.replace(old, new)
-        (tmp_path / 'check.py').write_text(text)
-        sys.modules.pop('check', None)
-        return text
-    return write
+    return edited_copies(tmp_path, monkeypatch, 'check')
 
 
 def run_check(capsys, *flags):
@@ -36,10 +20,6 @@ def run_check(capsys, *flags):
         run_cli(check_main.main, ['--plot_dir', 'plot', *flags])
     out, err = capsys.readouterr()
     return exit_info.value.code, out, err
-
-
-def line_of(text, snippet):
-    return next(i for i, line in enumerate(text.splitlines(), 1) if snippet in line)
 
 
 MISTAKES = {

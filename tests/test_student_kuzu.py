@@ -12,6 +12,7 @@ import tempfile
 import pytest
 import torch
 from conftest import ROOT
+from student_copies import edited_copies, line_of
 
 import kuzu_main
 from nnlab.cli import run_cli
@@ -66,23 +67,7 @@ class NetConv(nn.Module):
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    """write(text_or_edits) puts a kuzu.py into a folder that imports find first."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, 'kuzu', raising=False)
-    monkeypatch.chdir(tmp_path)
-
-    def write(text=ORIGINAL, edits=()):
-        for old, new in edits:
-            assert old in text, old
-            text = text.replace(old, new)
-        (tmp_path / 'kuzu.py').write_text(text)
-        sys.modules.pop('kuzu', None)
-        return text
-    return write
-
-
-def line_of(text, snippet):
-    return next(i for i, line in enumerate(text.splitlines(), 1) if snippet in line)
+    return edited_copies(tmp_path, monkeypatch, 'kuzu')
 
 
 def run_kuzu(capsys, data_dir, *flags):
@@ -178,7 +163,7 @@ def test_rows_that_are_not_log_probabilities_are_one_warning(checkout, capsys, d
 
 
 def test_a_course_style_file_with_only_the_three_classes_runs(checkout, capsys, data_dir):
-    checkout(COURSE_STYLE)
+    checkout(text=COURSE_STYLE)
     code, out, err = run_kuzu(capsys, data_dir, '--net', 'full', '--hid', '50')
     assert code == 0, err
     # NetFull() here takes no hidden size: --hid is reported unused, the file's 130 train
@@ -188,7 +173,7 @@ def test_a_course_style_file_with_only_the_three_classes_runs(checkout, capsys, 
 
 
 def test_the_course_example_netconv_counts_138250(checkout):
-    checkout(COURSE_STYLE)
+    checkout(text=COURSE_STYLE)
     net = nets.make_net('conv')
     assert parameter_counts(net).splitlines()[-1] == 'total: 1664 + 73856 + 62730 = 138250'
     assert nets.check_contract(net, 'conv', torch.randn(3, 1, 28, 28)) == []
@@ -196,7 +181,7 @@ def test_the_course_example_netconv_counts_138250(checkout):
 
 def test_a_view_flattening_netconv_trains_in_the_default_layout(checkout, capsys, data_dir):
     # view() after max-pooling a channels-last tensor fails: our optimisation must not apply
-    checkout(COURSE_STYLE)
+    checkout(text=COURSE_STYLE)
     images = torch.randn(3, 1, 28, 28)
     assert not nets.runs_channels_last(nets.make_net('conv'), images)
     net = nets.make_net('conv')
@@ -204,7 +189,7 @@ def test_a_view_flattening_netconv_trains_in_the_default_layout(checkout, capsys
         net.to(memory_format=torch.channels_last)(
             images.contiguous(memory_format=torch.channels_last))
     # the same net with fewer filters (a test pass of the example takes long) trains
-    checkout(COURSE_STYLE.replace('64', '4').replace('128', '8'))
+    checkout(text=COURSE_STYLE.replace('64', '4').replace('128', '8'))
     code, out, err = run_kuzu(capsys, data_dir, '--net', 'conv')
     assert code == 0, err
     assert 'total: 104 + 296 + 3930 = 4330' in out and 'Test set:' in out
@@ -226,7 +211,7 @@ class NetConv(nn.Module):
 
 def test_a_fully_convolutional_netconv_is_accepted_and_uses_the_fast_layout(checkout):
     text = COURSE_STYLE[:COURSE_STYLE.index('class NetConv')] + FULLY_CONVOLUTIONAL
-    checkout(text)
+    checkout(text=text)
     net = nets.make_net('conv')
     images = torch.randn(3, 1, 28, 28)
     assert nets.check_contract(net, 'conv', images) == []
