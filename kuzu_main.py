@@ -43,8 +43,8 @@ def build_parser():
                         help='train on the CPU even if a GPU is available')
     # Ours.
     parser.add_argument('--hid', type=hidden_units, default=None,
-                        help=f"hidden units of NetFull (default {FULL_HIDDEN}; "
-                             f"{hidden_units.bounds})")
+                        help=f"hidden units of NetFull, where its constructor takes an "
+                             f"argument (default {FULL_HIDDEN}; {hidden_units.bounds})")
     parser.add_argument('--seed', type=arguments.seed, default=1,
                         help=arguments.seed_help('default 1'))
     parser.add_argument('--data', default=None,
