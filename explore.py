@@ -6,8 +6,9 @@
 Part 1: draw a character for the KMNIST nets kuzu_main.py --save put in net/. Part 2: drag
 the hidden units' dividing lines over the grid, type weights, train, load and
 save the --weights JSON of check_main.py. Part 3: step a string through any checkpoint
-seq_train.py left in net/ (or network the page saved there), and train one in the page. The page is one file (scripts inlined, no network); it exposes
-window.explore for scripting. docs/explore.md describes it.
+seq_train.py left in net/ (or network the page saved there), and train one in the page.
+The page is one file (scripts inlined, no network); it exposes window.explore for
+scripting. docs/explore.md describes it.
 """
 from nnlab.cli import UserError, catch_signals, run_cli
 
