@@ -198,6 +198,13 @@ def _hint(err):
     if found and found.group(1) != '-1':
         return ('the first size of a view/reshape is the batch size, which varies (the '
                 'last batch is smaller): use x.view(x.size(0), -1) or x.flatten(1)')
+    if found:                               # view(-1, N): N is not one image's size
+        return 'the size after -1 must be the number of values one image has at that point'
+    product = re.search(r'mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and '
+                        r'(\d+)x(\d+)\)', text)
+    if product:
+        return (f'the input has {product.group(2)} values per row, the weight matrix '
+                f'{product.group(3)} rows')
     if 'view size is not compatible' in text:
         return 'use x.reshape(x.size(0), -1) or x.flatten(1) instead of view'
     return None
