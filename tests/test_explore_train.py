@@ -156,5 +156,34 @@ def test_page_stays_one_small_offline_file(site):
     assert 'https://' not in html and ' src=' not in html
 
 
+def test_buttons_step_save_and_load(tab, tmp_path):
+    """`step 1000` trains to the next check and pauses; `Save` downloads the typed file
+    (read back by its format); `Load` sets the panel to the file's network, paused."""
+    from nnlab.formats import schema
+    from nnlab.formats.seq_page_network import PageNetwork
+    page = tab.page
+    status = lambda: page.locator('#p3t-status').inner_text()     # noqa: E731
+    page.select_option('#p3t-lang', 'anb2nc3n')
+    page.select_option('#p3t-model', 'lstm')
+    assert page.input_value('#p3t-hid') == '3' and page.input_value('#p3t-lr') == '0.005'
+    page.click('#p3t-step')
+    page.wait_for_function("document.getElementById('p3t-status').textContent"
+                           ".startsWith('paused: 1,000 of')")
+    with page.expect_download() as download:
+        page.click('#p3t-save')
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    saved = schema.load(path, PageNetwork)
+    assert path.name == 'anb2nc3n_lstm3_page.json' and saved.training.examples == 1000
+    assert (saved.network.model, saved.network.hid, len(saved.training.checks)) == ('lstm', 3, 1)
+    page.select_option('#p3t-lang', 'anbn')
+    page.set_input_files('#p3t-load', str(path))
+    page.wait_for_function("document.getElementById('p3t-message').textContent"
+                           ".startsWith('loaded anb2nc3n_lstm3_page.json')")
+    assert page.input_value('#p3t-lang') == 'anb2nc3n' and page.input_value('#p3t-init') == 'file'
+    assert status().startswith('paused: 0 of') and 'from file anb2nc3n_lstm3_page.json' in status()
+    assert page.evaluate('() => window.explore.part3.saveJSON().weights') == saved.weights
+
+
 def test_no_console_errors_and_no_network(tab):
     assert not tab.errors and not tab.requests
