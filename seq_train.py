@@ -42,6 +42,7 @@ def build_parser():
                        help=f'train this many independent runs at once (seeds '
                             f'seed..seed+K-1; {restarts.bounds})')
     flags.add_run_args(parser, None, 'default: a fresh one, printed')
+    arguments.add_engine(group)
     group.add_argument('--plot_dir', default='plot',
                        help='folder for the training curve {lang}_{model}{hid}_loss.jpg '
                             '(default plot)')

@@ -17,6 +17,7 @@ They may train a student's file only while it computes what they compute:
 your model"). Standard library only: seq_train.py decides before torch loads.
 """
 import ast
+import contextlib
 import copy
 import hashlib
 import importlib.util
@@ -24,6 +25,9 @@ import os
 from dataclasses import dataclass
 
 ENGINES = ('auto', 'compiled', 'torch')
+# How many times longer PyTorch autograd takes than the compiled kernel, per epoch of
+# check.py's 9 points and per seq_train.py example (measured: docs/your-code.md).
+SLOWER = {'check': 1000, 'seq_models': 100}
 TOLERANCE = 1e-9              # the probe's largest difference counted as equal
 
 MODEL_METHODS = ('__init__', 'forward')   # what defines a model's maths and its start
@@ -39,6 +43,19 @@ SHIPPED = {
     ('seq_models.py', 'LSTM_model'): ('d691c2aedba23cdf', '011d429b5e9d1ca7'),
     ('seq_models.py', 'GRU_model'): ('6c5b86ab4daf7bcf', '3d172d35b55d82f2'),
 }
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """torch on one thread while the block runs: autograd on tensors of a few numbers is
+    all overhead, and a second thread only waits (ten times slower on a busy machine)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Unreadable(Exception):
@@ -214,8 +231,7 @@ def differences_text(differences):
                   if pair[0] == pair[0] else float('-inf'))
     if not over:
         return None
-    return ', '.join(f"{what}{' differs' if i == 0 else ''} by {d:.2g}"
-                     for i, (d, what) in enumerate(over[:3])) + \
+    return ', '.join(f"{what} off by {d:.2g}" for d, what in over[:3]) + \
         (f" (and {len(over) - 3} more)" if len(over) > 3 else '')
 
 
@@ -223,20 +239,21 @@ def slower_text(factor):
     return f"expect it to take about {factor} times as long as the compiled kernel"
 
 
-def choose(requested, module, class_name, probe, slower, uses_init=True):
+def choose(requested, module, class_name, probe, uses_init=True):
     """The engine for `requested` ('auto', 'compiled', 'torch') and the student's class
     `class_name` of `module` ('check', 'seq_models'). `probe()` (it may import torch) is
     None when the student's model computes the kernel's loss and gradient, else what
-    differed; it runs only when the fingerprint is not the shipped one. `slower`: how
-    many times longer autograd takes. `uses_init`: the run draws its initial weights as
-    the class does (seq_models), rather than loading its own (check.py).
+    differed; it runs only when the fingerprint is not the shipped one. `uses_init`: the
+    run draws its initial weights as the class does (seq_models), rather than loading its
+    own (check.py).
 
     A file that computes otherwise with --engine compiled is one error line."""
     from nnlab.cli import UserError
     path, model, init, shipped, same_init = first_look(module, class_name)
     what = f"{os.path.basename(path) if path else module + '.py'}'s {class_name}"
     same_init = same_init or not uses_init
-    autograd = f"PyTorch autograd trains it in float64, as written ({slower_text(slower)})"
+    autograd = (f"PyTorch autograd trains it in float64, as written "
+                f"({slower_text(SLOWER[module])})")
     if requested == 'torch':
         return Choice('torch', model, shipped, same_init,
                       f"--engine torch: {what} is {'the shipped one' if shipped else 'edited'}; "

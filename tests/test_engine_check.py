@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import check_main
-from nnlab import ROOT, engine, student
+from nnlab import ROOT, engine
 from nnlab.cli import UserError
 from nnlab.perceptron.data import load_points
 from nnlab.perceptron.train import initial_weights
@@ -33,7 +33,6 @@ def checkout(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, 'check', raising=False)
-    monkeypatch.setattr(student, '_origins', {})
 
     def edit(old, new):
         text = (tmp_path / 'check.py').read_text()
@@ -97,6 +96,7 @@ def reference_losses(hid, seed, epochs, lr=0.001, init=0.15):
     return losses
 
 
+@pytest.mark.slow
 def test_an_edited_activation_trains_as_written_by_autograd(checkout, capsys):
     folder, edit = checkout
     edit(*TANH_HIDDEN)
@@ -106,7 +106,7 @@ def test_an_edited_activation_trains_as_written_by_autograd(checkout, capsys):
     print(note)
     assert note.startswith("note: check.py's MLP is not the shipped one and computes "
                            "otherwise than the compiled kernel (probe: the ")
-    assert ' differs by ' in note
+    assert ' off by ' in note
     assert "PyTorch autograd trains it in float64, as written (expect it to take about" in note
     results = record['results']
     assert results['engine'] == 'torch'
@@ -127,6 +127,7 @@ def test_engine_compiled_refuses_an_mlp_that_computes_otherwise(checkout, capsys
     assert message.endswith("; use --engine auto or torch")
 
 
+@pytest.mark.slow
 def test_the_shipped_file_prints_the_same_numbers_through_autograd(checkout, capsys):
     """A whole check_main.py run (hand-designed start: 2000 epochs at 100%, then the
     analysis), and restarts from random starts, by either engine."""
@@ -139,6 +140,6 @@ def test_the_shipped_file_prints_the_same_numbers_through_autograd(checkout, cap
         assert notes(autograd) == [
             "note: --engine torch: check.py's MLP is the shipped one; PyTorch autograd "
             "trains it in float64, as written (expect it to take about "
-            f"{engine.slower_text(100).split('about ')[1]})"]
+            f"{engine.slower_text(engine.SLOWER['check']).split('about ')[1]})"]
         assert [line for line in autograd.splitlines() if not line.startswith('note: ')] \
             == [line for line in compiled.splitlines() if not line.startswith('note: ')]

@@ -18,10 +18,7 @@ from nnlab import engine
 from nnlab.cli import UserError
 from nnlab.perceptron import kernels
 
-# Measured with bench/bench_check.py's settings on one core: an epoch of the 9 points takes
-# about 2.5 us in the kernel and 250 us here.
-SLOWER = 100
-CHUNK = 1000                 # epochs between log prints and Ctrl-C checks (about 0.25 s)
+CHUNK = 100                  # epochs between log prints and Ctrl-C checks (under a second)
 PROBE_SEED = 20240607        # the probe's own weights: no effect on --seed's numbers
 LINEAR_LAYERS = {'in_hid_weight': ('in_hid', 'weight'), 'hid_bias': ('in_hid', 'bias'),
                  'hid_out_weight': ('hid_out', 'weight'), 'out_bias': ('hid_out', 'bias')}

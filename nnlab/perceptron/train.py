@@ -141,7 +141,8 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
         from nnlab.perceptron import autograd
         training = autograd.Training(net, initial, inputs, targets.numpy(), lr,
                                      weight_decay, epochs, streak, log_every)
-        with student.blame('check', None, 'training with PyTorch autograd'):
+        from nnlab.engine import one_torch_thread
+        with one_torch_thread(), student.blame('check', None, 'training with PyTorch autograd'):
             first = training.train(stop_at_first=stop_at_first,
                                    interrupted=lambda: stop.requested,
                                    after_chunk=LogLines(training, log))

@@ -70,11 +70,23 @@ def run(args):
         print(page_network.verdict_line(meta))
     else:
         model, meta, path = checkpoint.load_epoch(args.out_path, args, args.epoch, args.run)
+    # the model in seq_models.py must be the one that trained the weights
+    kernel_maths = checkpoint.same_model(meta, path)
     with SeqPlotOutputs(args) as out:
-        return _run(args, out, model, meta, path)
+        return _run(args, out, model, meta, path, kernel_maths)
 
 
-def _run(args, out, model, meta, path):
+def strings_of(model, seqs, kernel_maths):
+    """generalise.run_strings of the model: by the numpy copy of the kernels' maths where
+    the model computes them (fast), else by the student's model itself."""
+    if not kernel_maths:
+        from nnlab.recurrent import autograd
+        return autograd.run_strings(model, seqs)
+    weights = Layout(model.kind, model.num_input, model.num_hid)
+    return generalise.run_strings(model.kind, weights, weights.from_model(model), seqs)
+
+
+def _run(args, out, model, meta, path, kernel_maths=True):
     set_seed(args.seed)
     if args.show:
         use_window()
@@ -114,11 +126,12 @@ def _run(args, out, model, meta, path):
     if args.fsm:
         held_out = trace_model(model, lang.sample_many(rng, max(args.examples // 3, 1)))
         analysis.fsm = extract_machine(fresh, held_out, lang, args, label, save, model,
-                                       meta)
+                                       meta, kernel_maths)
     if args.explain:
         analysis.explain = explain_units(fresh, args, label, save)
     if args.generalise is not None:
-        analysis.generalise = check_generalisation(model, meta, args, label, save)
+        analysis.generalise = check_generalisation(model, meta, args, label, save,
+                                                   kernel_maths)
 
     analysis.pictures = list(saved)
     # What report.py needs of this look inside the network, beside the pictures.
@@ -178,7 +191,8 @@ def training_curve(args, meta, label):
                             window=VERDICT_CHECKS)
 
 
-def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=None):
+def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=None,
+                    kernel_maths=True):
     """Cluster the states, merge alike clusters into the machine, print it, check it
     (for the counting languages also beyond the training lengths), draw it (over each
     pair scatter, and as a diagram) with the printed names."""
@@ -196,7 +210,7 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
                         'hidden and cell states' if with_cell else 'hidden states')
     same = None
     if model is not None and not languages.get_spec(args.lang).is_reber:
-        same, line = machine_beyond_training(machine, model, meta, args)
+        same, line = machine_beyond_training(machine, model, meta, args, kernel_maths)
         text += '\n' + line
     print(text)
     draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
@@ -207,15 +221,14 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
                    agrees_up_to=same)
 
 
-def machine_beyond_training(machine, model, meta, args):
+def machine_beyond_training(machine, model, meta, args, kernel_maths=True):
     """Up to which n the machine, run on its own, picks the network's symbol at every
     determined position (n = 1..--generalise, default 100), and the printed line."""
     spec = languages.get_spec(args.lang)
     trained = meta.network.length or spec.default_length
     count = args.generalise or generalise.DEFAULT_N
     seqs = [generalise.string(spec.multiples, n) for n in range(1, count + 1)]
-    weights = Layout(model.kind, model.num_input, model.num_hid)
-    runs = generalise.run_strings(model.kind, weights, weights.from_model(model), seqs)
+    runs = strings_of(model, seqs, kernel_maths)
     mine, _ = fsm.run_machines(machine, seqs)
     found = generalise.agreement([probs for _, probs, _ in runs], mine, spec.multiples)
     return found.largest_n_same, generalise.agreement_line(found, trained)
@@ -311,21 +324,26 @@ def explain_units(fresh, args, label, save):
 
 
 
-def check_generalisation(model, meta, args, label, save):
+def check_generalisation(model, meta, args, label, save, kernel_maths=True):
     """--generalise: the rule on n = 1..N printed as a line and a table; the picture."""
     spec = languages.get_spec(args.lang)
     trained = meta.network.length or spec.default_length
-    found = generalise.of_model(model, spec.multiples, trained, args.generalise)
+    if kernel_maths:
+        found = generalise.of_model(model, spec.multiples, trained, args.generalise)
+    else:                                   # the student's model, not the numpy copy
+        from nnlab.recurrent import autograd
+        weights = Layout(model.kind, model.num_input, model.num_hid)
+        outcome = autograd.generalise(model.kind, weights, weights.from_model(model),
+                                      spec.multiples, args.generalise)
+        found = generalise.record(outcome, 0, trained)
     print()
     print(generalise_text.line(found))
     print(generalise_text.table(found, spec.multiples))
-    weights = Layout(model.kind, model.num_input, model.num_hid)
-    theta = weights.from_model(model)
     shown = [n for n in (found.largest_n_right, found.largest_n_right + 1)
              if 1 <= n <= found.checked]
     seqs = [generalise.string(spec.multiples, n) for n in range(1, trained + 1)]
     seqs += [generalise.string(spec.multiples, n) for n in shown]
-    runs = generalise.run_strings(model.kind, weights, theta, seqs)
+    runs = strings_of(model, seqs, kernel_maths)
     training, paths = runs[:trained], runs[trained:]
     counter = counting_cell(seqs[:trained], training) if model.kind == 'lstm' else None
     save(views.generalise_figure(found, training, dict(zip(shown, paths)),

@@ -66,10 +66,10 @@ def is_checkpoint_name(basename, name):
 def save_weights(path, kind, num_symbols, hid, row, meta):
     """save() of the model a flat weight vector (parameters.Layout) describes; `meta` is a
     CheckpointMeta."""
+    from nnlab.recurrent.autograd import build
     from nnlab.recurrent.parameters import Layout
-    from seq_models import make_model
-    model = Layout(kind, num_symbols, hid).to_model(row, make_model(kind, num_symbols, hid,
-                                                                    num_symbols))
+    model = Layout(kind, num_symbols, hid).to_model(row, build(kind, num_symbols, hid,
+                                                               num_symbols))
     return save(path, model, meta)
 
 
@@ -133,7 +133,7 @@ def load(path, lang=None, model=None, hid=None, embed=None):
     file (one of another language, model or size than those given) with one line."""
     import torch
 
-    from seq_models import make_model
+    from nnlab.recurrent.autograd import build
     path = os.fspath(path)
     if os.path.isdir(path):
         raise UserError(f"{path} is a folder, not a checkpoint; move it out of the way or "
@@ -158,7 +158,7 @@ def load(path, lang=None, model=None, hid=None, embed=None):
         asked = ', '.join(f"{k}={v!r}" for k, v in wrong.items())
         raise UserError(f"{path} holds {held}, not {asked}; pass the matching flags "
                         f"or train that model first")
-    net = make_model(have.model, meta.num_input, have.hid, meta.num_out)
+    net = build(have.model, meta.num_input, have.hid, meta.num_out)
     try:
         net.load_state_dict(blob['state_dict'])
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
@@ -169,6 +169,45 @@ def load(path, lang=None, model=None, hid=None, embed=None):
                         f"diverged); retrain with a lower --lr")
     net.eval()
     return net, meta
+
+
+def same_model(meta, path):
+    """Whether the weights of a loaded checkpoint may be analysed with the current
+    seq_models.py, and how: True where its model computes what the compiled kernels (and
+    generalise.py's numpy copy) compute, False where only the student's model itself does
+    (autograd). The model must be the one that trained the weights: the same fingerprint,
+    or both computing the kernels' maths (a `note:` line says so); else one error line.
+    A checkpoint older than fingerprints (meta.engine None) was trained by the kernel."""
+    from nnlab import engine
+    from nnlab.recurrent.languages import MODEL_CLASSES, make_language
+    network = meta.network
+    class_name = MODEL_CLASSES[network.model]
+    _, current, _, shipped, _ = engine.first_look('seq_models', class_name)
+    trained_by = meta.engine or 'compiled'
+    if current is not None and current == meta.fingerprint:
+        return shipped or trained_by == 'compiled'
+    if trained_by == 'compiled':
+        if shipped:
+            return True
+        from nnlab.recurrent import autograd
+        from nnlab.recurrent.parameters import Layout
+        lang = make_language(network.lang, network.embed, network.length)
+        differs = autograd.probe(network.model, Layout(network.model, meta.num_input,
+                                                       network.hid), lang)
+        if differs is None:
+            print(f"note: seq_models.py's {class_name} is not the shipped one but computes "
+                  f"the same (probe: within {engine.TOLERANCE:g} of the compiled kernel), "
+                  f"as the one that trained {path}", flush=True)
+            return True
+        why = (f"{path} was trained by the compiled kernel (the shipped {class_name}); the "
+               f"{class_name} in seq_models.py now computes otherwise (probe: {differs})")
+    else:
+        why = (f"{path} was trained by PyTorch autograd with another {class_name} "
+               f"(fingerprint {meta.fingerprint}) than the one in seq_models.py now "
+               f"({current})")
+    raise UserError(f"{why}: analysing its weights with this model would describe a network "
+                    f"that was never trained; put seq_models.py back as it was, or train "
+                    f"again with seq_train.py")
 
 
 def load_epoch(out_path, network, thousands, run=None):

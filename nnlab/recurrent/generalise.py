@@ -203,6 +203,27 @@ def evaluate(kind, layout, theta, multiples, count=DEFAULT_N):
     return Outcome(right, first_wrong, p_first_wrong, weakest, weakest_at)
 
 
+def evaluate_probs(probs, multiples, count=DEFAULT_N):
+    """evaluate()'s rule on predictions made elsewhere (the student's own model, see
+    autograd.py): probs (R, count, T, S), run r's softmax outputs reading the strings of
+    `strings(multiples, count)` but their last symbol."""
+    symbols, mask = strings(multiples, count)
+    target, mask = symbols[:, 1:], mask[:, 1:]                # row j predicts symbol j + 1
+    p_right = np.nan_to_num(np.take_along_axis(probs, target[None, :, :, None], -1)[..., 0],
+                            nan=0.0)
+    others = probs.copy()
+    np.put_along_axis(others, target[None, :, :, None], -1.0, -1)
+    wrong = mask & ~(p_right > others.max(axis=-1))           # (R, count, T)
+    right = ~wrong.any(axis=-1)
+    first = wrong.argmax(axis=-1)
+    runs, rows = np.indices(right.shape)
+    first_wrong = np.where(right, 0, first + 2)
+    p_first_wrong = np.where(right, np.nan, p_right[runs, rows, first])
+    masked = np.where(mask, p_right, np.inf)
+    weakest_at = masked.argmin(axis=-1)
+    return Outcome(right, first_wrong, p_first_wrong, masked.min(axis=-1), weakest_at + 2)
+
+
 def record(outcome, run, trained):
     """Run `run`'s figures as the typed record (nnlab/formats/seq_analysis.py)."""
     right = outcome.right[run]

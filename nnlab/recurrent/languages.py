@@ -11,6 +11,8 @@ from typing import ClassVar
 from nnlab.cli import UserError
 
 MODELS = ('srn', 'lstm', 'gru')
+# each model's class in seq_models.py (the student's file)
+MODEL_CLASSES = {'srn': 'SRN_model', 'lstm': 'LSTM_model', 'gru': 'GRU_model'}
 # SRN weights start as N(0, std^2) (`--init`); chosen with restarts on anb2n (docs/part3.md).
 # LSTM/GRU use PyTorch's uniform +-1/sqrt(hid) unless --init is given.
 # seq_models.py keeps the same default for itself (it imports nothing of ours); the

@@ -6,11 +6,14 @@ name), and writes the checkpoints, the training curve and the run record.
 """
 import os
 
+from nnlab import engine
 from nnlab.cli import Interrupted, stop
 from nnlab.files import matching
 from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
 from nnlab.outputs import Plan, RunWriter
 from nnlab.recurrent import checkpoint, generalise, generalise_text, languages
+from nnlab.recurrent.languages import MODEL_CLASSES
+from nnlab.recurrent.parameters import Layout
 from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
 from nnlab.recurrent.writer import CheckpointWriter
 from nnlab.seeds import repeat_command
@@ -157,18 +160,33 @@ def run(config, writer=None):
     stop.check()                             # a Ctrl-C while the modules loaded: stop here
     spec = languages.get_spec(config.lang)
     lang = spec.make(embed=config.embed, length=config.length)
+    choice = choose_engine(config, lang)     # before anything is written or moved
     with SeqTrainOutputs(config) as out:
         if writer is not None:
-            return _train(spec, lang, config, out, writer)
+            return _train(spec, lang, config, out, writer, choice)
         with CheckpointWriter() as own:
-            return _train(spec, lang, config, out, own)
+            return _train(spec, lang, config, out, own, choice)
 
 
-def _train(spec, lang, config, out, writer):
-    trainer = Trainer(spec, lang, config, save=writer.save, checkpoint_path=out.checkpoint)
+def choose_engine(config, lang):
+    """Which engine trains seq_models.py's model (nnlab/engine.py). The shipped model
+    needs no torch: the probe (and torch) loads only for an edited one."""
+    def probe():
+        from nnlab.recurrent import autograd
+        return autograd.probe(config.model, Layout(config.model, lang.num_symbols, config.hid),
+                              lang)
+    return engine.choose(config.engine, 'seq_models', MODEL_CLASSES[config.model], probe)
+
+
+def _train(spec, lang, config, out, writer, choice):
+    trainer = Trainer(spec, lang, config, save=writer.save, checkpoint_path=out.checkpoint,
+                      choice=choice)
     record = RunWriter(SeqRun, config, SeqResults(metric=spec.metric, threshold=spec.threshold),
                        trainer.seeds, config.seed_drawn)
+    record.results.engine, record.results.fingerprint = choice.engine, choice.fingerprint
     print(describe(config, lang), flush=True)
+    if choice.note:
+        print(f"note: {choice.note}", flush=True)
     show = print_check if config.restarts == 1 else print_check_of_runs
     try:
         _, seconds = timed(trainer.train, config.epoch * 1000, show)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 import numpy as np
 
 from nnlab.cli import UserError, stop
+from nnlab.engine import Choice
 from nnlab.formats.seq_checkpoint import CheckpointMeta
 from nnlab.formats.seq_run import SeqConfig
 from nnlab.recurrent import generalise, kernels
@@ -40,15 +41,28 @@ class Trainer:
     writes a checkpoint (writer.CheckpointWriter.save; None: no checkpoints), and
     `checkpoint_path(thousands, run)` names it (the run's output plan)."""
 
-    def __init__(self, spec, lang, config, save=None, checkpoint_path=None):
+    def __init__(self, spec, lang, config, save=None, checkpoint_path=None, choice=None):
         self.spec, self.lang, self.config, self.save = spec, lang, config, save
         self.checkpoint_path = checkpoint_path
+        # which engine trains (nnlab/engine.py); None: the compiled kernel, shipped model
+        self.choice = choice or Choice('compiled', None, True)
         self.K = config.restarts
         self.seeds = [config.seed + i for i in range(self.K)]
         self.layout = kernels.Layout(config.model, lang.num_symbols, config.hid)
-        self.theta = np.stack([kernels.initial_weights(self.layout, config.init, seed)
-                               for seed in self.seeds])
+        if self.choice.same_init:       # numpy draws as the shipped init_weights does
+            starts = [kernels.initial_weights(self.layout, config.init, seed)
+                      for seed in self.seeds]
+        else:                           # the student's own initialisation (torch)
+            from nnlab.recurrent import autograd
+            starts = [autograd.initial_weights(config.model, self.layout, config.init, seed)
+                      for seed in self.seeds]
+        self.theta = np.ascontiguousarray(np.stack(starts), dtype=np.float64)
         self.opt = kernels.OptimiserState(self.K, self.layout.size)
+        self.autograd = None
+        if self.choice.engine == 'torch':
+            from nnlab.recurrent import autograd
+            self.autograd = autograd.Engine(config.model, self.layout, self.theta, config.optim,
+                                            config.lr, config.mom, config.weight_decay)
         self.data_rngs = [np.random.default_rng(s) for s in self.seeds]
         self.check_rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
         self.checks = [[] for _ in range(self.K)]        # metric at each check, per run
@@ -68,8 +82,11 @@ class Trainer:
             block_size = min(CHECK_EVERY - self.step % CHECK_EVERY, steps - self.step)
             samples = [self.lang.sample_arrays(rng, block_size) for rng in self.data_rngs]
             symbols, starts = pack_block([(seq, lengths) for seq, _, _, lengths in samples])
-            kernels.train(c.model, self.layout, self.theta, self.opt, symbols, starts,
-                          c.optim, c.lr, c.mom, c.weight_decay)
+            if self.autograd is not None:
+                self.autograd.train(symbols, starts)
+            else:
+                kernels.train(c.model, self.layout, self.theta, self.opt, symbols, starts,
+                              c.optim, c.lr, c.mom, c.weight_decay)
             self.step += block_size
             if self.step % CHECK_EVERY == 0:
                 report(self, *self.check())
@@ -92,8 +109,11 @@ class Trainer:
 
     def forward(self, examples):
         """Hidden states and output probabilities of run k on examples[k] (lists)."""
-        outputs = [kernels.forward(self.config.model, self.layout, self.theta[k], ex.seq)
-                   for k, ex in enumerate(examples)]
+        if self.autograd is not None:
+            outputs = [self.autograd.forward(k, ex.seq) for k, ex in enumerate(examples)]
+        else:
+            outputs = [kernels.forward(self.config.model, self.layout, self.theta[k], ex.seq)
+                       for k, ex in enumerate(examples)]
         return [hidden for hidden, _, _ in outputs], [probs for _, probs, _ in outputs]
 
     def verdict(self, k):
@@ -109,9 +129,14 @@ class Trainer:
         if self.spec.is_reber or self.step == 0:
             return None
         if self._generalised is None or self._generalised[0] != self.step:
-            found = generalise.evaluate(self.config.model, self.layout,
-                                        generalise.stored(self.theta), self.spec.multiples,
-                                        generalise.DEFAULT_N)
+            theta = generalise.stored(self.theta)
+            if self.autograd is not None:       # the student's model, not the numpy copy
+                from nnlab.recurrent import autograd
+                found = autograd.generalise(self.config.model, self.layout, theta,
+                                            self.spec.multiples, generalise.DEFAULT_N)
+            else:
+                found = generalise.evaluate(self.config.model, self.layout, theta,
+                                            self.spec.multiples, generalise.DEFAULT_N)
             self._generalised = (self.step, found)
         return self._generalised[1]
 
@@ -136,7 +161,8 @@ class Trainer:
             step=self.step, thousands=self.step / 1000, seed=self.seeds[k],
             run=self.run_index(k), restarts=self.K, metric=self.spec.metric,
             threshold=self.spec.threshold, checks=[float(v) for v in self.checks[k]],
-            success=bool(met), interrupted=interrupted, config=asdict(c))
+            success=bool(met), interrupted=interrupted, config=asdict(c),
+            engine=self.choice.engine, fingerprint=self.choice.fingerprint)
 
     def save_all(self, interrupted=False):
         """Checkpoint every run at the current step; the paths (none without `save`)."""
