@@ -154,10 +154,12 @@ def _layer_problem(err, frames, student_frame):
     if torch is None:
         return None
     nn = torch.nn
+    library = _real(os.path.dirname(torch.__file__))
     layer, given = None, None
     for frame, _ in frames:                 # the innermost torch layer on the way down
         owner = frame.f_locals.get('self')
-        if isinstance(owner, nn.Module) and 'torch' in frame.f_code.co_filename:
+        if isinstance(owner, nn.Module) and \
+                _real(frame.f_code.co_filename).startswith(library + os.sep):
             candidate = frame.f_locals.get('input')
             if isinstance(candidate, torch.Tensor):
                 layer, given = owner, candidate
