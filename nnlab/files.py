@@ -9,7 +9,6 @@ removed by the next write into that folder.
 import contextlib
 import datetime
 import glob
-import json
 import os
 import re
 import tempfile
@@ -155,7 +154,7 @@ class OutputLock:
                     if self._young():
                         time.sleep(0.2)
                         continue
-                elif machine.alive(holder['host'], holder['pid'], holder.get('started')):
+                elif machine.alive(holder.host, holder.pid, holder.started):
                     raise HeldElsewhere(f"another run ({describe_holder(holder)}) is writing "
                                     f"{self.what} in {self.folder!r} now; wait for it to "
                                     f"finish or choose another folder (if no run is, delete "
@@ -166,10 +165,13 @@ class OutputLock:
             except OSError as err:
                 raise UserError(f"cannot write into {self.folder!r} ({_reason(err)}); "
                                 f"choose another folder")
+            # schema imports this module, so the format is imported here
+            from nnlab.formats import output_lock, schema
             host, pid, started = self.me
             with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump({'host': host, 'pid': pid, 'started': started,
-                           'since': time.time()}, f)
+                f.write(schema.dumps(output_lock.LockHolder(host=host, pid=pid,
+                                                            started=started,
+                                                            since=time.time())))
             self.held = True
             return self
         raise UserError(f"cannot take the lock {self.path!r}; delete it if no run is "
@@ -182,34 +184,28 @@ class OutputLock:
             return False
 
     def holder(self):
-        """{'host', 'pid', 'started', 'since'} of the lock's run, or None (unreadable)."""
+        """The LockHolder of the lock's run, or None (unreadable, or being written)."""
+        from nnlab.formats import output_lock, schema
         try:
-            with open(self.path, encoding='utf-8') as f:
-                data = json.loads(f.read(4096))
-        except (OSError, ValueError):
+            return schema.load(self.path, output_lock.LockHolder, limit=4096)
+        except schema.FormatError:
             return None
-        if not isinstance(data, dict) or not isinstance(data.get('host'), str) or \
-                not isinstance(data.get('pid'), int) or isinstance(data.get('pid'), bool):
-            return None
-        started = data.get('started')
-        data['started'] = started if isinstance(started, (int, float)) else None
-        return data
 
     def __exit__(self, *exc):
         holder = self.holder() if self.held else None
-        if holder and (holder['host'], holder['pid']) == self.me[:2]:
+        if holder and (holder.host, holder.pid) == self.me[:2]:
             with contextlib.suppress(OSError):
                 os.remove(self.path)
         self.held = False
 
 
 def describe_holder(holder):
-    """'process 4242 on node7, started 2026-12-02 10:31'."""
-    since = holder.get('since') or holder.get('started')
+    """'process 4242 on node7, since 2026-12-02 10:31' of a LockHolder."""
+    since = holder.since or holder.started
     when = ''
-    if isinstance(since, (int, float)):
+    if since is not None:
         when = ', since ' + datetime.datetime.fromtimestamp(since).strftime('%Y-%m-%d %H:%M')
-    return f"process {holder['pid']} on {holder['host']}{when}"
+    return f"process {holder.pid} on {holder.host}{when}"
 
 
 def move_aside(paths, folder, why):

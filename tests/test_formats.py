@@ -152,3 +152,21 @@ def test_sweep_refuses_a_damaged_definition_in_one_line(tmp_path):
                                                    'script': 'seq_train.py', 'seeds': '9-1'}))
     done = run_script('sweep.py', '--resume', '--out', folder)
     assert_one_line_error(done, 'sweep.json: seeds or grid', 'backwards')
+
+
+# --- the output lock (nnlab/files.py OutputLock) --------------------------------------------
+
+def test_an_output_lock_says_its_holder_in_its_format_and_an_older_lock_still_reads(tmp_path):
+    from nnlab.files import OutputLock
+    from nnlab.formats.output_lock import LockHolder
+    with OutputLock(tmp_path, 'run', 'the run') as lock:
+        data = json.loads((tmp_path / '.run.lock').read_text())
+        assert data['format'] == LockHolder.FORMAT and data['pid'] == os.getpid()
+        assert lock.holder().pid == os.getpid()
+    assert not (tmp_path / '.run.lock').exists()
+    (tmp_path / '.old.lock').write_text(json.dumps({'host': 'node7', 'pid': 42,
+                                                    'started': None, 'since': 1.5e9}))
+    assert OutputLock(tmp_path, 'old', 'x').holder() == LockHolder(host='node7', pid=42,
+                                                                  since=1.5e9)
+    (tmp_path / '.old.lock').write_text('{"host": "node7", "pid": true}')
+    assert OutputLock(tmp_path, 'old', 'x').holder() is None      # damaged: taken as unreadable
