@@ -74,3 +74,19 @@ def test_an_edited_design_of_five_units_is_used_at_its_size(checkout, capsys):
     assert code == 0, err
     assert 'Initial Accuracy:  100.0' in out
     assert 'hid_5_4.jpg' in out                       # the pictures are of 5 units
+
+
+@pytest.mark.parametrize('name', ['kuzu.py', 'check.py', 'seq_models.py'])
+def test_the_shipped_files_import_nothing_but_torch(name):
+    # a handed-in copy must run under the course's own scripts, without this toolkit
+    import ast
+    import sys
+
+    from nnlab import ROOT
+    tree = ast.parse((ROOT / name).read_text())
+    imported = {alias.name.split('.')[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split('.')[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert 'torch' in imported
+    assert imported - {'torch'} <= set(sys.stdlib_module_names), imported
