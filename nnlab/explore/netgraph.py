@@ -51,23 +51,19 @@ class Unsupported(Exception):
 
 
 def _op_name(target):
-    schema = getattr(target, '_schema', None)
-    return schema.name.split('::')[-1] if schema else getattr(target, '__name__', str(target))
+    """'conv2d' for aten.conv2d.default (an operator overload), else the function's name."""
+    name = getattr(target, 'name', None)
+    if callable(name):
+        return name().split('::')[-1].split('.')[0]
+    return getattr(target, '__name__', str(target))
 
 
-def _arguments(node):
+def _arguments(node, root):
     """The node's arguments by their schema names, defaults filled in."""
-    schema = node.target._schema
-    values = {}
-    for k, argument in enumerate(schema.arguments):
-        if k < len(node.args):
-            values[argument.name] = node.args[k]
-        elif argument.name in node.kwargs:
-            values[argument.name] = node.kwargs[argument.name]
-        else:
-            values[argument.name] = argument.default_value \
-                if argument.has_default_value() else None
-    return values
+    normal = node.normalized_arguments(root, normalize_to_only_use_kwargs=True)
+    if normal is None:
+        raise Unsupported(f'aten.{_op_name(node.target)} with arguments it cannot read')
+    return dict(normal.kwargs)
 
 
 def _pair(value, default):
@@ -91,6 +87,7 @@ class _Walk:
         self.values = {}         # node name -> value on the example image
         self.steps, self.tensors, self.shapes = [], {}, {}
         self.input = None
+        self.root = program.graph_module
         signature = program.graph_signature
         by_input = {spec.arg.name: spec for spec in signature.input_specs}
         for node in program.graph.nodes:
@@ -152,9 +149,9 @@ class _Walk:
         else:
             name = _op_name(node.target)
             op = STEP_OPS.get(name)
-            if op is None or not hasattr(node.target, '_schema'):
+            if op is None or not callable(getattr(node.target, 'name', None)):
                 raise Unsupported(f'aten.{name}')
-            step = getattr(self, f'_{op}', self._simple)(op, _arguments(node), name)
+            step = getattr(self, f'_{op}', self._simple)(op, _arguments(node, self.root), name)
         val = node.meta.get('val')
         shape = list(val[0].shape if isinstance(val, (tuple, list)) else val.shape)
         step.update(out=node.name, shape=shape, inShape=self.shapes[step['x']])
@@ -170,14 +167,13 @@ class _Walk:
                 *torch.fx.node.map_aggregate(node.args, real),
                 **torch.fx.node.map_aggregate(node.kwargs, real))
 
-    def _input(self, args, *names):
-        for name in names:
-            if self.dynamic(args.get(name)):
-                return args[name].name
+    def _input(self, args):
+        if self.dynamic(args.get('input')):
+            return args['input'].name
         raise Unsupported('an operation whose input is not the image')
 
     def _simple(self, op, args, name):
-        x = self._input(args, 'self', 'input')
+        x = self._input(args)
         step = {'op': op, 'x': x}
         if op in ('log_softmax', 'softmax'):
             step['dim'] = args['dim']
@@ -189,11 +185,11 @@ class _Walk:
 
     def _linear(self, op, args, name):
         if name == 'linear':
-            return {'op': 'linear', 'x': self._input(args, 'input'),
+            return {'op': 'linear', 'x': self._input(args),
                     'w': self.weight(args['weight']), 'b': self.weight(args.get('bias'))}
         # mm / matmul / addmm: the image's side on the left, a weight on the right
         left, right = (args['mat1'], args['mat2']) if name == 'addmm' else \
-            (args['self'], args.get('mat2', args.get('other')))
+            (args['input'], args.get('mat2', args.get('other')))
         if not self.dynamic(left) or self.dynamic(right):
             raise Unsupported(f'aten.{name} with a computed value on its right')
         matrix = self.known[right.name]
@@ -205,10 +201,10 @@ class _Walk:
         step = {'op': 'linear', 'x': left.name, 'b': None}
         step['w'] = self.weight(_Named(folded))
         if name == 'addmm':
-            bias = self.known[args['self'].name] * args.get('beta', 1)
+            bias = self.known[args['input'].name] * args.get('beta', 1)
             if bias.dim() > 1:
                 raise Unsupported('aten.addmm with a bias per row')
-            folded = f'{args["self"].name}.bias'
+            folded = f'{args["input"].name}.bias'
             self.known[folded], self.names[folded] = bias.expand(matrix.shape[1]), folded
             step['b'] = self.weight(_Named(folded))
         return step
@@ -229,7 +225,7 @@ class _Walk:
                 if any(t % 2 for t in total):
                     raise Unsupported("padding='same' with an even kernel")
                 padding = [t // 2 for t in total]
-        return {'op': 'conv2d', 'x': self._input(args, 'input'),
+        return {'op': 'conv2d', 'x': self._input(args),
                 'w': self.weight(args['weight']), 'b': self.weight(args.get('bias')),
                 'kernel': kernel, 'stride': _pair(args.get('stride'), (1, 1)),
                 'padding': _pair(padding, (0, 0)), 'dilation': dilation,
@@ -237,34 +233,34 @@ class _Walk:
 
     def _max_pool2d(self, op, args, name):
         kernel = _pair(args['kernel_size'], ())
-        return {'op': op, 'x': self._input(args, 'self'), 'kernel': kernel,
+        return {'op': op, 'x': self._input(args), 'kernel': kernel,
                 'stride': _pair(args.get('stride'), kernel),
                 'padding': _pair(args.get('padding'), (0, 0)),
                 'dilation': _pair(args.get('dilation'), (1, 1))}
 
     def _avg_pool2d(self, op, args, name):
         kernel = _pair(args['kernel_size'], ())
-        return {'op': op, 'x': self._input(args, 'self'), 'kernel': kernel,
+        return {'op': op, 'x': self._input(args), 'kernel': kernel,
                 'stride': _pair(args.get('stride'), kernel),
                 'padding': _pair(args.get('padding'), (0, 0)),
                 'countPad': bool(args.get('count_include_pad', True)),
                 'divisor': args.get('divisor_override')}
 
     def _adaptive_avg_pool2d(self, op, args, name):
-        return {'op': op, 'x': self._input(args, 'self')}
+        return {'op': op, 'x': self._input(args)}
 
     def _mean(self, op, args, name):
         dims = args.get('dim')
         if dims is None or args.get('dtype') is not None:
             raise Unsupported('aten.mean over every dimension')
-        shape = self.shapes[self._input(args, 'self')]
-        return {'op': 'mean', 'x': self._input(args, 'self'),
+        shape = self.shapes[self._input(args)]
+        return {'op': 'mean', 'x': self._input(args),
                 'dims': sorted(d % len(shape) for d in dims)}
 
     def _batch_norm(self, op, args, name):
         if args.get('training'):
             raise Unsupported('batch norm in training mode')
-        return {'op': 'batch_norm', 'x': self._input(args, 'input'),
+        return {'op': 'batch_norm', 'x': self._input(args),
                 'weight': self.weight(args.get('weight')), 'bias': self.weight(args.get('bias')),
                 'mean': self.weight(args['running_mean']),
                 'var': self.weight(args['running_var']), 'eps': float(args['eps'])}
