@@ -170,3 +170,17 @@ def test_an_output_lock_says_its_holder_in_its_format_and_an_older_lock_still_re
                                                                   since=1.5e9)
     (tmp_path / '.old.lock').write_text('{"host": "node7", "pid": true}')
     assert OutputLock(tmp_path, 'old', 'x').holder() is None      # damaged: taken as unreadable
+
+
+def test_a_damaged_step_of_the_page_manifest_is_dropped_with_its_reason(tmp_path):
+    from nnlab.formats import page_runs
+    good = {'key': 'kuzu_lin', 'part': 1, 'command': 'python3 kuzu_main.py --net lin'}
+    path = tmp_path / 'runs.json'
+    path.write_text(json.dumps({'format': 'nnlab-report-runs-1',
+                                'steps': [good, dict(good, status='done'), 7]}))
+    manifest, reasons = page_runs.load_lenient(path)
+    assert [s.key for s in manifest.steps] == ['kuzu_lin']
+    assert reasons == ["steps[1]: status is 'done'", 'steps[2] is 7, expected an object']
+    path.write_text(json.dumps({'format': 'nnlab-kuzu-run-2', 'steps': []}))
+    with pytest.raises(schema.FormatError, match='not a nnlab-report-runs file'):
+        page_runs.load_lenient(path)

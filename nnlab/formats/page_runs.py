@@ -37,3 +37,19 @@ class PageRuns(schema.Document, format='nnlab-report-runs-2', older=('nnlab-repo
     @classmethod
     def upgrade(cls, data, found):
         return data               # the same fields; the steps are checked one by one
+
+
+def load_lenient(path):
+    """(PageRuns, reasons): the manifest at `path` with each step that does not read
+    dropped and named in `reasons`, so one damaged step costs only its own section;
+    FormatError if the manifest itself does not read."""
+    raw = schema.parse_json(schema.read_bytes(path, schema.MAX_JSON_BYTES))
+    steps = raw.get('steps') if isinstance(raw, dict) else None
+    manifest = schema.document(PageRuns, dict(raw, steps=[]) if isinstance(raw, dict) else raw)
+    reasons = []
+    for number, step in enumerate(steps if isinstance(steps, list) else []):
+        try:
+            manifest.steps.append(schema.from_dict(StepRecord, step, f'steps[{number}]'))
+        except schema.FormatError as err:
+            reasons.append(str(err))
+    return manifest, reasons

@@ -13,8 +13,7 @@ import glob
 import os
 import sys
 
-from nnlab.formats import schema
-from nnlab.formats.page_runs import PageRuns, StepRecord
+from nnlab.formats import page_runs, schema
 
 MANIFEST = 'runs.json'              # what `report.py --run` ran, in the report folder
 MAX_TEXT_BYTES = 64 * 2**20         # a text or CSV beyond this is not a result
@@ -116,18 +115,12 @@ class Sources:
         if not os.path.lexists(path):
             return None
         try:
-            raw = schema.parse_json(schema.read_bytes(path, schema.MAX_JSON_BYTES))
-            steps = raw.get('steps') if isinstance(raw, dict) else None
-            manifest = schema.document(PageRuns, dict(raw, steps=[]) if isinstance(
-                raw, dict) else raw)
+            manifest, reasons = page_runs.load_lenient(path)
         except schema.FormatError as err:
             self.problem('runs', path, str(err))
             return None
-        for number, step in enumerate(steps if isinstance(steps, list) else []):
-            try:
-                manifest.steps.append(schema.from_dict(StepRecord, step, f'steps[{number}]'))
-            except schema.FormatError as err:
-                self.problem('runs', path, str(err))
+        for reason in reasons:
+            self.problem('runs', path, reason)
         return manifest
 
     def attempt(self, key):
