@@ -11,7 +11,7 @@ Without --seed a training run draws a fresh seed and prints how to repeat it.
 """
 from nnlab.cli import catch_signals, run_cli
 
-catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+catch_signals(__name__)   # first: Ctrl-C from here on is one line (nnlab/cli.py)
 
 from nnlab import arguments
 

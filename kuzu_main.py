@@ -10,7 +10,7 @@ the run record kuzu_{net}_run.json.
 """
 from nnlab.cli import catch_signals, run_cli
 
-catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+catch_signals(__name__)   # first: Ctrl-C from here on is one line (nnlab/cli.py)
 
 import os
 

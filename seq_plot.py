@@ -13,7 +13,7 @@ training lengths it still predicts right.
 """
 from nnlab.cli import UserError, catch_signals, run_cli
 
-catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+catch_signals(__name__)   # first: Ctrl-C from here on is one line (nnlab/cli.py)
 
 from nnlab import arguments
 from nnlab.recurrent import flags, languages

@@ -13,7 +13,7 @@ command that repeats the run. Ctrl-C (or SIGTERM) saves the current step and sto
 """
 from nnlab.cli import catch_signals, run_cli
 
-catch_signals()     # first: Ctrl-C from here on ends with one line (nnlab/cli.py)
+catch_signals(__name__)   # first: Ctrl-C from here on is one line (nnlab/cli.py)
 
 from nnlab import arguments
 from nnlab.recurrent import flags

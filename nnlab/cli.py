@@ -3,7 +3,7 @@
 Entry scripts look like
 
     from nnlab.cli import catch_signals      # the first statement: Ctrl-C from here on
-    catch_signals()                           # is the one line below, never a traceback
+    catch_signals(__name__)                   # is the one line below, never a traceback
     from nnlab import arguments               # noqa: E402 (the other imports follow it)
     from nnlab.cli import run_cli
 
@@ -124,12 +124,14 @@ def _interrupt_hook(kind, error, traceback, previous=sys.excepthook):
         previous(kind, error, traceback)
 
 
-def catch_signals():
-    """The first call of every entry script, before its other imports: from here on a stop
-    signal sets `stop` (kept for run_cli) instead of raising inside an import. A process
-    multiprocessing spawns re-imports the script: it keeps the signals its parent left it
+def catch_signals(module_name):
+    """The first call of every entry script, `catch_signals(__name__)`, before its other
+    imports: from here on a stop signal sets `stop` (kept for run_cli) instead of raising
+    inside an import. Only where the script is the program (`__main__`): a test importing
+    it keeps its own handlers, and a process multiprocessing spawns, which imports the
+    script again as `__mp_main__`, keeps the signals its parent left it
     (nnlab/recurrent/writer.py starts its helper with them ignored)."""
-    if sys.argv[1:2] == ['--multiprocessing-fork']:
+    if module_name != '__main__':
         return
     stop.reset()
     stop.caught_early = True

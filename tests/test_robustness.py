@@ -386,7 +386,7 @@ def test_every_script_catches_signals_first(script):
     assert isinstance(body[0], ast.ImportFrom) and body[0].module == 'nnlab.cli'
     assert 'catch_signals' in [alias.name for alias in body[0].names]
     call = body[1]
-    assert isinstance(call, ast.Expr) and ast.unparse(call) == 'catch_signals()', script
+    assert isinstance(call, ast.Expr) and ast.unparse(call) == 'catch_signals(__name__)'
 
 
 @pytest.mark.slow
