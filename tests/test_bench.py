@@ -55,7 +55,7 @@ def test_bench_kuzu_compares_with_the_original_pipeline(data_dir):
 
 
 def test_bench_generalise_times_the_rule():
-    out = bench('bench_generalise')
+    out = bench('bench_generalise', '--rounds', '1')
     assert re.search(r'anb2nc3n +lstm +3 +64 +100 +[\d.]+ +[\d.]+', out), out
 
 
