@@ -19,6 +19,7 @@ def bench(module, *args, timeout=300):
     return out
 
 
+@pytest.mark.slow
 def test_bench_seq_compares_per_example_and_end_to_end():
     out = bench('bench_seq', '--rounds', '1')
     assert re.search(r'anb2n SRN2: reference [\d.]+ ms/example, ours [\d.]+ ms/example, '
@@ -26,6 +27,7 @@ def test_bench_seq_compares_per_example_and_end_to_end():
     assert 'anb2nc3n LSTM3:' in out and '16 runs at once' in out
 
 
+@pytest.mark.slow
 def test_bench_check_compares_restarts_and_times_the_commands():
     out = bench('bench_check', '--restarts', '2', '--epochs', '200')
     assert re.search(r'speed-up: [\d.]+x', out), out
@@ -47,6 +49,7 @@ def test_a_bench_whose_command_fails_stops_and_names_it():
     assert 'check_main.py --act nonsense --plot_dir' in message and "'nonsense'" in message
 
 
+@pytest.mark.slow
 def test_bench_kuzu_compares_with_the_original_pipeline(data_dir):
     out = bench('bench_kuzu', '--nets', 'lin', '--count', '500', '--data', data_dir)
     match = re.search(r'lin +reference +[\d.]+ s +ours +[\d.]+ s +ratio [\d.]+x +'
@@ -54,6 +57,7 @@ def test_bench_kuzu_compares_with_the_original_pipeline(data_dir):
     assert match and match.group(1) == match.group(2), out
 
 
+@pytest.mark.slow
 def test_bench_generalise_times_the_rule():
     out = bench('bench_generalise', '--rounds', '1')
     assert re.search(r'anb2nc3n +lstm +3 +64 +100 +[\d.]+ +[\d.]+', out), out

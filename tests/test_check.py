@@ -115,6 +115,7 @@ def assert_report_matches_network(out, act):
             assert float(intercept.replace(' ', '')) == pytest.approx(-bias / wy, abs=0.006)
 
 
+@pytest.mark.slow
 def test_hand_designed_step_network_classifies_all_points(run, tmp_path):
     result = run('check_main.py', '--act', 'step', '--hid', '4', '--set_weights',
                  '--plot_dir', tmp_path)
@@ -288,6 +289,7 @@ def test_no_unit_pictures_above_30_hidden_units(capsys, tmp_path):
     assert pictures(tmp_path) == ['check.jpg']
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_training_and_still_reports(tmp_path):
     # Seed 4 never reaches 100%, so only Ctrl-C ends this run early.
     proc = subprocess.Popen([sys.executable, str(ROOT / 'check_main.py'), '--act', 'sig',

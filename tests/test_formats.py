@@ -91,6 +91,7 @@ def test_the_first_releases_sweep_definition_and_checkpoints_still_load(tmp_path
     assert (meta.network.length, meta.step, meta.seed) == (4, 1000, 7)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_a_newer_toolkit_is_one_line(run, tmp_path):
     model = make_model('srn', 2, 2, 2)
     meta = schema.to_dict(CheckpointMeta(network=checkpoint_network(), num_input=2, num_out=2))

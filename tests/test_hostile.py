@@ -202,6 +202,7 @@ def snapshot(folder):
             if p.is_file() and not p.is_symlink()}
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_and_changes_nothing(small_sweep):
     before = snapshot(small_sweep)
     with OutputLock(str(small_sweep), 'sweep', 'this sweep'):    # a sweep "running" here
@@ -221,6 +222,7 @@ def mine(folder):
     return (folder / '.sweep.lock').read_bytes()
 
 
+@pytest.mark.slow
 def test_cleaning_up_never_follows_links_or_removes_a_users_folder(small_sweep, tmp_path):
     outside = tmp_path / 'precious'
     outside.mkdir()
@@ -236,6 +238,7 @@ def test_cleaning_up_never_follows_links_or_removes_a_users_folder(small_sweep, 
         assert (setting / 'my-notes' / 'notes.txt').read_text() == 'mine'
 
 
+@pytest.mark.slow
 def test_a_bad_row_is_a_warning_and_resume_runs_it_again(small_sweep):
     path = small_sweep / 'results.csv'
     lines = path.read_text().splitlines()

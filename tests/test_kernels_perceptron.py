@@ -218,6 +218,7 @@ print(call(double, 1.5))
 '''
 
 
+@pytest.mark.slow
 def test_cache_notice_only_when_compiling_and_a_damaged_cache_is_mended(tmp_path):
     import os
     import subprocess

@@ -42,6 +42,7 @@ def flat_grad(model):
     return np.concatenate([p.grad.numpy().ravel() for _, p in model.named_parameters()])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind', KINDS)
 @pytest.mark.parametrize('num_symbols,hid', [(2, 2), (3, 3), (7, 4)])
 def test_loss_and_gradient_equal_autograd(kind, num_symbols, hid):

@@ -41,6 +41,7 @@ def copy_data(data_dir, tmp_path):
     return root
 
 
+@pytest.mark.slow
 def test_truncated_image_file_is_named(run, data_dir, tmp_path):
     root = copy_data(data_dir, tmp_path)
     images = root / 'KMNIST' / 'raw' / 'train-images-idx3-ubyte'
@@ -50,6 +51,7 @@ def test_truncated_image_file_is_named(run, data_dir, tmp_path):
     assert not (tmp_path / 'plot' / 'kuzu_full_confusion.csv').exists()
 
 
+@pytest.mark.slow
 def test_label_file_of_wrong_kind_is_named(run, data_dir, tmp_path):
     root = copy_data(data_dir, tmp_path)
     raw = root / 'KMNIST' / 'raw'
@@ -59,6 +61,7 @@ def test_label_file_of_wrong_kind_is_named(run, data_dir, tmp_path):
     assert_one_line_error(done, 't10k-labels-idx1-ubyte')
 
 
+@pytest.mark.slow
 def test_missing_data_says_where_the_files_go(run, tmp_path):
     root = tmp_path / 'nowhere'
     done = run('kuzu_main.py', '--data', root, '--plot_dir', tmp_path / 'plot', env=NO_NETWORK)
@@ -85,6 +88,7 @@ def checkout_beside_shared_data(data_dir, tmp_path):
     return checkout
 
 
+@pytest.mark.slow
 def test_default_folder_offline_uses_the_shared_copy(run, data_dir, tmp_path):
     """The README's first command, `python3 kuzu_main.py --net conv`, run where ./data is
     empty and there is no network: it trains on the course's copy beside the checkout

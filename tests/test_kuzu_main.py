@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -50,17 +51,22 @@ def parse_console(stdout):
 
 @pytest.fixture(scope='module')
 def runs(data_dir, tmp_path_factory):
-    """One default 10-epoch run per net (shared by the tests below): (net, out dir, result)."""
-    done = {}
-    for net in ('lin', 'full', 'conv'):
+    """One default 10-epoch run per net (shared by the tests below): (net, out dir, result).
+    lin and full train on one thread each (nnlab/kmnist/train.py), so they run side by
+    side; conv uses every core, so it runs alone."""
+    def one(net):
         out = tmp_path_factory.mktemp(net)
         result = run_script('kuzu_main.py', '--net', net, '--data', data_dir,
                             '--plot_dir', out / 'plot', '--save', out / 'net.pth')
         assert result.returncode == 0, result.stderr
-        done[net] = (out, result)
+        return out, result
+    with ThreadPoolExecutor(2) as pool:
+        done = dict(zip(('lin', 'full'), pool.map(one, ('lin', 'full'))))
+    done['conv'] = one('conv')
     return done
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('net', ['lin', 'full', 'conv'])
 def test_console_format_and_learning_floor(runs, net, data_dir):
     out, result = runs[net]
@@ -79,6 +85,7 @@ def test_console_format_and_learning_floor(runs, net, data_dir):
     assert epochs[-1][2][0] < epochs[0][2][0], 'test loss should fall while training'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('net', ['lin', 'full', 'conv'])
 def test_files_match_the_printout(runs, net):
     out, result = runs[net]
@@ -104,6 +111,7 @@ def test_files_match_the_printout(runs, net):
     model.load_state_dict(state)   # complete and of the right shapes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('net', ['lin', 'full', 'conv'])
 def test_history_csv_is_the_printed_lines_and_the_curve_is_drawn(runs, net):
     out, result = runs[net]
@@ -128,6 +136,7 @@ def test_history_csv_is_the_printed_lines_and_the_curve_is_drawn(runs, net):
             assert picture.format == 'JPEG' and min(picture.size) > 400, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('net', ['lin', 'conv'])
 def test_mistakes_shown_are_misclassified_as_labelled(runs, net, data_dir):
     """The run record lists the images of kuzu_{net}_mistakes.jpg; the saved net, run
@@ -159,6 +168,7 @@ def test_mistakes_shown_are_misclassified_as_labelled(runs, net, data_dir):
         assert (predicted[shown] == wrong).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('net', ['lin', 'conv'])
 def test_most_confused_pairs_are_the_largest_errors(runs, net):
     _, result = runs[net]
@@ -176,18 +186,20 @@ def test_most_confused_pairs_are_the_largest_errors(runs, net):
     assert all(matrix[t, p] == c and t != p for t, p, c in printed)
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_other_seed_other_numbers(run, data_dir, tmp_path):
     def numbers(seed):
-        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 2, '--train_count', 1500,
+        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 2, '--train_count', 640,
                    '--seed', seed, '--data', data_dir, '--plot_dir', tmp_path / str(seed))
         assert done.returncode == 0, done.stderr
-        assert 'Train Epoch: 2 [0/1500 (0%)]' in done.stdout   # --train_count images
+        assert 'Train Epoch: 2 [0/640 (0%)]' in done.stdout     # --train_count images
         return [line for line in done.stdout.splitlines() if line and not line.startswith('wrote')]
     first = numbers(3)
     assert first == numbers(3)
     assert first != numbers(4)
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_last_finished_epoch(data_dir, tmp_path):
     plot = tmp_path / 'plot'
     proc = subprocess.Popen([sys.executable, str(ROOT / 'kuzu_main.py'), '--net', 'lin',

@@ -142,6 +142,7 @@ def between(text, start, end):
 
 # --- the page from real runs -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_part1_quotes_the_printed_accuracy_line_and_matrix(page, printed):
     line = [x for x in printed['kuzu'].splitlines() if x.startswith('Test set:')][-1]
     text = text_of(page)
@@ -155,6 +156,7 @@ def test_part1_quotes_the_printed_accuracy_line_and_matrix(page, printed):
     assert [str(int(float(v))) for v in first.split()] == matrix[0][1][1:]
 
 
+@pytest.mark.slow
 def test_part2_has_each_runs_lines_and_table(runs, page):
     text = text_of(page)
     logs = sorted((runs / 'report' / 'logs').glob('check_*.txt'))
@@ -175,6 +177,7 @@ def test_part2_has_each_runs_lines_and_table(runs, page):
         assert 'Final Weights' not in path.read_text() and 'report_text' not in path.read_text()
 
 
+@pytest.mark.slow
 def test_part2_runs_keep_their_own_pictures(runs, page):
     names = {unquote(m) for m in re.findall(r'<code>(plot/check_[a-z0-9]+/[^<]+)</code>', page)}
     for folder, hid in (('check_sig5', 5), ('check_step4', 4), ('check_sig4', 4)):
@@ -183,6 +186,7 @@ def test_part2_runs_keep_their_own_pictures(runs, page):
         assert expected <= names, folder
 
 
+@pytest.mark.slow
 def test_part3_has_the_verdict_and_the_machine(runs, page, printed):
     text = text_of(page)
     verdict = [x for x in printed['seq_train'].splitlines() if x.startswith('anb2n: ')][0]
@@ -201,6 +205,7 @@ def test_part3_has_the_verdict_and_the_machine(runs, page, printed):
     assert 'generalise.jpg' in page and 'Beyond the training lengths: ' in page
 
 
+@pytest.mark.slow
 def test_missing_questions_say_what_to_run(page):
     text = text_of(page)
     for command in ('python3 kuzu_main.py --net full', 'python3 kuzu_main.py --net conv',
@@ -210,6 +215,7 @@ def test_missing_questions_say_what_to_run(page):
         assert f'Run {command}' in text or f'then {command}' in text, command
 
 
+@pytest.mark.slow
 def test_shortened_runs_are_marked_at_the_top_and_at_the_question(page):
     text = text_of(page)
     top = text[:text.index('Contents')]
@@ -220,6 +226,7 @@ def test_shortened_runs_are_marked_at_the_top_and_at_the_question(page):
     assert 'Shortened run: 2,000 training examples instead of 100,000' in text
 
 
+@pytest.mark.slow
 def test_page_is_self_contained(runs, page):
     parsed = Parsed(page)
     assert 'script' not in parsed.tags and 'iframe' not in parsed.tags
@@ -235,6 +242,7 @@ def test_page_is_self_contained(runs, page):
             assert (runs / 'report' / unquote(link)).exists(), link
 
 
+@pytest.mark.slow
 def test_markdown_links_the_picture_files_and_has_the_same_headings(runs, page, markdown):
     targets = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', markdown)
     assert len(targets) == len(Parsed(page).images)
@@ -246,6 +254,7 @@ def test_markdown_links_the_picture_files_and_has_the_same_headings(runs, page, 
     assert md_headings == Parsed(page).headings
 
 
+@pytest.mark.slow
 def test_run_prints_progress_per_command(runs, printed):
     lines = [x for x in printed['part2'].splitlines() if x.startswith('[')]
     assert len(lines) == 3

@@ -249,6 +249,7 @@ def test_idx_header_of_four_billion_images(run, data_dir, tmp_path):
     assert '-' not in done.stderr.split('needs')[1].split(';')[0]
 
 
+@pytest.mark.slow
 def test_offline_download_says_so_and_creates_nothing(run, tmp_path):
     target = tmp_path / 'a' / 'b' / 'c'
     done = run('kuzu_main.py', '--data', target, '--plot_dir', tmp_path / 'p', env=NO_NETWORK)
@@ -311,6 +312,7 @@ def test_missing_checkpoints_name_what_exists(capsys, tmp_path):
 
 # --------------------------------------------------------------- runs that go wrong
 
+@pytest.mark.slow
 def test_divergence_is_one_line_not_a_result(run, data_dir, tmp_path):
     done = run('kuzu_main.py', '--net', 'conv', '--lr', '1e10', '--epochs', '1',
                '--train_count', '2000', '--data', data_dir, '--plot_dir', tmp_path)
@@ -434,6 +436,7 @@ def test_a_signal_at_any_moment_from_the_first_statement_is_one_line(tmp_path, s
         assert len(lines) == 1 and lines[0].startswith('interrupted: '), f'{delay} s: {err}'
 
 
+@pytest.mark.slow
 def test_sigterm_during_training_saves_the_step(tmp_path):
     proc = start('seq_train.py', '--lang', 'anb2n', '--seed', '0', '--epoch', '100000',
                  '--out_path', tmp_path)
@@ -453,6 +456,7 @@ def test_sigterm_during_training_saves_the_step(tmp_path):
     assert record['status'] == 'interrupted' and record['results']['step'] == meta.step
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_stops_at_once(tmp_path):
     proc = start('check_main.py', '--act', 'sig', '--hid', '5', '--seed', '4', '--plot_dir',
                  tmp_path)
@@ -463,6 +467,7 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert_clean_stop(proc, 130, err)
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_stops_saves_and_says_so(tmp_path):
     proc = start('seq_train.py', '--lang', 'anb2n', '--seed', '0', '--epoch', '100000',
                  '--out_path', tmp_path)
@@ -496,6 +501,7 @@ def test_stdout_on_a_full_disk(tmp_path):
     assert 'No space left on device' in err.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_the_subset_of_kmnist_is_said_once(run, data_dir, tmp_path):
     done = run('kuzu_main.py', '--net', 'lin', '--epochs', '1', '--train_count', '640',
                '--data', data_dir, '--plot_dir', tmp_path)

@@ -62,6 +62,7 @@ def run_module():
     return run_script
 
 
+@pytest.mark.slow
 def test_prints_parameters_and_examples(hand_run):
     _, out = hand_run
     for name in ('H0', 'W', 'U', 'hid_bias', 'V', 'out_bias'):
@@ -73,6 +74,7 @@ def test_prints_parameters_and_examples(hand_run):
     assert rows and all(len(h.split()) == 7 and len(p.split()) == 2 for h, p in rows)
 
 
+@pytest.mark.slow
 def test_writes_the_pictures_with_the_course_names(hand_run):
     folder, out = hand_run
     plot = folder / 'plot'
@@ -90,6 +92,7 @@ def test_writes_the_pictures_with_the_course_names(hand_run):
         assert gif.format == 'GIF' and gif.n_frames > 10
 
 
+@pytest.mark.slow
 def test_analysis_record_holds_what_was_printed(hand_run):
     import json
     folder, out = hand_run
@@ -103,6 +106,7 @@ def test_analysis_record_holds_what_was_printed(hand_run):
     assert analysis['checkpoint'].endswith('anbn_srn7_5.pth')
 
 
+@pytest.mark.slow
 def test_extracts_the_machine_it_was_built_with(hand_run):
     _, out = hand_run
     assert re.search(r'^state machine: 6 states, start state s0$', out, re.M)
@@ -125,6 +129,7 @@ def test_extracts_the_machine_it_was_built_with(hand_run):
     assert det.group(1) == det.group(2)
 
 
+@pytest.mark.slow
 def test_names_the_counting_unit(hand_run):
     _, out = hand_run
     assert re.search(rf"^  B's to come  h{COUNTER} \(0\.9\d", out, re.M)
@@ -143,6 +148,7 @@ def trained(tmp_path_factory, run_module):
     return folder
 
 
+@pytest.mark.slow
 def test_plots_a_trained_srn_reproducibly(trained, run_module):
     args = ['--lang', 'anb2n', '--epoch', '2', '--out_path', trained / 'net',
             '--num_plot', '1', '--fsm', '--examples', '40', '--seed', '3']
@@ -164,6 +170,7 @@ def test_plots_a_trained_srn_reproducibly(trained, run_module):
     assert re.search(r'^network\s+\d+/\d+\s+\(', first.stdout, re.M)
 
 
+@pytest.mark.slow
 def test_lstm_context_units(tmp_path, run_module):
     torch.manual_seed(0)
     save_checkpoint(tmp_path / 'net', seq_models.LSTM_model(3, 3, 3), 'anb2nc3n', 'lstm', 3,
@@ -184,6 +191,7 @@ def test_lstm_context_units(tmp_path, run_module):
 
 # ---------------------------------------------------------------- failures
 
+@pytest.mark.slow
 def test_missing_checkpoint_lists_the_epochs_saved(trained, run_module):
     result = run_module('seq_plot.py', '--lang', 'anb2n', '--epoch', '7',
                         '--out_path', trained / 'net', '--plot_dir', trained / 'x')
@@ -191,6 +199,7 @@ def test_missing_checkpoint_lists_the_epochs_saved(trained, run_module):
     assert not (trained / 'x').exists()
 
 
+@pytest.mark.slow
 def test_mismatched_and_corrupt_checkpoints(trained, run_module, tmp_path):
     shutil.copy(trained / 'net' / 'anb2n_srn2_2.pth', tmp_path / 'anb2n_srn3_2.pth')
     (tmp_path / 'anb2n_srn2_4.pth').write_bytes(b'not a checkpoint')
@@ -219,6 +228,7 @@ def test_bad_flag_from_the_command_line(run_module):
     assert_one_line_error(run_module('seq_plot.py', '--num_plot', '-1'), '--num_plot')
 
 
+@pytest.mark.slow
 def test_too_many_states_asked(trained):
     with pytest.raises(UserError, match='distinct hidden vectors'):
         seq_plot.main(['--lang', 'anb2n', '--epoch', '2', '--out_path', str(trained / 'net'),
@@ -226,6 +236,7 @@ def test_too_many_states_asked(trained):
                        '--examples', '5', '--states', '5000'])
 
 
+@pytest.mark.slow
 def test_unwritable_plot_folder(trained, run_module):
     blocker = trained / 'a_file'
     blocker.write_text('x')

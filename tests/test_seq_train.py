@@ -52,6 +52,7 @@ def output_of(run, *args):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_checkpoints_names_contents_and_format(run, tmp_path):
     out = output_of(run, '--lang', 'anb2n', '--epoch', '12', '--seed', '3',
                     '--out_path', tmp_path)
@@ -84,6 +85,7 @@ def test_checkpoints_names_contents_and_format(run, tmp_path):
     assert printed == pytest.approx(meta.checks, abs=6e-5)
 
 
+@pytest.mark.slow
 def test_same_seed_same_output(run, tmp_path):
     first = output_of(run, '--lang', 'reber', '--epoch', '1', '--seed', '0',
                       '--out_path', tmp_path / 'a')
@@ -94,6 +96,7 @@ def test_same_seed_same_output(run, tmp_path):
     assert 'true probabilities:' in first and re.search(r'^error: \d\.\d{4}$', first, re.M)
 
 
+@pytest.mark.slow
 def test_checkpoint_mismatch_and_missing_are_refused(run, tmp_path):
     output_of(run, '--lang', 'reber', '--embed', 'True', '--epoch', '1', '--out_path', tmp_path)
     path = tmp_path / 'reber_embed_srn2_1.pth'
@@ -155,6 +158,7 @@ def test_unwritable_out_path_fails_with_one_line(capsys, tmp_path):
     assert err.count('\n') == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_current_step_and_says_where(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     proc = subprocess.Popen([sys.executable, str(ROOT / 'seq_train.py'), '--lang', 'anb2n',
@@ -196,6 +200,7 @@ def untrained_error(args, count=20):
     return float(np.mean(errors))
 
 
+@pytest.mark.slow
 def test_anb2n_srn_reaches_the_criterion_with_restarts(run, tmp_path):
     """A short schedule (Adam, 10k examples) where seeds 0 and 3 of 0..3 succeed."""
     out = output_of(run, '--lang', 'anb2n', '--optim', 'adam', '--lr', '0.01', '--epoch', '10',
@@ -250,6 +255,7 @@ def test_initial_weights_follow_the_models_distributions_and_the_seed():
     assert np.abs(weights).max() <= 0.25 and np.abs(weights).max() > 0.24   # 1/sqrt(16)
 
 
+@pytest.mark.slow
 def test_training_loads_no_torch(tmp_path):
     script = ("import sys, seq_train\n"
               f"seq_train.main(['--epoch', '1', '--seed', '0', '--out_path', {str(tmp_path)!r},"

@@ -135,6 +135,7 @@ def seq_sweep(tmp_path_factory):
     return folder, done
 
 
+@pytest.mark.slow
 def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_path):
     folder, _ = seq_sweep
     rows = read_rows(folder)
@@ -151,6 +152,7 @@ def test_rows_are_one_per_setting_and_seed_and_equal_single_runs(seq_sweep, tmp_
     assert rows[6]['largest_n_right'] == str(single.largest_n_right)
 
 
+@pytest.mark.slow
 def test_summary_files_and_report_again(seq_sweep):
     folder, done = seq_sweep
     assert '[8/8]' in done.stdout and 'so far' in done.stdout and 'left' in done.stdout
@@ -168,6 +170,7 @@ def test_summary_files_and_report_again(seq_sweep):
     assert '| hid=2 | 4 |' in again.stdout
 
 
+@pytest.mark.slow
 def test_an_existing_sweep_folder_is_not_overwritten(seq_sweep):
     folder, _ = seq_sweep
     before = (folder / 'results.csv').read_text()
@@ -178,6 +181,7 @@ def test_an_existing_sweep_folder_is_not_overwritten(seq_sweep):
     assert (folder / 'results.csv').read_text() == before
 
 
+@pytest.mark.slow
 def test_ray_backend_gives_the_local_table(seq_sweep, tmp_path):
     need_ray()
     folder, _ = seq_sweep
@@ -203,6 +207,7 @@ def test_files_shipped_back_from_another_node_land_as_they_were(tmp_path):
 
 # ---- failures, Ctrl-C, resume --------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_failing_task_is_a_row_and_the_sweep_goes_on(tmp_path):
     folder = tmp_path / 'check'
     done = sweep('--seeds', '0-3', '--grid', 'csv=check.csv,missing.csv', '--out', folder,
@@ -233,6 +238,7 @@ def _processes_mentioning(text):
     return found
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_rows_and_resume_runs_only_the_rest(tmp_path):
     """Ctrl-C mid-sweep, then --resume with one more seed: finished rows are kept as they
     were, the stopped task's seeds and the new seed run."""
@@ -259,6 +265,7 @@ def test_ctrl_c_keeps_finished_rows_and_resume_runs_only_the_rest(tmp_path):
         t.split('/')[-1] for t in tasks)                # no folder of the stopped task
 
 
+@pytest.mark.slow
 def test_kuzu_sweep_reads_the_accuracy_of_each_run(tmp_path, data_dir):
     folder = tmp_path / 'kuzu'
     done = sweep('--seeds', '1', '--out', folder, '--', 'kuzu_main.py', '--net', 'lin',

@@ -93,6 +93,7 @@ def test_slurm_blocks_keep_every_cpu_busy_with_long_elements():
 
 # ---- on the cluster ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_what_sbatch_refuses_is_one_line(slurm, tmp_path):
     done = sweep('--backend', 'slurm', '--slurm-arg', 'constraint=no-such-feature',
                  '--out', tmp_path / 'out', *SEQ)
@@ -100,6 +101,7 @@ def test_what_sbatch_refuses_is_one_line(slurm, tmp_path):
     assert not any(name.endswith('.pkl') for name in os.listdir(tmp_path / 'out' / 'slurm'))
 
 
+@pytest.mark.slow
 def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_path):
     """--detach submits (ids saved) and returns at once; --resume waits for the elements,
     then a wider --resume submits only the new seeds; the table equals the local one."""
@@ -132,6 +134,7 @@ def test_detached_sweep_resumed_gives_the_local_table(slurm, local_table, tmp_pa
     assert in_squeue(array_ids(folder)) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp_path, signum):
     """Ctrl-C or SIGTERM mid-sweep: no element left in squeue, every finished row kept;
@@ -155,6 +158,7 @@ def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp
     assert table(folder) == local_table
 
 
+@pytest.mark.slow
 def test_a_job_slurm_ends_is_a_failed_row_with_its_state(slurm, tmp_path):
     """An element SLURM ends before it can write its result (here killed through scancel,
     as a node failure or pre-emption would end it) is a failed row naming SLURM's state;
@@ -183,6 +187,7 @@ def test_a_job_slurm_ends_is_a_failed_row_with_its_state(slurm, tmp_path):
     assert [r['status'] for r in read_rows(folder)] == ['ok', 'ok']
 
 
+@pytest.mark.slow
 def test_an_element_at_its_time_limit_saves_and_is_a_failed_row(slurm, tmp_path):
     """SLURM signals the element a minute before --time ends (with --time 1: soon after it
     starts): the task saves what it has and stops; the row says `time limit`."""
@@ -197,6 +202,7 @@ def test_an_element_at_its_time_limit_saves_and_is_a_failed_row(slurm, tmp_path)
     assert list(task.glob('*.pth'))
 
 
+@pytest.mark.slow
 def test_a_controller_that_does_not_answer_for_a_while_loses_nothing(slurm, tmp_path):
     """squeue failing (a busy slurmctld times out) is one warning; the sweep goes on."""
     fake = tmp_path / 'bin'
@@ -219,6 +225,7 @@ def test_a_controller_that_does_not_answer_for_a_while_loses_nothing(slurm, tmp_
     assert len(warnings) == 1 and 'Socket timed out' in warnings[0], done.stderr
 
 
+@pytest.mark.slow
 def test_more_elements_than_max_array_size_go_in_several_arrays(slurm, tmp_path, monkeypatch,
                                                                 capsys):
     """Where the cluster's MaxArraySize is smaller than the sweep, several arrays (here a
