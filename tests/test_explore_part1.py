@@ -2,7 +2,8 @@
 runs it) against torch in float64: the shipped nets, student-style nets (view(x.size(0),
 -1), a num_flat_features loop, reused pooling modules, dropout, nn.Identity, a fully
 convolutional net) and the core-ATen graphs older torch versions export; every layer's
-output against forward hooks; a net the page cannot run is one line in the panel."""
+output against forward hooks; a net the page cannot run is one line in the panel;
+classification speed."""
 import copy
 import os
 
@@ -46,7 +47,7 @@ class TutorialConv(nn.Module):
 
 
 class StudentConv(nn.Module):
-    """The most common student NetConv: one pooling module used twice, nn.ReLU in
+    """A common student NetConv: one pooling module used twice, nn.ReLU in
     place, dropout modules, x.view(x.size(0), -1)."""
 
     def __init__(self):
@@ -89,6 +90,22 @@ class FullyConv(nn.Module):
         return F.log_softmax(x, dim=-1)
 
 
+class CourseConv(nn.Module):
+    """The course's example NetConv (64 5x5 filters, 128 3x3, one linear layer): 138,250
+    weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 5, padding=2)
+        self.conv2 = nn.Conv2d(64, 128, 3, padding=1)
+        self.fc = nn.Linear(128 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.log_softmax(self.fc(x.view(x.size(0), -1)), dim=1)
+
+
 class SoftmaxNet(nn.Module):
     """softmax and log_softmax along another dimension than the last, a Flatten module."""
 
@@ -104,7 +121,7 @@ class SoftmaxNet(nn.Module):
 
 
 STUDENT_NETS = {'tutorial': TutorialConv, 'student': StudentConv, 'fullyconv': FullyConv,
-                'softmax': SoftmaxNet}
+                'softmax': SoftmaxNet, 'course': CourseConv}
 # exported as older torch versions export them too (core ATen: addmm, convolution,
 # _native_batch_norm_legit_no_training, max_pool2d_with_indices, _adaptive_avg_pool2d)
 CORE = ('conv', 'student', 'fullyconv')
@@ -286,23 +303,28 @@ def test_the_page_stays_small(nets):
 def test_classifying_and_redrawing_are_fast(tab):
     # `pytest -s` prints the medians (docs/explore.md quotes them)
     import statistics
-    times = tab.page.evaluate('''() => {
-        const pixels = Array.from({length: 784}, (_, k) => (k * 7919 % 97) / 96);
-        const select = document.getElementById('p1-net'), classify = [], redraw = [];
-        select.value = 'conv';
-        for (let k = 0; k < 21; k++) {
-            let start = performance.now();
-            explore.part1.classify('conv', pixels);
-            classify.push(performance.now() - start);
-            start = performance.now();
-            select.dispatchEvent(new Event('change'));
-            redraw.push(performance.now() - start);
-        }
-        return [classify.slice(1), redraw.slice(1)]; }''')
-    classify, redraw = (statistics.median(t) for t in times)
-    print(f'median of 20: NetConv classification {classify:.2f} ms, a redraw with every '
-          f'layer view {redraw:.2f} ms')
-    assert classify < 50 and redraw < 50
+    # the issue's 50 ms for kuzu.py's NetConv; the course's example has 16 times the
+    # multiplications (14 million in its second convolution): it is printed, and must
+    # stay interactive
+    for name, label, limit in (('conv', "kuzu.py's NetConv", 50),
+                               ('course', "the course's NetConv", 250)):
+        times = tab.page.evaluate('''([name]) => {
+            const pixels = Array.from({length: 784}, (_, k) => (k * 7919 % 97) / 96);
+            const select = document.getElementById('p1-net'), classify = [], redraw = [];
+            select.value = name;
+            for (let k = 0; k < 21; k++) {
+                let start = performance.now();
+                explore.part1.classify(name, pixels);
+                classify.push(performance.now() - start);
+                start = performance.now();
+                select.dispatchEvent(new Event('change'));
+                redraw.push(performance.now() - start);
+            }
+            return [classify.slice(1), redraw.slice(1)]; }''', [name])
+        classify, redraw = (statistics.median(t) for t in times)
+        print(f'median of 20: {label}: classification {classify:.2f} ms, a redraw with '
+              f'every layer view {redraw:.2f} ms')
+        assert classify < limit and redraw < limit
 
 
 class Failing(nn.Module):
