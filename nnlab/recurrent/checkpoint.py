@@ -171,6 +171,17 @@ def load(path, lang=None, model=None, hid=None, embed=None):
     return net, meta
 
 
+def kernel_trained(meta):
+    """Whether a checkpoint's weights were trained with the compiled kernels' maths (by
+    the kernel, or by autograd on the shipped model): what generalise.py's numpy copy and
+    the explore page's JavaScript compute. A file older than fingerprints: the kernel."""
+    from nnlab import engine
+    from nnlab.recurrent.languages import MODEL_CLASSES
+    shipped = engine.shipped_fingerprints('seq_models.py',
+                                          MODEL_CLASSES[meta.network.model])[0]
+    return (meta.engine or 'compiled') == 'compiled' or meta.fingerprint == shipped
+
+
 def same_model(meta, path):
     """Whether the weights of a loaded checkpoint may be analysed with the current
     seq_models.py, and how: True where its model computes what the compiled kernels (and
@@ -183,10 +194,9 @@ def same_model(meta, path):
     network = meta.network
     class_name = MODEL_CLASSES[network.model]
     _, current, _, shipped, _ = engine.first_look('seq_models', class_name)
-    trained_by = meta.engine or 'compiled'
     if current is not None and current == meta.fingerprint:
-        return shipped or trained_by == 'compiled'
-    if trained_by == 'compiled':
+        return kernel_trained(meta)
+    if (meta.engine or 'compiled') == 'compiled':
         if shipped:
             return True
         from nnlab.recurrent import autograd
