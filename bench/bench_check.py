@@ -97,12 +97,13 @@ def command_seconds(*flags):
     return seconds
 
 
-def commands():
+def commands(epochs=None):
     """The commands docs/benchmarks.md sets targets for: the course's training command, 8
-    restarts, the pictures."""
+    restarts, the pictures (`epochs`: at most that many, for a quick check that it runs)."""
     from nnlab.perceptron.plots import plot_units
-    for flags in (['--act', 'sig', '--hid', '5', '--seed', '0'],
-                  ['--act', 'sig', '--hid', '5', '--seed', '0', '--restarts', '8']):
+    shorter = ['--epoch', str(epochs)] if epochs else []
+    for flags in (['--act', 'sig', '--hid', '5', '--seed', '0', *shorter],
+                  ['--act', 'sig', '--hid', '5', '--seed', '0', '--restarts', '8', *shorter]):
         print(f"check_main.py {' '.join(flags)}: {command_seconds(*flags):.1f} s wall "
               f"(start-up, training, printing and pictures)", flush=True)
     inputs, targets = load_points()
@@ -123,7 +124,8 @@ def build_parser():
     count = arguments.whole(1, 4096, 'each plain run takes seconds')
     parser.add_argument('--restarts', type=count, default=32)
     parser.add_argument('--epochs', type=count, default=None,
-                        help='epochs (default 1000; with --share 200000, as check_main.py)')
+                        help='epochs (default 1000; with --share 200000, as check_main.py; '
+                             'with --commands, check_main.py\'s own)')
     parser.add_argument('--hid', type=count, default=5)
     parser.add_argument('--init', type=arguments.positive, default=0.15)
     parser.add_argument('--lr', type=arguments.learning_rate, default=0.001)
@@ -140,7 +142,7 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     inputs, targets = load_points()
     if args.commands:
-        commands()
+        commands(args.epochs)
     elif args.share:
         args.epochs = args.epochs or 200000
         share(args, inputs, targets)

@@ -33,7 +33,7 @@ def test_bench_check_compares_restarts_and_times_the_commands():
     assert re.search(r'speed-up: [\d.]+x', out), out
     assert re.search(r"largest difference between the two runs' final weights: "
                      r"([\d.e+-]+)", out)
-    out = bench('bench_check', '--commands')
+    out = bench('bench_check', '--commands', '--epochs', '300')
     assert out.count('s wall (start-up, training, printing and pictures)') == 2, out
     assert re.search(r'region pictures .*: [\d.]+ s each', out)
 
