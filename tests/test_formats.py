@@ -5,6 +5,7 @@ import os
 
 import pytest
 import torch
+from bad_weights import BAD_WEIGHTS, GOOD, weights_text
 from conftest import assert_one_line_error, run_script
 
 from nnlab.formats import schema
@@ -185,3 +186,26 @@ def test_a_damaged_step_of_the_page_manifest_is_dropped_with_its_reason(tmp_path
     path.write_text(json.dumps({'format': 'nnlab-kuzu-run-2', 'steps': []}))
     with pytest.raises(schema.FormatError, match='not a nnlab-report-runs file'):
         page_runs.load_lenient(path)
+
+
+# --- check_main.py --weights FILE (nnlab/formats/check_weights.py) --------------------------
+
+@pytest.mark.parametrize('text, words', BAD_WEIGHTS)
+def test_a_bad_weights_file_is_one_reason_naming_the_array(tmp_path, text, words):
+    from nnlab.formats.check_weights import HINT, CheckWeights
+    path = tmp_path / 'w.json'
+    path.write_text(text)
+    with pytest.raises(schema.FormatError) as err:
+        CheckWeights.read(path)
+    assert words in str(err.value) and str(err.value).endswith(HINT)
+
+
+def test_a_good_weights_file_reads_with_its_hidden_size(tmp_path):
+    from nnlab.formats.check_weights import CheckWeights
+    path = tmp_path / 'w.json'
+    path.write_text(weights_text(in_hid_weight=[[1, 2], [3, 4]], hid_bias=[0, 1],
+                                 hid_out_weight=[[1, -1]]))
+    weights = CheckWeights.read(path)
+    assert weights.hid == 2 and weights.out_bias == GOOD['out_bias']
+    with pytest.raises(schema.FormatError, match='does not exist'):
+        CheckWeights.read(tmp_path / 'none.json')

@@ -7,85 +7,26 @@ that are not finite numbers or too large to stay finite once scaled) is one erro
 naming the file (and for check.py the line) and what to fix.
 """
 import ast
-import json
-import math
-import os
 
 import torch
 
 from nnlab import student
 from nnlab.cli import UserError
-
-MAX_WEIGHT = 1e6        # with --scale up to 1e6 the products stay far from float32's limit
-MAX_FILE_BYTES = 10_000_000
-
-
-def _shape_of(value, where):
-    """The shape of a nested list of numbers; UserError for ragged lists or non-numbers."""
-    if isinstance(value, list):
-        if not value:
-            raise UserError(f"{where} is an empty list")
-        shapes = {_shape_of(item, where) for item in value}
-        if len(shapes) != 1:
-            raise UserError(f"{where} has rows of different lengths")
-        return (len(value),) + shapes.pop()
-    # bool is an int in Python, but `true` in a weights file is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UserError(f"{where} contains {json.dumps(value)}, which is not a number")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise UserError(f"{where} contains {value}, which is not a finite number")
-    if abs(value) > MAX_WEIGHT:     # an int of 400 digits too (no float conversion)
-        shown = (f"{value:g}" if isinstance(value, float)
-                 else f"an integer of {len(str(value))} digits")
-        raise UserError(f"{where} contains {shown}, beyond +-{MAX_WEIGHT:g}")
-    return ()
+from nnlab.formats.check_weights import HINT, CheckWeights, FormatError, shape_of
+from nnlab.formats.check_weights import MAX_WEIGHT as MAX_WEIGHT  # the page's bound too
 
 
 def load_weights_file(path):
-    """Read the four weight arrays from a JSON file; one clear UserError if anything is off.
-
-    The hidden size is taken from the file (the number of rows of in_hid_weight).
-    """
-    fix = (f'; fix {path}: it must hold {{"in_hid_weight": [[wx, wy], ...], '
-           f'"hid_bias": [...], "hid_out_weight": [[...]], "out_bias": [b]}}')
+    """The four weight tensors of a JSON weights file (nnlab/formats/check_weights.py);
+    one clear UserError if anything is off. The hidden size is taken from the file (the
+    number of rows of in_hid_weight)."""
     try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            raise UserError(f"weights file {path!r} is over {MAX_FILE_BYTES:,} bytes; "
-                            f"it should hold four small arrays" + fix)
-        with open(path, encoding='utf-8-sig') as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise UserError(f"weights file {path!r} not found; check the path")
-    except OSError as err:
-        raise UserError(f"cannot read weights file {path!r} ({err.strerror}); check the path")
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserError(f"weights file {path!r} is not valid JSON ({err})" + fix)
-    except RecursionError:
-        raise UserError(f"weights file {path!r} is nested too deeply to be weights" + fix)
-    except ValueError as err:   # e.g. an integer of thousands of digits
-        raise UserError(f"weights file {path!r} holds a value Python cannot read ({err})"
-                        + fix)
-    if not isinstance(data, dict):
-        raise UserError(f"weights file {path!r} does not hold a JSON object" + fix)
-    weight_names, weight_shapes = _names()
-    missing = [name for name in weight_names if name not in data]
-    unknown = sorted(set(data) - set(weight_names))
-    if missing or unknown:
-        problem = (f"misses {', '.join(missing)}" if missing
-                   else f"has unknown keys {', '.join(unknown)}")
-        raise UserError(f"weights file {path!r} {problem}" + fix)
-    try:
-        shapes = {name: _shape_of(data[name], name) for name in weight_names}
-        hid = shapes['in_hid_weight'][0] if shapes['in_hid_weight'] else 0
-        expected = weight_shapes(hid)
-        for name in weight_names:
-            if shapes[name] != expected[name]:
-                raise UserError(f"{name} has shape {list(shapes[name])} but "
-                                f"in_hid_weight has {hid} rows, so it must be "
-                                f"{list(expected[name])}")
-    except UserError as err:
-        raise UserError(f"weights file {path!r}: {err}" + fix)
-    return {name: torch.tensor(data[name], dtype=torch.float32) for name in weight_names}
+        weights = CheckWeights.read(path, _names()[1])
+    except FormatError as err:
+        fix = '' if str(err).endswith(HINT) else '; check the path'
+        raise UserError(f"weights file {path!r}: {err}{fix}") from None
+    return {name: torch.tensor(value, dtype=torch.float32)
+            for name, value in weights.arrays().items()}
 
 
 def _names():
@@ -145,8 +86,8 @@ def section_weights(hid=None):
                                        f"of numbers; the weights section is the four lists "
                                        f"{names}", shown, lines.get(constant))
         try:
-            shapes[name] = _shape_of(value, constant)
-        except UserError as err:
+            shapes[name] = shape_of(value, constant)
+        except FormatError as err:
             raise student.StudentError(f"{at(constant)}: {err}", shown,
                                        lines.get(constant)) from None
         values[name] = value
