@@ -54,3 +54,22 @@ class CheckpointMeta(schema.Document, format='nnlab-checkpoint-3',
     @classmethod
     def upgrade(cls, data, found):
         return nest_network(data) if found == 'kuzu-seq-1' else data
+
+
+def to_blob(state_dict, meta):
+    """What torch.save writes: the weights and the metadata beside them, with its format."""
+    described = schema.to_dict(meta)
+    described.pop('format', None)
+    return {'format': CheckpointMeta.FORMAT, 'state_dict': state_dict, 'meta': described}
+
+
+def from_blob(blob):
+    """(state dict, CheckpointMeta) of what torch.load gave; FormatError(reason) if it is
+    not a checkpoint or its metadata is damaged, old or new."""
+    if not isinstance(blob, dict) or not isinstance(blob.get('state_dict'), dict):
+        raise schema.FormatError("it is not a seq_train.py checkpoint")
+    meta = blob.get('meta')
+    if not isinstance(meta, dict):
+        raise schema.FormatError("its metadata is missing")
+    return blob['state_dict'], schema.document(CheckpointMeta,
+                                               dict(meta, format=blob.get('format')))

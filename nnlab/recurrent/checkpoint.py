@@ -1,7 +1,7 @@
 """Checkpoint files of the sequence models: naming, atomic saving, validated loading.
 
 A file `{out_path}/{lang}_{model}{hid}_{thousands}.pth` (e.g. `net/anb2n_srn2_100.pth`)
-holds {'format', 'state_dict', 'meta'}; meta (nnlab/formats/seq_checkpoint.py) says what
+holds the weights and their metadata (nnlab/formats/seq_checkpoint.py), which says what
 was trained, so a damaged or mismatched file is refused with a clear message. The
 embedded Reber grammar is named `reber_embed_...`; run i of `--restarts` adds `_r{i}`
 before the thousands. A checkpoint between thousands has a decimal name, e.g.
@@ -16,10 +16,7 @@ import re
 
 from nnlab.cli import UserError
 from nnlab.files import atomic_torch_save
-from nnlab.formats import schema
-from nnlab.formats.seq_checkpoint import CheckpointMeta
-
-FORMAT = CheckpointMeta.FORMAT
+from nnlab.formats import schema, seq_checkpoint
 
 
 def stem(lang, model, hid, embed=False, run=None):
@@ -76,9 +73,7 @@ def save_weights(path, kind, num_symbols, hid, row, meta):
 def save(path, model, meta):
     import torch
     state = {k: v.detach().to(torch.float32).clone() for k, v in model.state_dict().items()}
-    described = schema.to_dict(meta)
-    described.pop('format', None)
-    atomic_torch_save({'format': FORMAT, 'state_dict': state, 'meta': described}, path)
+    atomic_torch_save(seq_checkpoint.to_blob(state, meta), path)
     return path
 
 
@@ -118,16 +113,6 @@ def missing_message(folder, lang, model, hid, thousands, embed=False, run=None):
             f"with seq_train.py (same --lang --model --hid)")
 
 
-def read_meta(blob):
-    """The CheckpointMeta of a loaded checkpoint dict; FormatError(reason) if damaged."""
-    if not isinstance(blob, dict) or not isinstance(blob.get('state_dict'), dict):
-        raise schema.FormatError("it is not a seq_train.py checkpoint")
-    meta = blob.get('meta')
-    if not isinstance(meta, dict):
-        raise schema.FormatError("its metadata is missing")
-    return schema.document(CheckpointMeta, dict(meta, format=blob.get('format')))
-
-
 def load(path, lang=None, model=None, hid=None, embed=None):
     """(model, CheckpointMeta) of a checkpoint; refuse a missing, damaged or mismatched
     file (one of another language, model or size than those given) with one line."""
@@ -147,7 +132,7 @@ def load(path, lang=None, model=None, hid=None, embed=None):
     except Exception:       # torch raises many kinds for a damaged or foreign file
         raise UserError(unreadable)
     try:
-        meta = read_meta(blob)
+        state, meta = seq_checkpoint.from_blob(blob)
     except schema.FormatError as err:
         raise UserError(f"{path}: {err}; retrain it or pick another --epoch")
     have = meta.network
@@ -160,7 +145,7 @@ def load(path, lang=None, model=None, hid=None, embed=None):
                         f"or train that model first")
     net = build(have.model, meta.num_input, have.hid, meta.num_out)
     try:
-        net.load_state_dict(blob['state_dict'])
+        net.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
         raise UserError(f"{path} does not fit a {have.model} with {have.hid} hidden "
                         f"units ({str(err).splitlines()[0] if str(err) else err}); retrain it")
