@@ -90,7 +90,8 @@ def test_page_draws_n_as_seq_train(tab, lang):
     page_ns = tab.page.evaluate("""([lang, count]) => {
         const data = JSON.parse(document.getElementById('explore-data').textContent);
         const entry = data.part3.train.languages.find(e => e.name === lang);
-        const language = Part3Engine().language(entry.language), source = randomSource(11);
+        const engine = Part3Engine.create(data.part3.train.engine, Common.randomSource);
+        const language = engine.language(entry.language), source = Common.randomSource(11);
         const ns = [];
         while (ns.length < count) ns.push(...language.sample(source).ns);
         return ns.slice(0, count);

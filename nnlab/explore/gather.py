@@ -31,7 +31,8 @@ def part2(sources, points_path):
     points = [[x, y, t] for (x, y), (t,) in zip(inputs.tolist(), targets.tolist())]
     hand = {name: value.tolist() for name, value in check.hand_designed_weights().items()}
     data = {'points': points, 'source': shown(points_path or DEFAULT_CSV),
-            'hand': hand, 'sig_scale': check.SIG_SCALE, 'trained': None, 'notes': []}
+            'hand': hand, 'sig_scale': check.SIG_SCALE, 'trained': None, 'notes': [],
+            'training': perceptron_settings()}
     found = sources.records(CheckRun, 'check_*_run.json', sources.plot_dir, 'part2')
     for path, reason in sources.problems_of('part2'):
         data['notes'].append(f"{shown(path)} cannot be read ({reason}); run "
@@ -55,6 +56,18 @@ def part2(sources, points_path):
     return data
 
 
+def perceptron_settings():
+    """What Part 2's Train and its checks of a weights file use, from where check_main.py
+    takes it: --lr's default, Adam's settings, the weight decay, the stopping streak, the
+    loss's clamps and the bound on a weight."""
+    import check_main
+    from nnlab.perceptron import kernels, weights
+    return {'lr': check_main.build_parser().get_default('lr'), 'adam': adam_settings(),
+            'weight_decay': kernels.WEIGHT_DECAY, 'streak': kernels.STREAK,
+            'log_every': kernels.LOG_EVERY, 'bce_eps': kernels.BCE_EPS,
+            'bce_log_floor': kernels.BCE_LOG_FLOOR, 'max_weight': weights.MAX_WEIGHT}
+
+
 def _language(network):
     """What the page needs to generate strings of the language and know the true next
     symbols: the counting multiples and length, or Reber's transition table."""
@@ -64,9 +77,10 @@ def _language(network):
     if spec.is_reber:
         return {'kind': 'reber', 'symbols': language.symbols,
                 'next': language.next_node.tolist(), 'max_state': int(language.max_state)}
+    from anb2n import P_MORE_A
     return {'kind': 'counting', 'symbols': language.symbols,
             'multiples': list(language.multiples), 'length': language.length,
-            'max_state': int(language.max_state)}
+            'max_state': int(language.max_state), 'p_more_a': P_MORE_A}
 
 
 def _checkpoint(sources, path):
@@ -158,7 +172,25 @@ def train_settings():
                 'consistently': spec.consistently,
                 'criteria': [spec.criterion_text(k) for k in range(1, VERDICT_CHECKS + 1)]})
     return {'languages': entries, 'srn_std': languages.SRN_INIT_STD,
-            'max_hid': languages.MAX_HID, 'format': PageNetwork.FORMAT}
+            'max_hid': languages.MAX_HID, 'format': PageNetwork.FORMAT,
+            'engine': engine_settings()}
+
+
+def engine_settings():
+    """The constants of seq_train.py's training the page's engine uses (part3engine.js),
+    from the modules that define them."""
+    from nnlab.recurrent.example import STRINGS_PER_EXAMPLE
+    from nnlab.recurrent.generalise import DEFAULT_N
+    from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS
+    return {'check_every': CHECK_EVERY, 'verdict_checks': VERDICT_CHECKS,
+            'strings_per_example': STRINGS_PER_EXAMPLE, 'generalise_n': DEFAULT_N,
+            'adam': adam_settings()}
+
+
+def adam_settings():
+    """torch.optim.Adam's betas and eps, as nnlab/compiled.py's adam_step uses them."""
+    from nnlab.compiled import ADAM_BETAS, ADAM_EPS
+    return {'beta1': ADAM_BETAS[0], 'beta2': ADAM_BETAS[1], 'eps': ADAM_EPS}
 
 
 def _page_network(sources, path):

@@ -1,8 +1,10 @@
-'use strict';
+/* global Common, Part1, Part2, Part3 */
 // Start the panels and publish the scripting interface (docs/explore.md):
 // window.explore.part1 / part2 / part3.
 
-(function start() {
+(() => {
+  'use strict';
+  const { $, noteLines } = Common;
   const data = JSON.parse($('explore-data').textContent);
   const panel = (notes, build) => {
     try {
@@ -15,7 +17,7 @@
   };
   window.explore = {
     part1: panel('p1-notes', () => Part1(data.part1)),
-    part2: panel('p2-notes', () => Part2(data.part2)),
-    part3: panel('p3-notes', () => Part3(data.part3)),
+    part2: panel('p2-notes', () => Part2.start(data.part2)),
+    part3: panel('p3-notes', () => Part3.start(data.part3)),
   };
 })();

@@ -33,7 +33,8 @@ def inline_script(text):
 
 def render(data):
     """The whole page as one string."""
-    scripts = '\n'.join(inline_script(_read(name)) for name in SCRIPTS)
+    # One <script>: each file one namespace (an IIFE, eslint.config.js), all strict.
+    scripts = "'use strict';\n" + '\n'.join(inline_script(_read(name)) for name in SCRIPTS)
     payload = inline_json(data)
     parts = {'STYLE': _read('style.css'), 'DATA': payload, 'SCRIPTS': scripts}
     # One pass, so that nothing inserted (a path in the data) is itself replaced.

@@ -1,4 +1,5 @@
-'use strict';
+/* global Common, Part3Engine */
+/* exported Part3Train */
 // Part 3's train mode: pick a language, model and optimiser (seq_train.py's defaults,
 // written into the page from nnlab/recurrent/languages.py), train with Part3Engine in a
 // Web Worker (a Blob URL: the page is a file:// page) or, where that fails, in slices of
@@ -6,429 +7,437 @@
 // hidden (or cell) states of fixed strings fold into the language's states, the verdict
 // and largest n right; replay the snapshots; save the network for seq_plot.py --weights.
 
-// The training loop both the Worker and the page's own thread run: messages in
-// (start, pause, resume, step), messages out (started, progress, done). `budget` ms per
-// slice (0: up to the next check).
-function Part3Loop(engine, post, budget) {
-  let trainer = null, running = false, stepping = false, scheduled = false, slices = [];
-  const channel = new MessageChannel();
-  const schedule = () => { if (!scheduled) { scheduled = true; channel.port2.postMessage(0); } };
-  const state = () => ({ done: trainer.done, total: trainer.total, verdict: trainer.verdict(),
-    largest: trainer.largest, diverged: trainer.diverged });
-  function work() {
-    scheduled = false;
-    if (!trainer || !running) return;
-    const begun = performance.now();
-    const before = trainer.checks.length;
-    trainer.train(engine.CHECK_EVERY, budget ? () => performance.now() - begun > budget : null);
-    slices.push(performance.now() - begun);
-    const checked = trainer.checks.length > before;
-    const finished = trainer.done >= trainer.total || trainer.diverged !== null;
-    post(Object.assign(state(), { type: 'progress', check: checked ? trainer.checks[before] : null,
-      snapshot: checked || finished ? trainer.snapshot() : null }));
-    if (finished) {
-      running = false;
-      post(Object.assign(state(), { type: 'done', weights: trainer.theta.slice(),
-        losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice(),
-        slices }));
-    } else if (stepping && checked) {
-      running = stepping = false;
-      post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
-    } else schedule();
-  }
-  channel.port1.onmessage = work;
-  return function receive(message) {
-    if (message.type === 'start') {
-      try {
-        trainer = engine.Trainer(message.config);
-        slices = [];
-      } catch (err) {
-        post({ type: 'error', message: err.message });
-        return;
-      }
-      post(Object.assign(state(), { type: 'started', snapshot: trainer.snapshot(),
-        shownState: trainer.shownState, weights: trainer.theta.slice() }));
-      running = !message.paused;
-    } else if (message.type === 'pause') {
-      running = stepping = false;
-      if (trainer) post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
-      return;
-    } else if (message.type === 'resume') running = true;
-    else if (message.type === 'step') running = stepping = true;
-    if (running) schedule();
-  };
-}
+const Part3Train = (() => {
+  'use strict';
+  const { $, make, fmt, randomSource, say, stateColour } = Common;
 
-// A trainer behind messages: in a Worker made from this page's own scripts, else (or
-// when `here`) on the page's thread.
-function Part3Backend(onMessage, here) {
-  let worker = null, local = null;
-  const source = "'use strict';\n" + [randomSource, Part3Engine, Part3Loop].map(String).join('\n') +
-    '\nconst receive = Part3Loop(Part3Engine(), m => postMessage(m), 0);\n' +
-    'onmessage = e => receive(e.data);\n';
-  const useLocal = () => {
-    if (!local) local = Part3Loop(Part3Engine(), m => onMessage(m), 8);
-    return local;
-  };
-  let where = 'worker', sent = [];
-  try {
-    if (here) throw new Error('asked to train on the page\'s thread');
-    const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-    worker = new Worker(url);
-    worker.onmessage = e => { sent = null; onMessage(e.data); };
-    worker.onerror = e => {
-      // a worker that cannot run here (e.g. a browser refusing Blob workers on file://):
-      // the same loop on the page's thread, replaying what was asked of it
-      e.preventDefault();
-      if (sent === null) { onMessage({ type: 'error', message: `the worker failed: ${e.message}` }); return; }
-      worker.terminate();
+  // The training loop both the Worker and the page's own thread run: messages in
+  // (start, pause, resume, step), messages out (started, progress, done). `budget` ms per
+  // slice (0: up to the next check).
+  function loop(engine, post, budget) {
+    let trainer = null, running = false, stepping = false, scheduled = false, slices = [];
+    const channel = new MessageChannel();
+    const schedule = () => { if (!scheduled) { scheduled = true; channel.port2.postMessage(0); } };
+    const state = () => ({ done: trainer.done, total: trainer.total, verdict: trainer.verdict(),
+      largest: trainer.largest, diverged: trainer.diverged });
+    function work() {
+      scheduled = false;
+      if (!trainer || !running) return;
+      const begun = performance.now();
+      const before = trainer.checks.length;
+      trainer.train(engine.CHECK_EVERY, budget ? () => performance.now() - begun > budget : null);
+      slices.push(performance.now() - begun);
+      const checked = trainer.checks.length > before;
+      const finished = trainer.done >= trainer.total || trainer.diverged !== null;
+      post(Object.assign(state(), { type: 'progress', check: checked ? trainer.checks[before] : null,
+        snapshot: checked || finished ? trainer.snapshot() : null }));
+      if (finished) {
+        running = false;
+        post(Object.assign(state(), { type: 'done', weights: trainer.theta.slice(),
+          losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice(),
+          slices }));
+      } else if (stepping && checked) {
+        running = stepping = false;
+        post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
+      } else schedule();
+    }
+    channel.port1.onmessage = work;
+    return function receive(message) {
+      if (message.type === 'start') {
+        try {
+          trainer = engine.Trainer(message.config);
+          slices = [];
+        } catch (err) {
+          post({ type: 'error', message: err.message });
+          return;
+        }
+        post(Object.assign(state(), { type: 'started', snapshot: trainer.snapshot(),
+          shownState: trainer.shownState, weights: trainer.theta.slice() }));
+        running = !message.paused;
+      } else if (message.type === 'pause') {
+        running = stepping = false;
+        if (trainer) post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
+        return;
+      } else if (message.type === 'resume') running = true;
+      else if (message.type === 'step') running = stepping = true;
+      if (running) schedule();
+    };
+  }
+
+  // A trainer behind messages: in a Worker made from this page's own scripts (the engine's
+  // `settings` as JSON), else (or when `here`) on the page's thread.
+  function backendOf(settings, onMessage, here) {
+    let worker = null, local = null;
+    const source = "'use strict';\n" +
+      `const randomSource = ${randomSource};\nconst create = ${Part3Engine.create};\nconst loop = ${loop};\n` +
+      `const receive = loop(create(${JSON.stringify(settings)}, randomSource), m => postMessage(m), 0);\n` +
+      'onmessage = e => receive(e.data);\n';
+    const useLocal = () => {
+      if (!local) local = loop(Part3Engine.create(settings, randomSource), m => onMessage(m), 8);
+      return local;
+    };
+    let where = 'worker', sent = [];
+    try {
+      if (here) throw new Error('asked to train on the page\'s thread');
+      const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+      worker = new Worker(url);
+      worker.onmessage = e => { sent = null; onMessage(e.data); };
+      worker.onerror = e => {
+        // a worker that cannot run here (e.g. a browser refusing Blob workers on file://):
+        // the same loop on the page's thread, replaying what was asked of it
+        e.preventDefault();
+        if (sent === null) { onMessage({ type: 'error', message: `the worker failed: ${e.message}` }); return; }
+        worker.terminate();
+        worker = null;
+        where = 'page';
+        for (const message of sent) useLocal()(message);
+        sent = null;
+      };
+    } catch {
       worker = null;
       where = 'page';
-      for (const message of sent) useLocal()(message);
-      sent = null;
-    };
-  } catch (err) {
-    worker = null;
-    where = 'page';
-  }
-  return {
-    post(message) {
-      if (worker) { if (sent) sent.push(message); worker.postMessage(message); } else useLocal()(message);
-    },
-    get where() { return where; },
-    stop() { if (worker) worker.terminate(); },
-  };
-}
-
-function Part3Train(data, shownCheckpoint) {
-  const languages = data.languages;
-  const byName = new Map(languages.map(entry => [entry.name, entry]));
-  const engine = Part3Engine();
-  const el = id => $(`p3t-${id}`);
-  let backend = null, run = null, loaded = null, waiting = null, drawAt = 0, drawPending = false;
-  let changed = false;
-
-  for (const entry of languages) el('lang').appendChild(make('option', { value: entry.name }, entry.name));
-
-  function fillDefaults() {
-    const entry = byName.get(el('lang').value), d = entry.defaults[el('model').value];
-    el('hid').value = String(d.hid);
-    el('optim').value = d.optim;
-    el('lr').value = String(d.lr);
-    el('epoch').value = String(d.epoch);
-  }
-
-  // What the controls ask for or, given `options` (part3.train's), what they say, the
-  // missing ones as seq_train.py's defaults (anb2n, srn, the language's settings).
-  function settings(given) {
-    const fromPanel = !given, options = given || {};
-    const name = fromPanel ? el('lang').value : (options.lang || 'anb2n');
-    const entry = byName.get(name);
-    if (!entry) throw new Error(`unknown language ${name}; choose one of ${[...byName.keys()].join(', ')}`);
-    const model = fromPanel ? el('model').value : (options.model || 'srn');
-    if (!entry.defaults[model]) throw new Error(`unknown model ${model}; choose srn, lstm or gru`);
-    const d = entry.defaults[model];
-    const pick = (key, panel, fallback) => (options[key] !== undefined ? options[key] : (fromPanel ? panel : fallback));
-    const hid = Number(pick('hid', el('hid').value, d.hid));
-    const optim = pick('optim', el('optim').value, d.optim);
-    const lr = Number(pick('lr', el('lr').value, d.lr));
-    const seed = Number(pick('seed', el('seed').value, 0));
-    const examples = Number(options.examples !== undefined ? options.examples
-      : (fromPanel ? Number(el('epoch').value) * 1000 : d.epoch * 1000));
-    if (!(Number.isInteger(hid) && hid >= 1 && hid <= data.max_hid)) throw new Error(`hidden units must be a whole number 1..${data.max_hid}`);
-    if (optim !== 'sgd' && optim !== 'adam') throw new Error('the optimiser is sgd or adam');
-    if (!(lr > 0 && Number.isFinite(lr))) throw new Error('the learning rate must be a number above 0');
-    if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new Error('the seed is a whole number 0..2**32-1');
-    if (!(Number.isInteger(examples) && examples >= 1 && examples <= 1e8)) throw new Error('the examples must be a whole number 1..100,000,000');
-    let init = null, from = 'seed';
-    const initOption = options.init || null;
-    if (initOption) {
-      init = initOption.weights || initOption;
-      from = 'given weights';
-    } else if (fromPanel && el('init').value === 'checkpoint') {
-      const cp = shownCheckpoint();
-      if (!cp) throw new Error('no checkpoint is shown in the stepper to start from');
-      if (cp.kind !== model || cp.hid !== hid || cp.lang !== name) throw new Error(`the checkpoint shown is ${cp.lang} ${cp.kind} ${cp.hid}: choose that language, model and size to start from it`);
-      init = cp.weights;
-      from = `checkpoint ${cp.name}`;
-    } else if (fromPanel && el('init').value === 'file') {
-      if (!loaded) throw new Error('load a saved network first (Load)');
-      if (loaded.network.model !== model || loaded.network.hid !== hid || loaded.name !== name) throw new Error(`the loaded file is ${loaded.name} ${loaded.network.model} ${loaded.network.hid}: choose that language, model and size to start from it`);
-      init = loaded.weights;
-      from = `file ${loaded.file}`;
     }
-    const strings = options.strings || null;
-    return { entry, name, model, hid, optim, lr, seed, examples: strings ? strings.length : examples,
-      init: init ? Float64Array.from(init) : null, from, strings };
-  }
-
-  function configOf(s) {
-    const d = s.entry.defaults[s.model];
-    return { kind: s.model, hid: s.hid, optim: s.optim, lr: s.lr, mom: d.mom,
-      weight_decay: d.weight_decay, seed: s.seed, examples: s.examples, language: s.entry.language,
-      threshold: s.entry.threshold, consistently: s.entry.consistently, init: s.init,
-      srn_std: data.srn_std, strings: s.strings };
-  }
-
-  function verdictText(r) {
-    const used = Math.min(r.checks.length, 10);
-    if (!used) return `${r.s.entry.label}: no check yet (one every 1000 examples)`;
-    const largest = r.largest === null ? '' : `, largest n right ${r.largest}`;
-    return `${r.s.entry.label}: ${r.s.entry.criteria[used - 1]}: ${r.verdict ? 'yes' : 'no'}${largest}`;
-  }
-
-  function start(s, paused, here) {
-    if (backend) backend.stop();
-    changed = false;
-    run = { s, config: configOf(s), checks: [], snapshots: [], largestAt: [], done: 0, total: s.examples,
-      verdict: false, largest: null, weights: null, losses: null, began: performance.now(), seconds: null,
-      finished: false, state: paused ? 'paused' : 'running', shownState: [] };
-    const mine = run;
-    backend = Part3Backend(message => receive(mine, message), here);
-    backend.post({ type: 'start', config: run.config, paused });
-    el('replay').disabled = true;
-    if (el('ux').options.length !== s.hid) {
-      for (const id of ['ux', 'uy']) {
-        el(id).textContent = '';
-        for (let j = 0; j < s.hid; j++) el(id).appendChild(make('option', { value: j }, `unit ${j}`));
-      }
-      el('uy').value = String(Math.min(1, s.hid - 1));
-    }
-    say('p3t-message', '');
-    draw(true);
-  }
-
-  function receive(r, m) {
-    if (r !== run) return;                 // an older run's late message
-    if (m.type === 'error') {
-      say('p3t-message', m.message);
-      r.state = 'stopped';
-      if (waiting) { waiting.reject(new Error(m.message)); waiting = null; }
-      return;
-    }
-    r.done = m.done; r.verdict = m.verdict; r.largest = m.largest;
-    if (m.weights) r.weights = m.weights;
-    if (m.shownState) r.shownState = m.shownState;
-    if (m.check !== null && m.check !== undefined) { r.checks.push(m.check); r.largestAt.push(m.largest); }
-    if (m.snapshot) r.snapshots.push(m.snapshot);
-    if (m.type === 'paused') r.state = 'paused';
-    if (m.type === 'done') {
-      r.finished = true;
-      r.state = 'finished';
-      r.seconds = (performance.now() - r.began) / 1000;
-      r.losses = m.losses;
-      if (m.diverged) say('p3t-message', m.diverged);
-      el('replay').max = String(r.snapshots.length - 1);
-      el('replay').value = el('replay').max;
-      el('replay').disabled = false;
-      draw(true);
-      if (waiting) {
-        const w = waiting;
-        waiting = null;
-        w.resolve({ weights: Array.from(r.weights), losses: Array.from(r.losses), checks: r.checks.slice(),
-          verdict: verdictText(r), success: r.verdict, largest_n_right: r.largest, seconds: r.seconds,
-          where: backend.where, slices_ms: m.slices });
-      }
-      return;
-    }
-    draw(m.type !== 'progress');
-  }
-
-  // --- drawing (throttled: at most every 100 ms while training) --------------------------
-  function draw(now) {
-    if (!now) {
-      if (drawPending) return;
-      const wait = Math.max(0, 100 - (performance.now() - drawAt));
-      drawPending = true;
-      setTimeout(() => requestAnimationFrame(() => { drawPending = false; draw(true); }), wait);
-      return;
-    }
-    drawAt = performance.now();
-    if (!run) return;
-    const r = run;
-    const k = r.finished && !el('replay').disabled ? Number(el('replay').value) : r.snapshots.length - 1;
-    const snap = r.snapshots[Math.max(0, k)];
-    const upTo = snap ? snap.examples : r.done;
-    drawCurve(r, upTo);
-    if (snap) drawStates(r, snap);
-    el('replay-at').textContent = snap ? `after ${snap.examples.toLocaleString()} examples` : '';
-    el('verdict').textContent = verdictText(r);
-    const where = backend ? (backend.where === 'worker' ? 'in a Web Worker' : 'on the page\'s thread, in slices') : '';
-    const timing = r.seconds !== null ? `, ${r.seconds.toFixed(2)} s` : '';
-    el('status').textContent = `${r.state}: ${r.done.toLocaleString()} of ${r.total.toLocaleString()} examples ` +
-      `(${r.s.name} ${r.s.model} ${r.s.hid}, ${r.s.optim} lr ${r.s.lr}, from ${r.s.from}${r.s.from === 'seed' ? ` ${r.s.seed}` : ''}) ${where}${timing}`;
-  }
-
-  function drawCurve(r, upTo) {
-    const ctx = el('curve').getContext('2d'), width = 420, height = 260, pad = 34;
-    ctx.clearRect(0, 0, width, height);
-    const shown = r.checks.slice(0, Math.floor(upTo / engine.CHECK_EVERY));
-    const totalChecks = Math.max(1, Math.ceil(r.total / engine.CHECK_EVERY));
-    const threshold = r.s.entry.threshold;
-    const finite = shown.filter(Number.isFinite);
-    const top = Math.max(threshold * 4, ...finite.slice(-50)) * 1.05;
-    const x = i => pad + (i + 1) / totalChecks * (width - pad - 8);
-    const y = v => height - pad - Math.min(v, top) / top * (height - pad - 10);
-    ctx.strokeStyle = '#ccc';
-    ctx.strokeRect(pad + 0.5, 10.5, width - pad - 8, height - pad - 10);
-    ctx.strokeStyle = '#d62728';
-    ctx.setLineDash([5, 4]);
-    ctx.beginPath(); ctx.moveTo(pad, y(threshold)); ctx.lineTo(width - 8, y(threshold)); ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.strokeStyle = '#1f77b4';
-    ctx.beginPath();
-    shown.forEach((v, i) => { if (i) ctx.lineTo(x(i), y(v)); else ctx.moveTo(x(i), y(v)); });
-    ctx.stroke();
-    ctx.fillStyle = '#333';
-    ctx.fillText(`${r.s.entry.metric} at each check (every 1000 examples); dashed: ${threshold}`, pad, height - 18);
-    ctx.fillText(`0 .. ${(r.total / 1000).toLocaleString()}k examples; top ${fmt(top, 3)}`, pad, height - 5);
-  }
-
-  function drawStates(r, snap) {
-    const ctx = el('scatter').getContext('2d'), size = 420, pad = 24;
-    const hid = r.s.hid, useCells = el('cells').checked && snap.cells;
-    const values = useCells ? snap.cells : snap.hidden;
-    const ux = Number(el('ux').value), uy = Number(el('uy').value), count = values.length / hid;
-    let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-    for (let t = 0; t < count; t++) {
-      const a = values[t * hid + ux], b = values[t * hid + uy];
-      lo = [Math.min(lo[0], a), Math.min(lo[1], b)];
-      hi = [Math.max(hi[0], a), Math.max(hi[1], b)];
-    }
-    if (!useCells) { lo = [-1, -1]; hi = [1, 1]; }      // tanh's range: the folding shows
-    const px = v => pad + (v - lo[0]) / ((hi[0] - lo[0]) || 1) * (size - 2 * pad);
-    const py = v => size - pad - (v - lo[1]) / ((hi[1] - lo[1]) || 1) * (size - 2 * pad);
-    ctx.clearRect(0, 0, size, size);
-    ctx.strokeStyle = '#ccc';
-    ctx.strokeRect(0.5, 0.5, size - 1, size - 1);
-    const max = r.s.entry.language.max_state;
-    for (let t = 0; t < count; t++) {
-      ctx.fillStyle = stateColour(r.shownState[t], max);
-      ctx.beginPath();
-      ctx.arc(px(values[t * hid + ux]), py(values[t * hid + uy]), 3, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-    ctx.fillStyle = '#333';
-    const what = useCells ? 'cell' : 'hidden';
-    ctx.fillText(`${what} unit ${ux}: ${fmt(lo[0], 2)} .. ${fmt(hi[0], 2)}`, pad, size - 6);
-    ctx.fillText(`${what} unit ${uy}: ${fmt(lo[1], 2)} .. ${fmt(hi[1], 2)}`, 4, 12);
-  }
-
-  // --- save and load ------------------------------------------------------------------
-  function saveJSON() {
-    if (!run || !run.weights) throw new Error('nothing trained yet: start a training first');
-    const r = run, s = r.s, d = s.entry.defaults[s.model];
     return {
-      format: data.format,
-      network: { lang: s.entry.lang, embed: s.entry.embed, length: s.entry.length, model: s.model, hid: s.hid },
-      num_symbols: s.entry.language.symbols.length,
-      weights: Array.from(r.weights),
-      training: { optim: s.optim, lr: s.lr, weight_decay: d.weight_decay, mom: d.mom, init: s.from,
-        seed: s.from === 'seed' ? s.seed : null, examples: r.done, check_every: engine.CHECK_EVERY,
-        checks: r.checks.map(v => (Number.isFinite(v) ? v : null)), metric: s.entry.metric,
-        threshold: s.entry.threshold, success: r.verdict, verdict: verdictText(r),
-        largest_n_right: r.largest, seconds: r.seconds, engine: 'explore page (JavaScript, float64)' },
+      post(message) {
+        if (worker) { if (sent) sent.push(message); worker.postMessage(message); } else useLocal()(message);
+      },
+      get where() { return where; },
+      stop() { if (worker) worker.terminate(); },
     };
   }
 
-  function download() {
-    try {
-      const doc = saveJSON();
-      const blob = new Blob([JSON.stringify(doc, null, 1)], { type: 'application/json' });
-      const link = make('a', { href: URL.createObjectURL(blob),
-        download: `${run.s.name}_${run.s.model}${run.s.hid}_page.json` });
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      say('p3t-message', `saved ${link.download}: python3 seq_plot.py --weights ${link.download} --fsm`);
-    } catch (err) {
-      say('p3t-message', err.message);
+  function start(data, shownCheckpoint) {
+    const languages = data.languages;
+    const byName = new Map(languages.map(entry => [entry.name, entry]));
+    const engine = Part3Engine.create(data.engine, randomSource);
+    const el = id => $(`p3t-${id}`);
+    let backend = null, run = null, loaded = null, waiting = null, drawAt = 0, drawPending = false;
+    let changed = false;
+
+    for (const entry of languages) el('lang').appendChild(make('option', { value: entry.name }, entry.name));
+
+    function fillDefaults() {
+      const entry = byName.get(el('lang').value), d = entry.defaults[el('model').value];
+      el('hid').value = String(d.hid);
+      el('optim').value = d.optim;
+      el('lr').value = String(d.lr);
+      el('epoch').value = String(d.epoch);
     }
-  }
 
-  // A saved network, checked as seq_plot.py checks it; throws with the reason.
-  function readNetwork(doc, file) {
-    if (!doc || typeof doc !== 'object' || doc.format !== data.format) throw new Error(`${file} is not a network the page saved (format ${data.format})`);
-    const n = doc.network || {};
-    const name = n.lang === 'reber' && n.embed ? 'reber_embed' : n.lang;
-    const entry = byName.get(name);
-    if (!entry) throw new Error(`${file}: unknown language ${n.lang}`);
-    if (!entry.defaults[n.model]) throw new Error(`${file}: unknown model ${n.model}`);
-    if (!(Number.isInteger(n.hid) && n.hid >= 1 && n.hid <= data.max_hid)) throw new Error(`${file}: hid is not a whole number 1..${data.max_hid}`);
-    const size = engine.layout(n.model, entry.language.symbols.length, n.hid).size;
-    if (!Array.isArray(doc.weights) || doc.weights.length !== size) throw new Error(`${file}: the ${n.model} with ${n.hid} units has ${size} weights`);
-    if (!doc.weights.every(v => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${file}: a weight is not a finite number`);
-    return { network: n, name, weights: doc.weights, file, training: doc.training || {} };
-  }
+    // What the controls ask for or, given `options` (part3.train's), what they say, the
+    // missing ones as seq_train.py's defaults (anb2n, srn, the language's settings).
+    function settings(given) {
+      const fromPanel = !given, options = given || {};
+      const name = fromPanel ? el('lang').value : (options.lang || 'anb2n');
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`unknown language ${name}; choose one of ${[...byName.keys()].join(', ')}`);
+      const model = fromPanel ? el('model').value : (options.model || 'srn');
+      if (!entry.defaults[model]) throw new Error(`unknown model ${model}; choose srn, lstm or gru`);
+      const d = entry.defaults[model];
+      const pick = (key, panel, fallback) => (options[key] !== undefined ? options[key] : (fromPanel ? panel : fallback));
+      const hid = Number(pick('hid', el('hid').value, d.hid));
+      const optim = pick('optim', el('optim').value, d.optim);
+      const lr = Number(pick('lr', el('lr').value, d.lr));
+      const seed = Number(pick('seed', el('seed').value, 0));
+      const examples = Number(options.examples !== undefined ? options.examples
+        : (fromPanel ? Number(el('epoch').value) * 1000 : d.epoch * 1000));
+      if (!(Number.isInteger(hid) && hid >= 1 && hid <= data.max_hid)) throw new Error(`hidden units must be a whole number 1..${data.max_hid}`);
+      if (optim !== 'sgd' && optim !== 'adam') throw new Error('the optimiser is sgd or adam');
+      if (!(lr > 0 && Number.isFinite(lr))) throw new Error('the learning rate must be a number above 0');
+      if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new Error('the seed is a whole number 0..2**32-1');
+      if (!(Number.isInteger(examples) && examples >= 1 && examples <= 1e8)) throw new Error('the examples must be a whole number 1..100,000,000');
+      let init = null, from = 'seed';
+      const initOption = options.init || null;
+      if (initOption) {
+        init = initOption.weights || initOption;
+        from = 'given weights';
+      } else if (fromPanel && el('init').value === 'checkpoint') {
+        const cp = shownCheckpoint();
+        if (!cp) throw new Error('no checkpoint is shown in the stepper to start from');
+        if (cp.kind !== model || cp.hid !== hid || cp.lang !== name) throw new Error(`the checkpoint shown is ${cp.lang} ${cp.kind} ${cp.hid}: choose that language, model and size to start from it`);
+        init = cp.weights;
+        from = `checkpoint ${cp.name}`;
+      } else if (fromPanel && el('init').value === 'file') {
+        if (!loaded) throw new Error('load a saved network first (Load)');
+        if (loaded.network.model !== model || loaded.network.hid !== hid || loaded.name !== name) throw new Error(`the loaded file is ${loaded.name} ${loaded.network.model} ${loaded.network.hid}: choose that language, model and size to start from it`);
+        init = loaded.weights;
+        from = `file ${loaded.file}`;
+      }
+      const strings = options.strings || null;
+      return { entry, name, model, hid, optim, lr, seed, examples: strings ? strings.length : examples,
+        init: init ? Float64Array.from(init) : null, from, strings };
+    }
 
-  function load(file) {
-    const reader = new FileReader();
-    reader.onload = () => {
-      try {
-        loaded = readNetwork(JSON.parse(reader.result), file.name);
-      } catch (err) {
-        say('p3t-message', err instanceof SyntaxError ? `${file.name} is not JSON` : err.message);
+    function configOf(s) {
+      const d = s.entry.defaults[s.model];
+      return { kind: s.model, hid: s.hid, optim: s.optim, lr: s.lr, mom: d.mom,
+        weight_decay: d.weight_decay, seed: s.seed, examples: s.examples, language: s.entry.language,
+        threshold: s.entry.threshold, consistently: s.entry.consistently, init: s.init,
+        srn_std: data.srn_std, strings: s.strings };
+    }
+
+    function verdictText(r) {
+      const used = Math.min(r.checks.length, engine.VERDICT_CHECKS);
+      if (!used) return `${r.s.entry.label}: no check yet (one every ${engine.CHECK_EVERY} examples)`;
+      const largest = r.largest === null ? '' : `, largest n right ${r.largest}`;
+      return `${r.s.entry.label}: ${r.s.entry.criteria[used - 1]}: ${r.verdict ? 'yes' : 'no'}${largest}`;
+    }
+
+    function begin(s, paused, here) {
+      if (backend) backend.stop();
+      changed = false;
+      run = { s, config: configOf(s), checks: [], snapshots: [], largestAt: [], done: 0, total: s.examples,
+        verdict: false, largest: null, weights: null, losses: null, began: performance.now(), seconds: null,
+        finished: false, state: paused ? 'paused' : 'running', shownState: [] };
+      const mine = run;
+      backend = backendOf(data.engine, message => receive(mine, message), here);
+      backend.post({ type: 'start', config: run.config, paused });
+      el('replay').disabled = true;
+      if (el('ux').options.length !== s.hid) {
+        for (const id of ['ux', 'uy']) {
+          el(id).textContent = '';
+          for (let j = 0; j < s.hid; j++) el(id).appendChild(make('option', { value: j }, `unit ${j}`));
+        }
+        el('uy').value = String(Math.min(1, s.hid - 1));
+      }
+      say('p3t-message', '');
+      draw(true);
+    }
+
+    function receive(r, m) {
+      if (r !== run) return;                 // an older run's late message
+      if (m.type === 'error') {
+        say('p3t-message', m.message);
+        r.state = 'stopped';
+        if (waiting) { waiting.reject(new Error(m.message)); waiting = null; }
         return;
       }
-      el('lang').value = loaded.name;
-      el('model').value = loaded.network.model;
-      fillDefaults();
-      el('hid').value = String(loaded.network.hid);
-      el('init').value = 'file';
-      start(settings(), true);
-      const t = loaded.training;
-      say('p3t-message', `loaded ${file.name}` + (t.verdict ? ` (the page showed: ${t.verdict})` : '') +
-        ': start trains on from its weights');
+      r.done = m.done; r.verdict = m.verdict; r.largest = m.largest;
+      if (m.weights) r.weights = m.weights;
+      if (m.shownState) r.shownState = m.shownState;
+      if (m.check !== null && m.check !== undefined) { r.checks.push(m.check); r.largestAt.push(m.largest); }
+      if (m.snapshot) r.snapshots.push(m.snapshot);
+      if (m.type === 'paused') r.state = 'paused';
+      if (m.type === 'done') {
+        r.finished = true;
+        r.state = 'finished';
+        r.seconds = (performance.now() - r.began) / 1000;
+        r.losses = m.losses;
+        if (m.diverged) say('p3t-message', m.diverged);
+        el('replay').max = String(r.snapshots.length - 1);
+        el('replay').value = el('replay').max;
+        el('replay').disabled = false;
+        draw(true);
+        if (waiting) {
+          const w = waiting;
+          waiting = null;
+          w.resolve({ weights: Array.from(r.weights), losses: Array.from(r.losses), checks: r.checks.slice(),
+            verdict: verdictText(r), success: r.verdict, largest_n_right: r.largest, seconds: r.seconds,
+            where: backend.where, slices_ms: m.slices });
+        }
+        return;
+      }
+      draw(m.type !== 'progress');
+    }
+
+    // --- drawing (throttled: at most every 100 ms while training) --------------------------
+    function draw(now) {
+      if (!now) {
+        if (drawPending) return;
+        const wait = Math.max(0, 100 - (performance.now() - drawAt));
+        drawPending = true;
+        setTimeout(() => requestAnimationFrame(() => { drawPending = false; draw(true); }), wait);
+        return;
+      }
+      drawAt = performance.now();
+      if (!run) return;
+      const r = run;
+      const k = r.finished && !el('replay').disabled ? Number(el('replay').value) : r.snapshots.length - 1;
+      const snap = r.snapshots[Math.max(0, k)];
+      const upTo = snap ? snap.examples : r.done;
+      drawCurve(r, upTo);
+      if (snap) drawStates(r, snap);
+      el('replay-at').textContent = snap ? `after ${snap.examples.toLocaleString()} examples` : '';
+      el('verdict').textContent = verdictText(r);
+      const where = backend ? (backend.where === 'worker' ? 'in a Web Worker' : 'on the page\'s thread, in slices') : '';
+      const timing = r.seconds !== null ? `, ${r.seconds.toFixed(2)} s` : '';
+      el('status').textContent = `${r.state}: ${r.done.toLocaleString()} of ${r.total.toLocaleString()} examples ` +
+        `(${r.s.name} ${r.s.model} ${r.s.hid}, ${r.s.optim} lr ${r.s.lr}, from ${r.s.from}${r.s.from === 'seed' ? ` ${r.s.seed}` : ''}) ${where}${timing}`;
+    }
+
+    function drawCurve(r, upTo) {
+      const ctx = el('curve').getContext('2d'), width = 420, height = 260, pad = 34;
+      ctx.clearRect(0, 0, width, height);
+      const shown = r.checks.slice(0, Math.floor(upTo / engine.CHECK_EVERY));
+      const totalChecks = Math.max(1, Math.ceil(r.total / engine.CHECK_EVERY));
+      const threshold = r.s.entry.threshold;
+      const finite = shown.filter(Number.isFinite);
+      const top = Math.max(threshold * 4, ...finite.slice(-50)) * 1.05;
+      const x = i => pad + (i + 1) / totalChecks * (width - pad - 8);
+      const y = v => height - pad - Math.min(v, top) / top * (height - pad - 10);
+      ctx.strokeStyle = '#ccc';
+      ctx.strokeRect(pad + 0.5, 10.5, width - pad - 8, height - pad - 10);
+      ctx.strokeStyle = '#d62728';
+      ctx.setLineDash([5, 4]);
+      ctx.beginPath(); ctx.moveTo(pad, y(threshold)); ctx.lineTo(width - 8, y(threshold)); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.strokeStyle = '#1f77b4';
+      ctx.beginPath();
+      shown.forEach((v, i) => { if (i) ctx.lineTo(x(i), y(v)); else ctx.moveTo(x(i), y(v)); });
+      ctx.stroke();
+      ctx.fillStyle = '#333';
+      ctx.fillText(`${r.s.entry.metric} at each check (every 1000 examples); dashed: ${threshold}`, pad, height - 18);
+      ctx.fillText(`0 .. ${(r.total / 1000).toLocaleString()}k examples; top ${fmt(top, 3)}`, pad, height - 5);
+    }
+
+    function drawStates(r, snap) {
+      const ctx = el('scatter').getContext('2d'), size = 420, pad = 24;
+      const hid = r.s.hid, useCells = el('cells').checked && snap.cells;
+      const values = useCells ? snap.cells : snap.hidden;
+      const ux = Number(el('ux').value), uy = Number(el('uy').value), count = values.length / hid;
+      let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+      for (let t = 0; t < count; t++) {
+        const a = values[t * hid + ux], b = values[t * hid + uy];
+        lo = [Math.min(lo[0], a), Math.min(lo[1], b)];
+        hi = [Math.max(hi[0], a), Math.max(hi[1], b)];
+      }
+      if (!useCells) { lo = [-1, -1]; hi = [1, 1]; }      // tanh's range: the folding shows
+      const px = v => pad + (v - lo[0]) / ((hi[0] - lo[0]) || 1) * (size - 2 * pad);
+      const py = v => size - pad - (v - lo[1]) / ((hi[1] - lo[1]) || 1) * (size - 2 * pad);
+      ctx.clearRect(0, 0, size, size);
+      ctx.strokeStyle = '#ccc';
+      ctx.strokeRect(0.5, 0.5, size - 1, size - 1);
+      const max = r.s.entry.language.max_state;
+      for (let t = 0; t < count; t++) {
+        ctx.fillStyle = stateColour(r.shownState[t], max);
+        ctx.beginPath();
+        ctx.arc(px(values[t * hid + ux]), py(values[t * hid + uy]), 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      ctx.fillStyle = '#333';
+      const what = useCells ? 'cell' : 'hidden';
+      ctx.fillText(`${what} unit ${ux}: ${fmt(lo[0], 2)} .. ${fmt(hi[0], 2)}`, pad, size - 6);
+      ctx.fillText(`${what} unit ${uy}: ${fmt(lo[1], 2)} .. ${fmt(hi[1], 2)}`, 4, 12);
+    }
+
+    // --- save and load ------------------------------------------------------------------
+    function saveJSON() {
+      if (!run || !run.weights) throw new Error('nothing trained yet: start a training first');
+      const r = run, s = r.s, d = s.entry.defaults[s.model];
+      return {
+        format: data.format,
+        network: { lang: s.entry.lang, embed: s.entry.embed, length: s.entry.length, model: s.model, hid: s.hid },
+        num_symbols: s.entry.language.symbols.length,
+        weights: Array.from(r.weights),
+        training: { optim: s.optim, lr: s.lr, weight_decay: d.weight_decay, mom: d.mom, init: s.from,
+          seed: s.from === 'seed' ? s.seed : null, examples: r.done, check_every: engine.CHECK_EVERY,
+          checks: r.checks.map(v => (Number.isFinite(v) ? v : null)), metric: s.entry.metric,
+          threshold: s.entry.threshold, success: r.verdict, verdict: verdictText(r),
+          largest_n_right: r.largest, seconds: r.seconds, engine: 'explore page (JavaScript, float64)' },
+      };
+    }
+
+    function download() {
+      try {
+        const doc = saveJSON();
+        const blob = new Blob([JSON.stringify(doc, null, 1)], { type: 'application/json' });
+        const link = make('a', { href: URL.createObjectURL(blob),
+          download: `${run.s.name}_${run.s.model}${run.s.hid}_page.json` });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        say('p3t-message', `saved ${link.download}: python3 seq_plot.py --weights ${link.download} --fsm`);
+      } catch (err) {
+        say('p3t-message', err.message);
+      }
+    }
+
+    // A saved network, checked as seq_plot.py checks it; throws with the reason.
+    function readNetwork(doc, file) {
+      if (!doc || typeof doc !== 'object' || doc.format !== data.format) throw new Error(`${file} is not a network the page saved (format ${data.format})`);
+      const n = doc.network || {};
+      const name = n.lang === 'reber' && n.embed ? 'reber_embed' : n.lang;
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`${file}: unknown language ${n.lang}`);
+      if (!entry.defaults[n.model]) throw new Error(`${file}: unknown model ${n.model}`);
+      if (!(Number.isInteger(n.hid) && n.hid >= 1 && n.hid <= data.max_hid)) throw new Error(`${file}: hid is not a whole number 1..${data.max_hid}`);
+      const size = engine.layout(n.model, entry.language.symbols.length, n.hid).size;
+      if (!Array.isArray(doc.weights) || doc.weights.length !== size) throw new Error(`${file}: the ${n.model} with ${n.hid} units has ${size} weights`);
+      if (!doc.weights.every(v => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${file}: a weight is not a finite number`);
+      return { network: n, name, weights: doc.weights, file, training: doc.training || {} };
+    }
+
+    function load(file) {
+      const reader = new FileReader();
+      reader.onload = () => {
+        try {
+          loaded = readNetwork(JSON.parse(reader.result), file.name);
+        } catch (err) {
+          say('p3t-message', err instanceof SyntaxError ? `${file.name} is not JSON` : err.message);
+          return;
+        }
+        el('lang').value = loaded.name;
+        el('model').value = loaded.network.model;
+        fillDefaults();
+        el('hid').value = String(loaded.network.hid);
+        el('init').value = 'file';
+        begin(settings(), true);
+        const t = loaded.training;
+        say('p3t-message', `loaded ${file.name}` + (t.verdict ? ` (the page showed: ${t.verdict})` : '') +
+          ': start trains on from its weights');
+      };
+      reader.readAsText(file);
+    }
+
+    // --- the controls -------------------------------------------------------------------
+    const guarded = action => () => {
+      try { action(); } catch (err) { say('p3t-message', err.message); }
     };
-    reader.readAsText(file);
+    el('lang').addEventListener('change', fillDefaults);
+    el('model').addEventListener('change', fillDefaults);
+    // a paused run resumes on start unless a setting changed since it began
+    for (const id of ['lang', 'model', 'hid', 'optim', 'lr', 'epoch', 'init', 'seed']) {
+      el(id).addEventListener('change', () => { changed = true; });
+    }
+    el('start').addEventListener('click', guarded(() => {
+      if (run && run.state === 'paused' && !changed) { run.state = 'running'; backend.post({ type: 'resume' }); draw(true); } else begin(settings(), false);
+    }));
+    el('pause').addEventListener('click', () => { if (run && run.state === 'running') backend.post({ type: 'pause' }); });
+    el('step').addEventListener('click', guarded(() => {
+      if (!run || run.finished || changed) begin(settings(), true);
+      run.state = 'running';
+      backend.post({ type: 'step' });
+    }));
+    el('rewind').addEventListener('click', guarded(() => begin(run ? run.s : settings(), true)));
+    el('replay').addEventListener('input', () => draw(true));
+    for (const id of ['cells', 'ux', 'uy']) el(id).addEventListener('change', () => draw(true));
+    el('save').addEventListener('click', download);
+    el('load').addEventListener('change', () => { if (el('load').files[0]) load(el('load').files[0]); el('load').value = ''; });
+    el('lang').value = languages[0].name;
+    fillDefaults();
+
+    return {
+      // part3.train(options) -> Promise of {weights, losses, checks, verdict, success,
+      // largest_n_right, seconds}: the panel trains as its start button does, animated.
+      train(options = {}) {
+        const s = settings(options);
+        el('lang').value = s.name;
+        el('model').value = s.model;
+        el('hid').value = String(s.hid);
+        el('optim').value = s.optim;
+        el('lr').value = String(s.lr);
+        el('seed').value = String(s.seed);
+        el('epoch').value = String(s.examples / 1000);
+        if (waiting) waiting.reject(new Error('another training started'));
+        return new Promise((resolve, reject) => {
+          waiting = { resolve, reject };
+          begin(s, false, options.worker === false);
+        });
+      },
+      saveJSON,
+      loadJSON(doc) { loaded = readNetwork(doc, 'the object given'); return loaded.name; },
+    };
   }
 
-  // --- the controls -------------------------------------------------------------------
-  const guarded = action => () => {
-    try { action(); } catch (err) { say('p3t-message', err.message); }
-  };
-  el('lang').addEventListener('change', fillDefaults);
-  el('model').addEventListener('change', fillDefaults);
-  // a paused run resumes on start unless a setting changed since it began
-  for (const id of ['lang', 'model', 'hid', 'optim', 'lr', 'epoch', 'init', 'seed']) {
-    el(id).addEventListener('change', () => { changed = true; });
-  }
-  el('start').addEventListener('click', guarded(() => {
-    if (run && run.state === 'paused' && !changed) { run.state = 'running'; backend.post({ type: 'resume' }); draw(true); } else start(settings(), false);
-  }));
-  el('pause').addEventListener('click', () => { if (run && run.state === 'running') backend.post({ type: 'pause' }); });
-  el('step').addEventListener('click', guarded(() => {
-    if (!run || run.finished || changed) start(settings(), true);
-    run.state = 'running';
-    backend.post({ type: 'step' });
-  }));
-  el('rewind').addEventListener('click', guarded(() => start(run ? run.s : settings(), true)));
-  el('replay').addEventListener('input', () => draw(true));
-  for (const id of ['cells', 'ux', 'uy']) el(id).addEventListener('change', () => draw(true));
-  el('save').addEventListener('click', download);
-  el('load').addEventListener('change', () => { if (el('load').files[0]) load(el('load').files[0]); el('load').value = ''; });
-  el('lang').value = languages[0].name;
-  fillDefaults();
-
-  return {
-    // part3.train(options) -> Promise of {weights, losses, checks, verdict, success,
-    // largest_n_right, seconds}: the panel trains as its start button does, animated.
-    train(options = {}) {
-      const s = settings(options);
-      el('lang').value = s.name;
-      el('model').value = s.model;
-      el('hid').value = String(s.hid);
-      el('optim').value = s.optim;
-      el('lr').value = String(s.lr);
-      el('seed').value = String(s.seed);
-      el('epoch').value = String(s.examples / 1000);
-      if (waiting) waiting.reject(new Error('another training started'));
-      return new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
-        start(s, false, options.worker === false);
-      });
-    },
-    saveJSON,
-    loadJSON(doc) { loaded = readNetwork(doc, 'the object given'); return loaded.name; },
-  };
-}
+  return { start };
+})();
