@@ -200,10 +200,14 @@ def _out_of_memory(err):
 
 def _student_mistake(err):
     """The StudentError for an exception raised inside the student's kuzu.py, check.py or
-    seq_models.py that nobody wrapped (nnlab/student.py), else None: those are theirs."""
+    seq_models.py that nobody wrapped (nnlab/student.py), else None: those are theirs.
+    Only the student's files load nnlab.student, so when it is not loaded no student code
+    ran (and cli, which student.py imports, imports nothing back)."""
+    student = sys.modules.get('nnlab.student')
+    if student is None:
+        return None
     try:
-        from nnlab.student import attribute
-        return attribute(err)
+        return student.attribute(err)
     except Exception:                         # judging must never hide the original error
         return None
 
