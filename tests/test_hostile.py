@@ -24,7 +24,7 @@ from nnlab.formats.sweep_definition import SweepDefinition
 from nnlab.markup import markdown_code, markdown_text, one_line
 from nnlab.page.build import build_page
 from nnlab.sweep import plan
-from nnlab.sweep.results import Results, row_problem
+from nnlab.sweep.results import Results
 from nnlab.sweep.scripts import find_kind
 from nnlab.sweep.summary import write_summary
 
@@ -347,8 +347,9 @@ def test_damaged_rows_are_skipped_with_a_warning_never_a_crash(tmp_path_factory,
     except Exception as err:                      # only the one-line refusal may escape
         assert type(err).__name__ == 'UserError', repr(err)
         return
-    for row in results.rows.values():
-        assert row_problem(row, SEQ_KIND) is None
+    for row in results.rows.values():           # what is kept is typed, as a fresh row
+        assert all(row.figures[name] is None or type(row.figures[name]) is kind
+                   for name, kind in SEQ_KIND.columns)
     the_sweep = plan.Sweep('seq_train.py', [], [('hid', ('2',))], [0])
     write_summary(str(folder), the_sweep, results)        # the summary of what is left
 
@@ -367,7 +368,7 @@ def test_a_results_file_of_an_earlier_version_loads_with_the_new_columns_empty(t
     results.load()
     assert 'written by an earlier version' in capsys.readouterr().err
     assert results.done(('2',), 0)
-    assert results.rows[(('2',), 0)]['largest_n_right'] == ''
+    assert results.rows[(('2',), 0)].figures['largest_n_right'] is None
     (tmp_path / 'results.csv').write_text('seed,status,exit_code,mine\n')
     with pytest.raises(Exception, match='not this sweep'):
         Results(str(tmp_path), SEQ_KIND, ['hid']).load()

@@ -8,7 +8,7 @@ from conftest import ROOT, assert_one_line_error, read_rows, run_script, start_s
 from optional import need_ray
 
 from nnlab.cli import UserError
-from nnlab.formats import schema
+from nnlab.formats import schema, sweep_results
 from nnlab.formats.kuzu_run import KuzuRun
 from nnlab.formats.seq_run import SeqRun
 from nnlab.sweep import plan
@@ -65,10 +65,18 @@ def test_grid_is_the_cross_product_in_the_order_given():
             plan.parse_grid(bad)
 
 
+def read_row(kind, **cells):
+    """A ResultRow as results.csv's reader makes it from these cells (others empty)."""
+    empty = dict.fromkeys(sweep_results.columns(kind.columns, []), '') | {'seed': '0'}
+    return sweep_results.parse(empty | cells, kind.columns, [])
+
+
 def test_table_counts_successes_and_kuzu_accuracy_from_rows():
     seq = plan.find_kind('seq_train.py')
-    rows = [dict(status='ok', success=str(i < 3), mean_last_checks='0.1', seconds='2')
-            for i in range(8)] + [dict(status='failed', success='', seconds='1')]
+    rows = [read_row(seq, status='ok', success=str(i < 3), mean_last_checks='0.1',
+                     seconds='2') for i in range(8)] + \
+        [read_row(seq, status='failed', success='', seconds='1')]
+    assert rows[0].success is True and rows[5].success is False
     s = summarise(rows, seq)
     assert (s['runs'], s['successes'], s['failed']) == (8, 3, 1)
     assert s['interval'] == wilson_interval(3, 8)
@@ -76,8 +84,27 @@ def test_table_counts_successes_and_kuzu_accuracy_from_rows():
     line = table(sweep_def, [(Setting((('hid', '2'),)), rows)]).splitlines()[-1]
     assert line.startswith('| hid=2 | 8 | 3 | 38% | 14%-69% |'), line
     kuzu = plan.find_kind('kuzu_main.py')
-    s = summarise([dict(status='ok', accuracy=a, seconds='1') for a in ('70', '72', '74')], kuzu)
+    s = summarise([read_row(kuzu, status='ok', accuracy=a, seconds='1')
+                   for a in ('70', '72', '74')], kuzu)
     assert (s['mean'], s['sd']) == (72.0, 2.0)
+
+
+def test_a_row_read_back_from_results_csv_is_the_row_the_sweep_made(tmp_path):
+    from nnlab.sweep.results import Results
+    seq = plan.find_kind('seq_train.py')
+    made = Results(str(tmp_path), seq, ['hid'])
+    values = dict(status='ok', exit_code=0, seconds=1.25, task='runs/hid-2/seed-0',
+                  success=False, mean_last_checks=0.1, last_check=0.3, threshold=0.05,
+                  largest_n_right=7, trained_n=10)
+    fresh = made.add(('2',), 0, values)
+    made.add(('2',), 1, dict(status='failed', exit_code=2, seconds=0.5, error='error: x'))
+    made.write()
+    lines = (tmp_path / 'results.csv').read_text().splitlines()
+    assert lines[1] == '2,0' + \
+        ',ok,0,False,0.1,0.3,0.05,7,10,1.25,runs/hid-2/seed-0,'     # the cells as before
+    read = Results(str(tmp_path), seq, ['hid']).load()
+    assert read.rows[(('2',), 0)] == fresh and fresh.success is False
+    assert read.rows[(('2',), 1)].error == 'error: x' and not read.done(('2',), 1)
 
 
 # ---- bad input: one line, nothing run ------------------------------------------------------

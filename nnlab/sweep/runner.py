@@ -18,10 +18,11 @@ from nnlab.files import HeldElsewhere, OutputLock, ensure_dir
 from nnlab.formats import schema
 from nnlab.formats.slurm_jobs import uncollected
 from nnlab.formats.sweep_definition import SweepDefinition
+from nnlab.formats.sweep_results import FAILED, OK
 from nnlab.formats.sweep_tasks import TaskFolders
 from nnlab.sweep import plan
 from nnlab.sweep.process import RECORD, TaskSpec
-from nnlab.sweep.results import FAILED, OK, Results
+from nnlab.sweep.results import Results
 from nnlab.sweep.summary import write_summary
 
 DEFINITION = 'sweep.json'
@@ -95,7 +96,7 @@ class Tasks:
         """Remove the sweep's task folders no row points to: tasks stopped by Ctrl-C or a
         crash (their seeds run again), or the first attempts of retried rows. A link is
         removed, never followed; a folder the sweep did not make is never touched."""
-        kept = {os.path.normpath(row['task']).replace(os.sep, '/')
+        kept = {os.path.normpath(row.task).replace(os.sep, '/')
                 for row in results.rows.values()}
         runs = os.path.realpath(os.path.join(self.folder, 'runs'))
         left = []
@@ -175,9 +176,9 @@ class Progress:
         self.done += len(rows)
         self.new += len(rows)
         for row in rows:
-            if row['status'] == OK:
+            if row.ok:
                 self.runs += 1
-                self.successes += bool(row.get('success'))
+                self.successes += row.success
             else:
                 self.failed += 1
 
@@ -185,15 +186,15 @@ class Progress:
         elapsed = time.monotonic() - self.started
         left = (self.total - self.done) * elapsed / self.new if self.new else 0
         if self.kind.has_criterion:
-            ok = [r for r in rows if r['status'] == OK]
-            what = f"{sum(bool(r.get('success')) for r in ok)} of {len(ok)} succeeded"
+            ok = [r for r in rows if r.ok]
+            what = f"{sum(r.success for r in ok)} of {len(ok)} succeeded"
             so_far = f"so far {self.successes} of {self.runs} succeeded"
         else:
-            what = f"{sum(r['status'] == OK for r in rows)} finished"
+            what = f"{sum(r.ok for r in rows)} finished"
             so_far = f"so far {self.runs} finished"
-        failed = [r for r in rows if r['status'] != OK]
+        failed = [r for r in rows if not r.ok]
         if failed:
-            what = f"FAILED: {failed[0]['error']}"
+            what = f"FAILED: {failed[0].error}"
         return (f"[{self.done:>{len(str(self.total))}}/{self.total}] {task.label}: {what} | "
                 f"{so_far}, {self.failed} failed | {_clock(elapsed)} elapsed, "
                 f"about {_clock(left)} left")
@@ -283,12 +284,11 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
         progress = Progress(sweep.kind, rows_total, already)
 
         def on_done(task, outcome):
-            rows = rows_of(sweep.kind, task, outcome, folder)
-            for seed, values in rows.items():
-                results.add(task.setting.key, seed, values)
+            rows = [results.add(task.setting.key, seed, values)
+                    for seed, values in rows_of(sweep.kind, task, outcome, folder).items()]
             results.write(sweep.settings)
-            progress.count(list(rows.values()))
-            print(progress.line(task, list(rows.values())), flush=True)
+            progress.count(rows)
+            print(progress.line(task, rows), flush=True)
 
         backend.run(work, on_done)
         if backend.detached:        # slurm --detach: the jobs run on; --resume collects them
@@ -304,9 +304,9 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
     text, written = write_summary(folder, sweep, results)
     print(text)
     print('wrote ' + ', '.join([results.path, *written]), flush=True)
-    failed = [r for r in results.ordered(sweep.settings) if r['status'] != OK]
+    failed = [r for r in results.ordered(sweep.settings) if not r.ok]
     if failed:
-        print(f"{len(failed)} of {rows_total} rows failed (first: {failed[0]['error']}); "
+        print(f"{len(failed)} of {rows_total} rows failed (first: {failed[0].error}); "
               f"--resume runs them again", flush=True)
         return 1
     return 0

@@ -29,16 +29,8 @@ OWN_FOLDER = "each task's {what} go into its own folder under --out"
 
 
 def numbers(rows, column):
-    """The finite numbers of `column` in results.csv rows (strings)."""
-    values = []
-    for row in rows:
-        try:
-            value = float(row.get(column) or 'nan')
-        except ValueError:
-            continue
-        if value == value and abs(value) != float('inf'):
-            values.append(value)
-    return values
+    """The finite numbers of `column` in results.csv rows (ResultRow)."""
+    return [value for row in rows if (value := row.number(column)) is not None]
 
 
 def median(values):
@@ -144,10 +136,10 @@ class SeqTrain(ScriptKind):
     def beyond(self, rows):
         """(runs right on every n past the training range, runs measured) and the median
         e1 = largest_n_right + 1 of the runs that met the criterion (counting languages)."""
-        measured = [r for r in rows if numbers([r], 'largest_n_right')
-                    and numbers([r], 'trained_n')]
-        right = sum(float(r['largest_n_right']) > float(r['trained_n']) for r in measured)
-        met = [r for r in measured if r.get('success') == 'True']
+        measured = [r for r in rows if r.number('largest_n_right') is not None
+                    and r.number('trained_n') is not None]
+        right = sum(r.number('largest_n_right') > r.number('trained_n') for r in measured)
+        met = [r for r in measured if r.success]
         return right, len(measured), median([v + 1 for v in numbers(met, 'largest_n_right')])
 
 
@@ -181,7 +173,7 @@ class CheckMain(ScriptKind):
                 for run in results.restarts}
 
     def typical(self, rows):
-        return median(numbers([r for r in rows if r.get('success') == 'True'], 'reached_at'))
+        return median(numbers([r for r in rows if r.success], 'reached_at'))
 
 
 class KuzuMain(ScriptKind):

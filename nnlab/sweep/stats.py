@@ -47,14 +47,14 @@ def beyond_cells(out, right, measured, median_e1):
 
 
 def summarise(rows, kind):
-    """One setting's figures from its results.csv rows (dicts of strings); `cells` are
-    its row of the summary table, after the setting."""
-    finished = [r for r in rows if r.get('status') == 'ok']
+    """One setting's figures from its results.csv rows (ResultRow); `cells` are its row
+    of the summary table, after the setting."""
+    finished = [r for r in rows if r.ok]
     out = dict(runs=len(finished), failed=len(rows) - len(finished),
                median_seconds=median(numbers(finished, 'seconds')),
                median_metric=median(numbers(finished, kind.metric.column)))
     if kind.has_criterion:
-        successes = sum(r.get('success') == 'True' for r in finished)
+        successes = sum(r.success for r in finished)
         out.update(successes=successes,
                    share=successes / len(finished) if finished else None,
                    interval=wilson_interval(successes, len(finished)))

@@ -28,7 +28,7 @@ def grouped(sweep, results):
     definitions of a resumed sweep had come last."""
     by_key = {}
     for row in results.ordered(sweep.settings):
-        by_key.setdefault(tuple(row[n] for n in sweep.grid_names), []).append(row)
+        by_key.setdefault(row.setting, []).append(row)
     settings = {s.key: s for s in sweep.settings}
     for key in by_key:
         settings.setdefault(key, Setting(tuple(zip(sweep.grid_names, key))))
@@ -53,7 +53,7 @@ def write_summary(folder, sweep, results):
     groups = grouped(sweep, results)
     text = table(sweep, groups)
     rows = sum(len(r) for _, r in groups)
-    failed = sum(r['status'] != 'ok' for _, g in groups for r in g)
+    failed = sum(not r.ok for _, g in groups for r in g)
     stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
         else [METRIC_PICTURE]
@@ -78,7 +78,7 @@ def write_summary(folder, sweep, results):
 
 def measured_beyond(groups):
     """True if any finished row has seq_train.py's largest_n_right."""
-    return any(r.get('status') == 'ok' and numbers([r], 'largest_n_right')
+    return any(r.ok and r.number('largest_n_right') is not None
                for _, rows in groups for r in rows)
 
 
@@ -89,13 +89,12 @@ def draw_generalisation(folder, sweep, groups):
     labels = [plot_text(setting.label) for setting, _ in groups]
     fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
     for x, (setting, rows) in enumerate(groups):
-        finished = [r for r in rows if r.get('status') == 'ok'
-                    and numbers([r], 'largest_n_right')]
+        finished = [r for r in rows if r.ok and r.number('largest_n_right') is not None]
         if not finished:
             _no_runs(ax, x)
             continue
-        values = [float(r['largest_n_right']) for r in finished]
-        colours = ['tab:green' if r.get('success') == 'True' else 'tab:red' for r in finished]
+        values = numbers(finished, 'largest_n_right')
+        colours = ['tab:green' if r.success else 'tab:red' for r in finished]
         offsets = _jitter(setting.label, len(values))
         ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
         for trained in sorted(set(numbers(finished, 'trained_n'))):
@@ -159,19 +158,20 @@ def draw(folder, sweep, groups):
     column, log = kind.metric.column, kind.metric.log_scale
     thresholds = set()
     for x, (setting, rows) in zip(positions, groups):
-        finished = [r for r in rows if r['status'] == 'ok' and r[column] not in ('', None)]
-        values = [float(r[column]) for r in finished]
+        finished = [r for r in rows if r.ok and r.number(column) is not None]
+        values = numbers(finished, column)
         if not values:
             _no_runs(ax, x)
             continue
         log = log and min(values) > 0
         ax.boxplot([values], positions=[x], widths=0.5, showfliers=False,
                    medianprops=dict(color='black'))
-        colours = ['tab:green' if r.get('success') == 'True' else 'tab:red' for r in finished] \
+        colours = ['tab:green' if r.success else 'tab:red' for r in finished] \
             if kind.has_criterion else ['tab:blue'] * len(values)
         offsets = _jitter(setting.label, len(values))
         ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
-        thresholds.update(r['threshold'] for r in finished if r.get('threshold'))
+        thresholds.update(r.number('threshold') for r in finished
+                          if r.number('threshold') is not None)
     if len(thresholds) == 1:
         ax.axhline(float(thresholds.pop()), color='grey', linestyle='--', linewidth=1,
                    label='success threshold')
