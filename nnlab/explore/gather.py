@@ -59,13 +59,16 @@ def part2(sources, points_path):
 def perceptron_settings():
     """What Part 2's Train and its checks of a weights file use, from where check_main.py
     takes it: --lr's default, Adam's settings, the weight decay, the stopping streak, the
-    loss's clamps and the bound on a weight."""
+    loss's clamps, and a weights file's names, bounds and hint (formats/check_weights.py)."""
     import check_main
-    from nnlab.perceptron import kernels, weights
+    from nnlab.formats import check_weights
+    from nnlab.perceptron import kernels
     return {'lr': check_main.build_parser().get_default('lr'), 'adam': adam_settings(),
             'weight_decay': kernels.WEIGHT_DECAY, 'streak': kernels.STREAK,
             'log_every': kernels.LOG_EVERY, 'bce_eps': kernels.BCE_EPS,
-            'bce_log_floor': kernels.BCE_LOG_FLOOR, 'max_weight': weights.MAX_WEIGHT}
+            'bce_log_floor': kernels.BCE_LOG_FLOOR, 'max_weight': check_weights.MAX_WEIGHT,
+            'max_file_bytes': check_weights.MAX_BYTES, 'names': list(check_weights.NAMES),
+            'hint': check_weights.HINT}
 
 
 def _language(network):

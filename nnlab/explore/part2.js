@@ -9,7 +9,6 @@
 const Part2 = (() => {
   'use strict';
   const { $, make, makeSvg, sigmoid, fmt, randomSource, say, noteLines } = Common;
-  const WEIGHT_NAMES = ['in_hid_weight', 'hid_bias', 'hid_out_weight', 'out_bias'];
   const UNIT_COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b',
     '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
   const VIEW = 420;                       // pixels of the square plot
@@ -29,23 +28,24 @@ const Part2 = (() => {
     return [];
   }
 
-  // Why `data` is not a weights object check_main.py --weights would take (weights.py's
-  // bound `maxWeight` on each number), or null.
-  function weightsProblem(data, maxWeight) {
+  // Why `data` is not a weights object check_main.py --weights would take, or null.
+  // `rules`: the names and bound of nnlab/formats/check_weights.py (data.training).
+  function weightsProblem(data, rules) {
+    const names = rules.names, maxWeight = rules.max_weight;
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       return 'it does not hold a JSON object';
     }
-    const missing = WEIGHT_NAMES.filter(name => !Object.prototype.hasOwnProperty.call(data, name));
+    const missing = names.filter(name => !Object.prototype.hasOwnProperty.call(data, name));
     if (missing.length) return `it misses ${missing.join(', ')}`;
-    const unknown = Object.keys(data).filter(name => !WEIGHT_NAMES.includes(name)).sort();
+    const unknown = Object.keys(data).filter(name => !names.includes(name)).sort();
     if (unknown.length) return `it has unknown keys ${unknown.join(', ')}`;
     try {
       const shapes = {};
-      for (const name of WEIGHT_NAMES) shapes[name] = shapeOf(data[name], name, maxWeight);
+      for (const name of names) shapes[name] = shapeOf(data[name], name, maxWeight);
       const hid = shapes.in_hid_weight.length ? shapes.in_hid_weight[0] : 0;
       const expected = { in_hid_weight: [hid, 2], hid_bias: [hid], hid_out_weight: [1, hid],
         out_bias: [1] };
-      for (const name of WEIGHT_NAMES) {
+      for (const name of names) {
         if (JSON.stringify(shapes[name]) !== JSON.stringify(expected[name])) {
           return `${name} has shape [${shapes[name]}] but in_hid_weight has ${hid} rows, so ` +
             `it must be [${expected[name]}]`;
@@ -56,9 +56,6 @@ const Part2 = (() => {
     }
     return null;
   }
-
-  const FIX = 'it must hold {"in_hid_weight": [[wx, wy], ...], "hid_bias": [...], ' +
-    '"hid_out_weight": [[...]], "out_bias": [b]}';
 
   // The kernel's order of one network's weights (nnlab/perceptron/kernels.py):
   // in_hid_weight row by row, hid_bias, hid_out_weight, out_bias.
@@ -423,8 +420,8 @@ const Part2 = (() => {
 
     // --- controls -----------------------------------------------------------------------
     function setWeights(obj, newAct = 'step', newScale = 1) {
-      const problem = weightsProblem(obj, settings.max_weight);
-      if (problem) throw new Error(`weights refused: ${problem}; ${FIX}`);
+      const problem = weightsProblem(obj, settings);
+      if (problem) throw new Error(`weights refused: ${problem}; ${settings.hint}`);
       if (newAct !== 'step' && newAct !== 'sig') throw new Error(`act is ${newAct}, not step or sig`);
       if (!(typeof newScale === 'number' && newScale > 0 && Number.isFinite(newScale))) {
         throw new Error(`scale is ${newScale}, not a positive number`);
@@ -478,12 +475,12 @@ const Part2 = (() => {
       try {
         obj = JSON.parse(text.replace(/^\ufeff/, ''));
       } catch (err) {
-        say('p2-message', `weights file ${name} is not valid JSON (${err.message}); ${FIX}`);
+        say('p2-message', `weights file ${name} is not valid JSON (${err.message}); ${settings.hint}`);
         return false;
       }
-      const problem = weightsProblem(obj, settings.max_weight);
+      const problem = weightsProblem(obj, settings);
       if (problem) {
-        say('p2-message', `weights file ${name}: ${problem}; ${FIX}`);
+        say('p2-message', `weights file ${name}: ${problem}; ${settings.hint}`);
         return false;
       }
       setWeights(obj, act, scale);
@@ -494,8 +491,8 @@ const Part2 = (() => {
     $('p2-load').addEventListener('change', () => {
       const file = $('p2-load').files[0];
       if (!file) return;
-      if (file.size > 10000000) {
-        say('p2-message', `weights file ${file.name} is over 10,000,000 bytes; it should hold four small arrays`);
+      if (file.size > settings.max_file_bytes) {
+        say('p2-message', `weights file ${file.name} is over ${settings.max_file_bytes.toLocaleString('en')} bytes; it should hold four small arrays`);
         return;
       }
       file.text().then(text => loadText(file.name, text),
