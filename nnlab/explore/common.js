@@ -76,7 +76,3 @@ const Common = (() => {
 
   return { $, make, makeSvg, sigmoid, softmax, fmt, randomSource, say, noteLines, stateColour };
 })();
-
-// part1.js, not yet a namespace, reads these as globals (until it reads Common too)
-// eslint-disable-next-line no-implicit-globals, no-unused-vars
-const { $, make, fmt, noteLines } = Common;

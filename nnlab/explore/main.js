@@ -16,7 +16,7 @@
     }
   };
   window.explore = {
-    part1: panel('p1-notes', () => Part1(data.part1)),
+    part1: panel('p1-notes', () => Part1.start(data.part1)),
     part2: panel('p2-notes', () => Part2.start(data.part2)),
     part3: panel('p3-notes', () => Part3.start(data.part3)),
   };
