@@ -132,6 +132,7 @@ def test_hand_designed_step_network_classifies_all_points(run, tmp_path):
                                   'hid_4_3.jpg', 'out_4.jpg']
 
 
+@pytest.mark.slow
 def test_scaled_sigmoid_network_mimics_it_then_trains(capsys, tmp_path):
     out = run_main(capsys, '--act', 'sig', '--hid', '4', '--set_weights', '--plot_dir', tmp_path)
     start = printed_weights(out, 'Initial Weights:')
@@ -239,6 +240,7 @@ def test_any_csv_of_2d_points_works(capsys, tmp_path):
         [(0, 0, 0), (0, 3, 1), (3, 0, 1), (3, 3, 0)]
 
 
+@pytest.mark.slow
 def test_restarts_reach_100_percent_and_restart_i_is_the_single_run(capsys, tmp_path):
     # With seed 37 the single run gets stuck below 100%; with seed 38 it does not.
     plots = tmp_path / 'restarts'
@@ -259,6 +261,7 @@ def test_restarts_reach_100_percent_and_restart_i_is_the_single_run(capsys, tmp_
         between(single, 'Final Weights:', 'Pictures:')
 
 
+@pytest.mark.slow
 def test_first_stops_without_waiting_for_a_stuck_restart(capsys, tmp_path):
     # Seed 37 is stuck for 7000 epochs (test above); with --first, seed 38 ends the run.
     out = run_main(capsys, '--act', 'sig', '--hid', '5', '--seed', 37, '--restarts', 2,
@@ -275,6 +278,7 @@ def test_first_stops_without_waiting_for_a_stuck_restart(capsys, tmp_path):
         between(single, 'Final Weights:', 'Pictures:')
 
 
+@pytest.mark.slow
 def test_same_seed_same_output(capsys, tmp_path):
     args = ('--act', 'sig', '--hid', '2', '--seed', '7', '--restarts', '3', '--epoch', '600',
             '--plot_dir', tmp_path)

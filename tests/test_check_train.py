@@ -37,6 +37,7 @@ def batched(seeds, lr, epochs, streak):
                           lr=lr, epochs=epochs, streak=streak, log=lambda line: None)
 
 
+@pytest.mark.slow
 def test_restarts_follow_a_plain_single_run():
     """Same updates as autograd + torch.optim.Adam (weight decay included), and the same
     stopping epoch per network."""

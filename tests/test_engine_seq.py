@@ -172,6 +172,7 @@ def relu_right(model_weights, multiples, count):
     return right
 
 
+@pytest.mark.slow
 def test_seq_plot_analyses_weights_only_with_the_model_that_trained_them(checkout, capsys):
     folder, edit = checkout
     train(capsys, '--epoch', '1', '--seed', '6')          # by the kernel, the shipped SRN

@@ -132,6 +132,7 @@ def call(tab, expression, *args):
     return tab.page.evaluate(expression, list(args))
 
 
+@pytest.mark.slow
 def test_page_is_one_small_file_without_network(site):
     html = (site / 'explore' / 'index.html').read_text()
     assert len(html.encode()) < 5_000_000
@@ -147,11 +148,13 @@ def test_nothing_closes_the_script_early(tmp_path):
     assert json.loads(payload) == data
 
 
+@pytest.mark.slow
 def test_no_console_errors_and_no_requests(tab):
     assert tab.page.title() == 'Neural networks: explore'
     assert tab.errors == [] and tab.requests == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('weights, act, scale, percent', [
     (HAND, 'step', 1, 100.0), (HAND, 'sig', 10, 100.0), (TWO_UNITS, 'step', 1, 700 / 9)])
 def test_hand_designs(tab, weights, act, scale, percent):
@@ -173,6 +176,7 @@ def drag_line(tab, unit, dx, dy, what='line'):
     mouse.up()
 
 
+@pytest.mark.slow
 def test_dragging_a_line_changes_the_accuracy(tab):
     call(tab, '([w]) => explore.part2.setWeights(w, "step", 1)', HAND)
     drag_line(tab, 0, 0, -70)                   # h0 moves up past the point (0, 1)
@@ -187,6 +191,7 @@ def test_dragging_a_line_changes_the_accuracy(tab):
     assert tab.errors == []
 
 
+@pytest.mark.slow
 def test_typing_a_weight_updates_everything(tab):
     call(tab, '([w]) => explore.part2.setWeights(w, "step", 1)', HAND)
     tab.page.fill('#p2-w-3-3', '1')             # h3 -> output: -1 becomes 1
@@ -195,6 +200,7 @@ def test_typing_a_weight_updates_everything(tab):
     assert tab.page.locator('#p2-points tr.wrong').count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('act, scale', [('step', 1), ('sig', 10)])
 def test_saved_weights_give_check_main_the_same_accuracy(tab, tmp_path, act, scale):
     from conftest import run_script
@@ -213,6 +219,7 @@ def test_saved_weights_give_check_main_the_same_accuracy(tab, tmp_path, act, sca
     assert f'Initial Accuracy:  {round(accuracy, 2)}\n' in done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('text, words', BAD_WEIGHTS)
 def test_a_weights_file_check_main_refuses_is_refused(tab, tmp_path, text, words):
     from conftest import run_script
@@ -234,6 +241,7 @@ def test_a_weights_file_check_main_refuses_is_refused(tab, tmp_path, text, words
             load_weights_file(str(path))
 
 
+@pytest.mark.slow
 def test_loading_a_good_file_shows_it(tab, tmp_path):
     path = tmp_path / 'mine.json'
     path.write_text(json.dumps(TWO_UNITS))
@@ -243,6 +251,7 @@ def test_loading_a_good_file_shows_it(tab, tmp_path):
     assert tab.page.locator('#p2-weights tr').count() == 4     # head, 2 units, output bias
 
 
+@pytest.mark.slow
 def test_train_equals_the_compiled_kernel(tab):
     from nnlab.perceptron import kernels
     from nnlab.perceptron.data import load_points
@@ -267,6 +276,7 @@ def test_train_equals_the_compiled_kernel(tab):
     assert np.abs(logged - training.log_loss[0]).max() < 1e-6
 
 
+@pytest.mark.slow
 def test_the_train_button_trains_live(tab):
     call(tab, '([w]) => explore.part2.setWeights(w, "step", 10)', TWO_UNITS)
     tab.page.fill('#p2-epochs', '3000')
@@ -304,12 +314,14 @@ def long_text(lang, length=600):
     return (counting * length)[:length]
 
 
+@pytest.mark.slow
 def test_networks_lists_every_checkpoint(tab):
     names = call(tab, '() => explore.part3.networks()')
     assert sorted(names) == sorted(f'{lang}_{kind}{hid}_{at}' for lang, kind, hid, _ in NETWORKS
                                    for at in (10, 20))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('lang, kind, hid, symbols', NETWORKS)
 def test_forward_equals_the_float64_models(tab, site, lang, kind, hid, symbols):
     text = long_text(lang)
@@ -323,11 +335,13 @@ def test_forward_equals_the_float64_models(tab, site, lang, kind, hid, symbols):
             assert np.abs(np.array(shown[key]) - value).max() < 1e-5, key
 
 
+@pytest.mark.slow
 def test_run_refuses_unknown_symbols(tab):
     with pytest.raises(Exception, match="'X' is not a symbol of anb2n"):
         call(tab, '() => explore.part3.run("anb2n_srn2_10", "AAX")')
 
 
+@pytest.mark.slow
 def test_stepping_through_a_string(tab):
     page = tab.page
     page.select_option('#p3-run', 'anb2n_srn2')
@@ -390,6 +404,7 @@ def median_ms(tab, script):
     return statistics.median(times)
 
 
+@pytest.mark.slow
 def test_interactions_are_fast(tab):
     call(tab, '([w]) => explore.part2.setWeights(w, "sig", 10)', HAND)
     typing = median_ms(tab, '''const input = document.getElementById('p2-w-0-2');
@@ -439,6 +454,7 @@ def test_explore_refuses_bad_input_with_one_line(tmp_path, args, words):
 
 # --- Part 1 ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_part1_lists_the_saved_nets(tab):
     from conftest import kmnist_root
     kmnist_root()                               # NetLin is trained on KMNIST
@@ -479,6 +495,7 @@ CLASSIFY_ALL = '''([net, text]) => {
     return [best, first]; }'''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name, count', [('lin', 10000), ('full', 10000), ('conv', 10000)])
 def test_classify_equals_torch(tab, site, name, count):
     import base64
@@ -518,6 +535,7 @@ def preprocess(tab, canvases):
     return np.array(call(tab, PREPROCESS, base64.b64encode(raw).decode())).reshape(-1, 28, 28)
 
 
+@pytest.mark.slow
 def test_a_drawing_is_cropped_scaled_and_centred(tab, site):
     pixels, _ = kmnist_test_images(100)
     rng = np.random.default_rng(0)
@@ -546,6 +564,7 @@ def test_a_drawing_is_cropped_scaled_and_centred(tab, site):
     assert (originals == redrawn).mean() > 0.2          # chance: 0.1
 
 
+@pytest.mark.slow
 def test_drawing_with_the_mouse_classifies(tab):
     from conftest import kmnist_root
     kmnist_root()                               # the sample images come from KMNIST
@@ -568,6 +587,7 @@ def test_drawing_with_the_mouse_classifies(tab):
     assert tab.errors == []
 
 
+@pytest.mark.slow
 def test_classification_is_fast(tab):
     from conftest import kmnist_root
     kmnist_root()
@@ -594,6 +614,7 @@ def screenshots(page, folder):
     return made
 
 
+@pytest.mark.slow
 def test_screenshots_of_each_panel(tab, tmp_path):
     # NNLAB_SCREENSHOTS=docs/images keeps them (the docs' pictures were made so, from the
     # page of report.py --run --quick)
@@ -610,6 +631,7 @@ def test_the_machine_is_read_from_seq_plots_printout():
     assert gather.machine_table('clusters: 3\nno machine here') is None
 
 
+@pytest.mark.slow
 def test_the_last_trained_network_is_offered(tab, site):
     record = json.loads((site / 'plot' / 'check_sig_hid4_run.json').read_text())
     tab.page.click('#p2-trained')

@@ -54,6 +54,7 @@ def kernel_run(kind, lang, optim, lr, hid, seed):
     return start, strings, theta[0], losses[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind, lang, optim, lr, hid', KERNEL_CASES)
 def test_page_trains_as_the_kernel(tab, kind, lang, optim, lr, hid):
     start, strings, expected, losses = kernel_run(kind, lang, optim, lr, hid, seed=7)
@@ -82,6 +83,7 @@ def test_without_a_worker_the_page_trains_alike_in_short_slices(tab):
     assert len(slices) >= 5 and np.percentile(slices, 25) < 16
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('lang', ['anb2n', 'anbn'])
 def test_page_draws_n_as_seq_train(tab, lang):
     from scipy.stats import chi2_contingency
@@ -103,6 +105,7 @@ def test_page_draws_n_as_seq_train(tab, lang):
     assert chi2_contingency(table).pvalue > 1e-3, table
 
 
+@pytest.mark.slow
 def test_default_run_verdict_and_save_for_seq_plot(tab, site, tmp_path, capsys):
     """The default anb2n SRN run for 20k examples: the verdict and largest n right the
     page shows are those seq_plot.py --weights finds in the saved file; explore.py offers

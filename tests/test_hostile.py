@@ -297,6 +297,7 @@ def places(value, path=()):
             yield from places(inner, (*path, index))
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(DOCUMENTS) - 1), data=st.data())
 def test_damaged_documents_load_or_give_a_reason(tmp_path_factory, which, data):

@@ -102,6 +102,7 @@ def test_five_steps_equal_torch_optim(kind, optim, mom, weight_decay):
     assert np.abs(theta[0] - layout.from_model(random_model(kind, 3, 3, seed=3))).max() > 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kind', KINDS)
 def test_forward_equals_model(kind):
     num_symbols, hid = 4, 3

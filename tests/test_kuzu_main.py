@@ -241,6 +241,7 @@ def test_bad_flags_give_one_line(run, data_dir, tmp_path, args, words):
     assert done.stdout == ''
 
 
+@pytest.mark.slow
 def test_unwritable_plot_dir_fails_before_training(run, data_dir, tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('not a folder')

@@ -20,6 +20,7 @@ def watched(tmp_path_factory, browser):
     tab.close()
 
 
+@pytest.mark.slow
 def test_every_picture_has_loaded(watched, tmp_path_factory):
     widths = watched.page.evaluate(
         'Array.from(document.images).map(i => [i.complete, i.naturalWidth])')
@@ -28,11 +29,13 @@ def test_every_picture_has_loaded(watched, tmp_path_factory):
     assert all(complete and width > 0 for complete, width in widths), widths
 
 
+@pytest.mark.slow
 def test_the_browser_reports_no_errors_and_no_requests(watched):
     assert watched.page.title().startswith('Neural networks, assignment 1')
     assert watched.errors == [] and watched.requests == []
 
 
+@pytest.mark.slow
 def test_screenshot_is_a_picture_of_the_page(watched, tmp_path):
     data = watched.page.screenshot(path=tmp_path / 'page.png')
     assert data[:8] == b'\x89PNG\r\n\x1a\n'
@@ -41,6 +44,7 @@ def test_screenshot_is_a_picture_of_the_page(watched, tmp_path):
     assert len(data) > 20_000       # text and pictures, not a blank window
 
 
+@pytest.mark.slow
 def test_page_prints_to_pdf_with_each_figure_whole(watched, tmp_path):
     page = watched.page
     page.emulate_media(media='print')

@@ -112,6 +112,7 @@ def test_kuzu_output_paths_are_checked_before_training(capsys, tmp_path):
     assert str(blocker / 'plot') in line
 
 
+@pytest.mark.slow
 def test_an_empty_output_folder_name_is_refused(capsys):
     assert_refused(capsys, 'seq_train', ['--out_path', '', '--seed', '0'], 'empty')
     assert_refused(capsys, 'check_main', ['--plot_dir', ''], 'empty')
@@ -133,6 +134,7 @@ def test_orphaned_temporary_files_are_removed(tmp_path):
                                                                  elsewhere.name])
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(capsys, tmp_path):
     # A lock held by a live process (the test's parent stands in for the first run).
     lock = tmp_path / '.anb2n_srn2.lock'
@@ -161,6 +163,7 @@ def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(capsys
     assert not (tmp_path / '.anb2n_srn2.lock').exists()
 
 
+@pytest.mark.slow
 def test_a_new_run_moves_the_earlier_runs_checkpoints_aside(capsys, tmp_path):
     for seed in (0, 1):
         code, out, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', seed,
@@ -235,6 +238,7 @@ def test_weights_that_would_overflow(capsys, tmp_path, content, words):
                                           '--plot_dir', tmp_path / 'p'], *words)
 
 
+@pytest.mark.slow
 def test_idx_header_of_four_billion_images(run, data_dir, tmp_path):
     raw = tmp_path / 'data' / 'KMNIST' / 'raw'
     raw.mkdir(parents=True)
@@ -292,6 +296,7 @@ def test_crafted_checkpoints(capsys, tmp_path, kind, words):
     assert not (tmp_path / 'p').exists() or not any((tmp_path / 'p').iterdir())
 
 
+@pytest.mark.slow
 def test_missing_checkpoints_name_what_exists(capsys, tmp_path):
     net = tmp_path / 'net'
     code, _, err = cli(capsys, 'seq_train', '--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
@@ -320,6 +325,7 @@ def test_divergence_is_one_line_not_a_result(run, data_dir, tmp_path):
     assert 'Accuracy: 1000/10000' not in done.stdout
 
 
+@pytest.mark.slow
 def test_the_seed_drawn_is_printed_and_repeats_the_run(capsys, tmp_path):
     code, out, err = cli(capsys, 'check_main', '--act', 'sig', '--hid', '3', '--epoch', '300',
                          '--plot_dir', tmp_path / 'a')
@@ -337,6 +343,7 @@ def test_the_seed_drawn_is_printed_and_repeats_the_run(capsys, tmp_path):
     assert other.splitlines()[0] != first          # a fresh seed each time
 
 
+@pytest.mark.slow
 def test_a_stuck_run_says_what_to_try(capsys, tmp_path):
     code, out, _ = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
@@ -481,6 +488,7 @@ def test_a_closed_pipe_stops_saves_and_says_so(tmp_path):
     assert [p.name for p in tmp_path.glob('anb2n_srn2_*.pth')], 'the step reached is saved'
 
 
+@pytest.mark.slow
 def test_check_main_into_a_closed_pipe_still_draws(tmp_path):
     proc = start('check_main.py', '--act', 'step', '--hid', '4', '--set_weights',
                  '--plot_dir', tmp_path)
@@ -492,6 +500,7 @@ def test_check_main_into_a_closed_pipe_still_draws(tmp_path):
     assert (tmp_path / 'out_4.jpg').is_file()
 
 
+@pytest.mark.slow
 def test_stdout_on_a_full_disk(tmp_path):
     with open('/dev/full', 'w') as full:
         proc = start('check_main.py', '--act', 'step', '--hid', '4', '--set_weights',

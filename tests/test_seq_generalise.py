@@ -187,6 +187,7 @@ def save_checkpoint(folder, model, lang, kind, hid, length):
     return checkpoint.save(checkpoint.checkpoint_path(folder, lang, kind, hid, 5), model, meta)
 
 
+@pytest.mark.slow
 def test_seq_plot_prints_the_line_the_table_and_draws_the_picture(tmp_path):
     save_checkpoint(tmp_path / 'net', exact_counter_lstm(), 'anbn', 'lstm', 1, 6)
     done = run_script('seq_plot.py', '--lang', 'anbn', '--model', 'lstm', '--hid', '1',
@@ -239,6 +240,7 @@ def test_the_picture_of_a_machine_that_breaks(tmp_path):
 
 # ------------------------------------------------------------ seq_train.py's verdict
 
+@pytest.mark.slow
 def test_seq_train_records_the_figure_seq_plot_finds_in_its_checkpoints(tmp_path):
     done = run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '20', '--seed', '3',
                       '--restarts', '2', '--out_path', tmp_path / 'net', '--plot_dir',

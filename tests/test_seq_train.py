@@ -148,6 +148,7 @@ def test_bad_flag_from_the_command_line(run):
     assert 'invalid choice' in done.stderr and 'Traceback' not in done.stderr
 
 
+@pytest.mark.slow
 def test_unwritable_out_path_fails_with_one_line(capsys, tmp_path):
     blocker = tmp_path / 'file'
     blocker.write_text('x')
@@ -232,6 +233,7 @@ def test_reber_srn_error_falls(tmp_path):
     assert trainer.checks[0][-1] < 0.3 * untrained_error(args)
 
 
+@pytest.mark.slow
 def test_divergence_is_one_clear_line(capsys, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run_cli(seq_train.main, ['--optim', 'sgd', '--lr', '1e300', '--epoch', '1',
