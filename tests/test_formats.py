@@ -209,3 +209,23 @@ def test_a_good_weights_file_reads_with_its_hidden_size(tmp_path):
     assert weights.hid == 2 and weights.out_bias == GOOD['out_bias']
     with pytest.raises(schema.FormatError, match='does not exist'):
         CheckWeights.read(tmp_path / 'none.json')
+
+
+# --- kuzu_main.py --save: the record beside the state dict ---------------------------------
+
+def test_a_saved_kmnist_net_says_its_hidden_size_and_an_older_file_is_guessed(tmp_path):
+    from nnlab.explore.gather import saved_hid
+    from nnlab.formats.kuzu_net import SavedNet, record_path
+    from nnlab.page.sources import Sources
+    net = tmp_path / 'net'
+    net.mkdir()
+    path = net / 'kuzu_full.pth'
+    state = {'fc1.weight': torch.zeros(7, 784), 'fc2.weight': torch.zeros(10, 7)}
+    sources = Sources(str(tmp_path), str(net), str(tmp_path / 'out'), say=lambda line: None)
+    hid, note = saved_hid('full', str(path), state, sources)       # saved before the record
+    assert hid == 7 and 'read from its weights' in note and 'kuzu_full_net.json' in note
+    assert record_path(path) == str(net / 'kuzu_full_net.json')
+    schema.save(record_path(path), SavedNet(net='full', net_class='NetFull', hid=130))
+    assert saved_hid('full', str(path), state, sources) == (130, None)
+    schema.save(record_path(path), SavedNet(net='conv'))
+    assert 'says it is --net conv' in saved_hid('full', str(path), state, sources)[1]

@@ -12,8 +12,10 @@ import pytest
 import torch
 from conftest import ROOT, run_script, train_size
 
-from nnlab.kmnist.facts import CLASSES
-from nnlab.kmnist.nets import make_net, runs_channels_last
+from nnlab.formats import schema
+from nnlab.formats.kuzu_net import SavedNet
+from nnlab.kmnist.facts import CLASSES, FULL_HIDDEN
+from nnlab.kmnist.nets import make_net, runs_channels_last, takes_hidden_size
 from nnlab.kmnist.tables import parameter_counts
 
 TRAIN_RE = re.compile(r'Train Epoch: (\d+) \[(\d+)/(\d+) \((\d+)%\)\]\tLoss: (\d+\.\d{6})')
@@ -109,6 +111,10 @@ def test_files_match_the_printout(runs, net):
     state = torch.load(out / 'net.pth')
     model = make_net(net)
     model.load_state_dict(state)   # complete and of the right shapes
+    saved = schema.load(out / 'net_net.json', SavedNet)      # which net, beside it
+    assert (saved.net, saved.net_class, saved.weights) == (net, type(model).__name__, 'net.pth')
+    takes_hid = net == 'full' and takes_hidden_size(type(model))
+    assert saved.hid == (FULL_HIDDEN if takes_hid else None) and saved.epoch == 10
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import re
 
 from nnlab.cli import UserError
 from nnlab.explore import netgraph
+from nnlab.formats import kuzu_net, schema
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.sources import Sources, shown
 from nnlab.recurrent.checkpoint import split_name
@@ -263,13 +264,37 @@ class Unrunnable(str):
     """Why the page cannot run a net that loaded (not a problem of the file)."""
 
 
-def _kuzu_net(name, path):
+def saved_hid(name, path, state, sources):
+    """(NetFull's hidden size, note or None) of a saved net: what kuzu_main.py --save
+    recorded beside it (nnlab/formats/kuzu_net.py); for a file without a readable record
+    (saved before there was one), read from its first weight matrix, and a note says so."""
+    from nnlab.kmnist.nets import hidden_size_of
+    record = kuzu_net.record_path(path)
+    why = f'there is no {shown(record)} beside it (saved by an earlier version?)'
+    if sources.readable(record):
+        try:
+            saved = schema.load(record, kuzu_net.SavedNet)
+        except schema.FormatError as err:
+            why = f'{shown(record)} cannot be read ({err})'
+        else:
+            if saved.net == name:
+                return saved.hid, None
+            why = f'{shown(record)} says it is --net {saved.net}'
+    if name != 'full':
+        return None, None
+    hid = hidden_size_of(state)
+    return hid, (f"{shown(path)}: {why}; its hidden size, {hid}, is read from its weights "
+                 f"(kuzu_main.py --net full --save {shown(path)} writes the record)")
+
+
+def _kuzu_net(name, path, sources, notes):
     """{'name', 'hid', 'graph': netgraph.export_net's} of a saved KMNIST net, or a reason
-    string (an Unrunnable when the file is fine but the page cannot run the net)."""
+    string (an Unrunnable when the file is fine but the page cannot run the net); a note
+    about the file goes to `notes`."""
     import torch
 
     from nnlab import student
-    from nnlab.kmnist.nets import hidden_size_of, make_net
+    from nnlab.kmnist.nets import make_net
     if os.path.getsize(path) > MAX_KUZU_BYTES:
         return f'it is over {MAX_KUZU_BYTES // 2**20} MB, too large for a KMNIST net'
     try:
@@ -279,7 +304,9 @@ def _kuzu_net(name, path):
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
                                               for v in state.values()):
         return 'it is not a state dict of tensors'
-    hid = hidden_size_of(state) if name == 'full' else None
+    hid, note = saved_hid(name, path, state, sources)
+    if note:
+        notes.append(note)
     try:
         net = make_net(name, hid)
     except UserError as err:        # a mistake in kuzu.py: its one line, the other parts work
@@ -338,7 +365,7 @@ def part1(sources, data_dir):
         path = os.path.join(sources.net_dir, f'kuzu_{name}.pth')
         if not os.path.lexists(path):
             continue
-        found = _kuzu_net(name, path) if sources.readable(path) else \
+        found = _kuzu_net(name, path, sources, notes) if sources.readable(path) else \
             'it is not a regular file inside the folder'
         if isinstance(found, Unrunnable):
             notes.append(f"{shown(path)} left out: {found}")

@@ -9,10 +9,17 @@ import torch
 
 from nnlab.cli import Interrupted, stop
 from nnlab.files import atomic_torch_save, atomic_write_text
+from nnlab.formats import kuzu_net, schema
 from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun, Mistake
 from nnlab.kmnist.data import default_root, load_kmnist, sample_images
-from nnlab.kmnist.facts import CLASSES, FULL_TRAIN
-from nnlab.kmnist.nets import PROBE_IMAGES, build, check_contract, runs_channels_last
+from nnlab.kmnist.facts import CLASSES, FULL_HIDDEN, FULL_TRAIN
+from nnlab.kmnist.nets import (
+    PROBE_IMAGES,
+    build,
+    check_contract,
+    runs_channels_last,
+    takes_hidden_size,
+)
 from nnlab.kmnist.pictures import plot_curve, plot_mistakes
 from nnlab.kmnist.tables import (
     choose_mistakes,
@@ -44,6 +51,8 @@ class KuzuOutputs(Plan):
         self.mistakes = self.file(f'{stem}_mistakes.jpg')
         self.record = self.chosen(config.summary, '--summary', f'{stem}_run.json')
         self.save = self.file(config.save, '--save') if config.save is not None else None
+        self.saved_net = (self.file(kuzu_net.record_path(config.save))
+                          if config.save is not None else None)   # which net --save holds
 
 
 def subset_note(count):
@@ -154,7 +163,12 @@ def write_outputs(out, net, finished, history, samples, test, train_count, avail
                out.mistakes]
     if out.save:
         atomic_torch_save({k: v.cpu().contiguous() for k, v in state.items()}, out.save)
-        written.append(out.save)
+        config = record.record.config
+        takes_hid = config.net == 'full' and takes_hidden_size(type(net))
+        written += [out.save, schema.save(out.saved_net, kuzu_net.SavedNet(
+            net=config.net, net_class=type(net).__name__,
+            hid=(config.hid or FULL_HIDDEN) if takes_hid else None,
+            weights=os.path.basename(out.save), epoch=epoch, accuracy=accuracy))]
     results = record.results
     results.final_epoch, results.correct, results.accuracy = epoch, correct, accuracy
     results.confusion = confusion.astype(int).tolist()
