@@ -96,10 +96,10 @@ def test_training_settings_come_from_python(data, browser, tmp_path):
 
 @pytest.mark.parametrize('network', LANGUAGES, ids=lambda n: n.lang + ('_embed' * n.embed))
 def test_true_next_symbols_equal_pythons(tab, network):
-    """The stepper's true next-symbol probabilities and states after every symbol of 200
-    generated examples (1,000 strings) equal the generator's (anb2n.py, reber.py)."""
+    """The stepper's true next-symbol probabilities and states after every symbol of 50
+    generated examples (250 strings) equal the generator's (anb2n.py, reber.py)."""
     language = languages.get_spec(network.lang).make(embed=network.embed)
-    seq, probs, state, _ = language.sample_arrays(np.random.default_rng(3), 200)
+    seq, probs, state, _ = language.sample_arrays(np.random.default_rng(3), 50)
     truth = call(tab, '([spec, seq]) => Part3.language(spec).truth(seq)',
                  gather._language(network), seq.tolist())
     assert len(truth) == len(seq)
