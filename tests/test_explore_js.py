@@ -78,18 +78,24 @@ def test_a_weights_file_that_cannot_be_read_is_one_line(tab, tmp_path):
 
 def test_training_settings_come_from_python(data, browser, tmp_path):
     """Part 2's Train stops after gather's streak (check_main's rule): a streak of 7 written
-    into the page stops the course's hand design (at 100% from the start) after 7 epochs."""
+    into the page stops the course's hand design (at 100% from the start) after 7 epochs;
+    the random start draws with gather's std (check_main.py --init's default)."""
     from nnlab.perceptron import kernels
     settings = data['part2']['training']
-    assert (settings['streak'], settings['weight_decay'], settings['lr']) == \
-        (kernels.STREAK, kernels.WEIGHT_DECAY, 0.001)
-    changed = {**data, 'part2': {**data['part2'], 'training': {**settings, 'streak': 7}}}
+    assert (settings['streak'], settings['weight_decay'], settings['lr'], settings['init']) == \
+        (kernels.STREAK, kernels.WEIGHT_DECAY, 0.001, 0.15)
+    changed = {**data, 'part2': {**data['part2'], 'training': {**settings, 'streak': 7,
+                                                               'init': 2.5}}}
     watched = opened(browser, changed, tmp_path / 'index.html')
     try:
         trained = call(watched, '''([w]) => { explore.part2.setWeights(w, "sig", 10);
                                               return explore.part2.train(1000); }''',
                        data['part2']['hand'])
         assert trained['epochs'] == 7
+        watched.page.click('#p2-random')
+        assert 'normal(0, 2.5)' in call(watched, '() => explore.part2.message()')
+        drawn = call(watched, '() => explore.part2.weights().in_hid_weight.flat()')
+        assert max(map(abs, drawn)) > 1         # 0.15's draws would all be below 1
     finally:
         watched.close()
 

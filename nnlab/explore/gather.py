@@ -9,7 +9,6 @@ used becomes one line in its panel, never a traceback.
 import base64
 import glob
 import os
-import re
 
 from nnlab.cli import UserError
 from nnlab.explore import netgraph
@@ -58,13 +57,16 @@ def part2(sources, points_path):
 
 
 def perceptron_settings():
-    """What Part 2's Train and its checks of a weights file use, from where check_main.py
-    takes it: --lr's default, Adam's settings, the weight decay, the stopping streak, the
-    loss's clamps, and a weights file's names, bounds and hint (formats/check_weights.py)."""
+    """What Part 2's Train, random start and checks of a weights file use, from where
+    check_main.py takes it: --lr's and --init's defaults, Adam's settings, the weight decay,
+    the stopping streak, the loss's clamps, and a weights file's names, bounds and hint
+    (formats/check_weights.py)."""
     import check_main
     from nnlab.formats import check_weights
     from nnlab.perceptron import kernels
-    return {'lr': check_main.build_parser().get_default('lr'), 'adam': adam_settings(),
+    parser = check_main.build_parser()
+    return {'lr': parser.get_default('lr'), 'init': parser.get_default('init'),
+            'adam': adam_settings(),
             'weight_decay': kernels.WEIGHT_DECAY, 'streak': kernels.STREAK,
             'log_every': kernels.LOG_EVERY, 'bce_eps': kernels.BCE_EPS,
             'bce_log_floor': kernels.BCE_LOG_FLOOR, 'max_weight': check_weights.MAX_WEIGHT,
@@ -108,8 +110,10 @@ def _checkpoint(sources, path):
 
 
 def _machine(sources, stem, notes):
-    """The state machine seq_plot.py --fsm extracted for run `stem` (its printed text and
-    the checkpoint it looked at), or None."""
+    """The state machine seq_plot.py --fsm extracted for run `stem`: its printed text, the
+    checkpoint it looked at and the machine as data (nnlab/formats/seq_analysis.py
+    MachineRecord: the page assigns the network's state to a cluster as the analysis did
+    and lights that state's lines), or None."""
     from nnlab.formats.seq_analysis import Analysis
     path = os.path.join(sources.plot_dir, f'{stem}_analysis.json')
     analysis = sources.load('part3', path, Analysis)
@@ -119,39 +123,18 @@ def _machine(sources, stem, notes):
                          f"again to make it")
     if analysis is None or analysis.fsm is None:
         return None
-    return {'checkpoint': os.path.basename(analysis.checkpoint), 'text': analysis.fsm.text,
-            'command': analysis.command, 'table': machine_table(analysis.fsm.text)}
-
-
-MACHINE_ROW = re.compile(r'(s\d+)\s+(\S)\s+(s\d+)\s+\d+(\s.*)?')
-
-
-def machine_table(text):
-    """The minimal machine of seq_plot.py --fsm's printout (fsm.format_machine's lines,
-    made to be parsed): {'start', 'next': {state: {symbol: state}}, 'lines': {state: [the
-    printout's line numbers of its row and its moves]}}, or None if the text has none."""
-    lines = text.splitlines()
-    heads = [k for k, line in enumerate(lines) if line.startswith('state machine:')]
-    if not heads:
-        return None
-    start = re.search(r'start state (s\d+)', lines[heads[-1]])
-    table = {'start': start.group(1) if start else 's0', 'next': {}, 'lines': {}}
-    moves = False
-    for k in range(heads[-1], len(lines)):
-        line = lines[k]
-        if not line.strip():
-            break
-        if line.startswith('from  on  to'):
-            moves = True
-            continue
-        name = line.split(' ', 1)[0]
-        if not re.fullmatch(r's\d+', name):
-            continue
-        table['lines'].setdefault(name, []).append(k)
-        match = MACHINE_ROW.fullmatch(line.rstrip()) if moves else None
-        if match:           # the listed successor is the most frequent one
-            table['next'].setdefault(match.group(1), {})[match.group(2)] = match.group(3)
-    return table if table['next'] else None
+    found = analysis.fsm
+    table = None
+    if found.centres:
+        table = {'start': found.start, 'lines': found.lines, 'centres': found.centres,
+                 'scale': found.scale, 'withCell': found.with_cell,
+                 'stateOfCluster': found.state_of_cluster}
+    else:
+        notes.append(f"{shown(path)} holds the machine only as text (an earlier version "
+                     f"wrote it): run {analysis.command or 'seq_plot.py --fsm'} again to "
+                     f"follow its states here")
+    return {'checkpoint': os.path.basename(analysis.checkpoint), 'text': found.text,
+            'command': analysis.command, 'table': table}
 
 
 def train_settings():

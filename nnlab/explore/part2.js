@@ -582,14 +582,14 @@ const Part2 = (() => {
     $('p2-random').addEventListener('click', () => {
       const source = randomSource(Number($('p2-seed').value) || 0);
       const hid = net.b.length;
-      const draw = () => 0.15 * source.normal();
+      const draw = () => settings.init * source.normal();
       load({ in_hid_weight: Array.from({ length: hid }, () => [draw(), draw()]),
         hid_bias: Array.from({ length: hid }, draw), hid_out_weight: [Array.from({ length: hid }, draw)],
         out_bias: [draw()] });
       act = 'sig';
       scale = 1;
       update();
-      say('p2-message', `random start: normal(0, 0.15) from seed ${$('p2-seed').value} (the page's own draws, not torch's); act sig, scale 1`);
+      say('p2-message', `random start: normal(0, ${settings.init}) from seed ${$('p2-seed').value} (the page's own draws, not torch's); act sig, scale 1`);
     });
 
     noteLines('p2-notes', data.notes);

@@ -286,7 +286,7 @@ const Part3Train = (() => {
       shown.forEach((v, i) => { if (i) ctx.lineTo(x(i), y(v)); else ctx.moveTo(x(i), y(v)); });
       ctx.stroke();
       ctx.fillStyle = '#333';
-      ctx.fillText(`${r.s.entry.metric} at each check (every 1000 examples); dashed: ${threshold}`, pad, height - 18);
+      ctx.fillText(`${r.s.entry.metric} at each check (every ${engine.CHECK_EVERY} examples); dashed: ${threshold}`, pad, height - 18);
       ctx.fillText(`0 .. ${(r.total / 1000).toLocaleString()}k examples; top ${fmt(top, 3)}`, pad, height - 5);
     }
 
