@@ -81,6 +81,24 @@ def make_kuzu_nets(folder, names=('full', 'conv')):
         torch.save(net.state_dict(), folder / f'kuzu_{name}.pth')
 
 
+def machine_record(path):
+    """MACHINE as seq_plot.py --fsm records it for the checkpoint at `path`: two clusters
+    whose centres are the network's hidden states after AA (s0) and after AABBB (s1)."""
+    import torch
+
+    from nnlab.recurrent import fsm
+    model, _ = checkpoint.load(path)
+    symbols = torch.eye(2)[[0, 0, 1, 1, 1]][None]            # A A B B B, one-hot
+    with torch.no_grad():
+        hidden = model(symbols, context=True)[0][0].double().numpy()
+    return MachineRecord(text=MACHINE, states=2, minimal_states=2,
+                         state_of_cluster=['s0', 's1'], accepted=1, examples=1,
+                         symbols='AB', start='s0',
+                         moves={'s0': {'A': 's0', 'B': 's1'}, 's1': {'A': 's0', 'B': 's1'}},
+                         centres=[hidden[1].tolist(), hidden[4].tolist()], scale=[1.0, 1.0],
+                         lines=fsm.state_lines(MACHINE, ['s0', 's1']))
+
+
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     """A folder with net/ (SRN, LSTM, GRU checkpoints, a trained NetLin, NetFull and
@@ -96,8 +114,7 @@ def site(tmp_path_factory):
     schema.save(folder / 'plot' / 'anb2n_srn2_analysis.json', Analysis(
         network=Network(lang='anb2n', model='srn', hid=2), checkpoint='net/anb2n_srn2_20.pth',
         command='python3 seq_plot.py --lang anb2n --epoch 20 --fsm',
-        fsm=MachineRecord(text=MACHINE, states=2, minimal_states=2, state_of_cluster=['s0', 's1'],
-                    accepted=1, examples=1)))
+        fsm=machine_record(folder / 'net' / 'anb2n_srn2_20.pth')))
     try:
         data = kmnist_root()
     except pytest.skip.Exception:       # Parts 2 and 3 are tested all the same
@@ -624,11 +641,26 @@ def test_screenshots_of_each_panel(tab, tmp_path):
         assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 10_000
 
 
-def test_the_machine_is_read_from_seq_plots_printout():
-    table = gather.machine_table(MACHINE)
-    assert table['start'] == 's0'
-    assert table['next'] == {'s0': {'A': 's0', 'B': 's1'}, 's1': {'B': 's1', 'A': 's0'}}
-    assert gather.machine_table('clusters: 3\nno machine here') is None
+def test_the_machine_is_read_from_its_record_and_an_older_record_says_run_again(tmp_path):
+    from nnlab.page.sources import Sources
+    from nnlab.recurrent import fsm
+    lines = fsm.state_lines(MACHINE, ['s0', 's1'])
+    assert [MACHINE.splitlines()[k].split()[:3] for k in lines['s1']] == [
+        ['s1', '30', 'B'], ['s1', 'B', 's1'], ['s1', 'A', 's0']]
+    plot = tmp_path / 'plot'
+    plot.mkdir()
+    data = schema.to_dict(Analysis(network=Network(lang='anb2n', model='srn', hid=2),
+                                   command='python3 seq_plot.py --fsm',
+                                   fsm=MachineRecord(text=MACHINE, states=2, minimal_states=2,
+                                                     state_of_cluster=['s0', 's1'],
+                                                     accepted=1, examples=1)))
+    data['format'] = 'nnlab-analysis-2'             # written before the machine as data
+    (plot / 'x_analysis.json').write_text(json.dumps(data))
+    sources = Sources(str(plot), str(tmp_path), str(tmp_path / 'out'), say=lambda line: None)
+    notes = []
+    found = gather._machine(sources, 'x', notes)
+    assert found['text'] == MACHINE and found['table'] is None
+    assert len(notes) == 1 and 'run python3 seq_plot.py --fsm again' in notes[0]
 
 
 @pytest.mark.slow

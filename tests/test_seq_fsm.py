@@ -61,6 +61,16 @@ def state_names(trace, clustering):
     return names
 
 
+def test_every_state_vector_is_assigned_to_the_cluster_it_was_put_in(hand_runs, extracted):
+    """fsm.assign (what the explore page does with the analysis record's centres and
+    scale) gives each point the cluster the extraction gave it."""
+    fresh, _ = hand_runs
+    clustering, _ = extracted
+    points = np.concatenate(fresh.paths())
+    assigned = fsm.assign(points, clustering.centers, clustering.scale)
+    assert (assigned == np.concatenate(clustering.labels)).all()
+
+
 def test_the_hand_built_net_is_perfect(hand_runs):
     fresh, _ = hand_runs
     lang = languages.make_language('anbn', length=3)

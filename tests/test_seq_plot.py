@@ -104,6 +104,10 @@ def test_analysis_record_holds_what_was_printed(hand_run):
     assert analysis['fsm']['agrees_up_to'] == 3
     assert 'they first differ on n = 4' in analysis['fsm']['text']
     assert analysis['checkpoint'].endswith('anbn_srn7_5.pth')
+    machine = analysis['fsm']                    # as data too: what the explore page uses
+    assert machine['start'] == 's0' and len(machine['centres']) == 6
+    assert sorted(machine['lines']) == sorted(machine['moves']) == [f's{i}' for i in range(6)]
+    assert set(machine['moves']['s0']) <= set(machine['symbols'])
 
 
 @pytest.mark.slow

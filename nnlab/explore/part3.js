@@ -305,15 +305,22 @@ const Part3 = (() => {
       draw();
     }
 
-    // The state the extracted machine is in after `step` symbols (run on its own from its
-    // start state), when the checkpoint shown is the one seq_plot.py looked at; else null.
+    // The state seq_plot.py --fsm assigns the network's state after `step` symbols to
+    // (fsm.assign: the cluster whose centre is nearest, each unit in its scale, and that
+    // cluster's state), when the checkpoint shown is the one it looked at; else null.
     function machineState() {
-      if (!machine || !machine.table || (current.file || `${current.name}.pth`) !== machine.checkpoint) return null;
-      let state = machine.table.start;
-      for (let t = 0; t < step && state; t++) {
-        state = (machine.table.next[state] || {})[lang.symbols[seq[t]]] || null;
-      }
-      return state || 'none (the machine has no move for this symbol)';
+      const table = machine && machine.table;
+      if (!table || (current.file || `${current.name}.pth`) !== machine.checkpoint) return null;
+      if (step === 0) return table.start;
+      const vector = Array.from(result.hidden[step - 1]);
+      if (table.withCell) vector.push(...result.cells[step - 1]);
+      let nearest = 0, least = Infinity;
+      table.centres.forEach((centre, c) => {
+        let distance = 0;
+        for (let i = 0; i < vector.length; i++) distance += ((vector[i] - centre[i]) / table.scale[i]) ** 2;
+        if (distance < least) { nearest = c; least = distance; }
+      });
+      return table.stateOfCluster[nearest];
     }
 
     function drawMachine() {
@@ -323,7 +330,8 @@ const Part3 = (() => {
       machineLines.forEach((span, k) => { span.className = lit.has(k) ? 'lit' : ''; });
       $('p3-machine-from').textContent = `from ${machine.checkpoint} (${machine.command}); ` +
         (state ? `after ${step} symbol(s) it is in state ${state} (lit)` :
-          `move the slider to that checkpoint to follow its state`);
+          machine.table ? 'move the slider to that checkpoint to follow its state' :
+            `run ${machine.command} again to follow its states here`);
       const first = $('p3-machine').querySelector('.lit');
       if (first) $('p3-machine').scrollTop = first.offsetTop - $('p3-machine').offsetTop - 40;
     }

@@ -49,6 +49,25 @@ class MachineRecord:
     # counting languages: every n up to this, the machine on its own picks the network's
     # symbol at every determined position (generalise.agreement)
     agrees_up_to: int | None = None
+    # The machine as data (format 3 on; empty in older files). A state vector (the hidden
+    # units, then the cell units when with_cell) is in the cluster whose centre is nearest
+    # in units of `scale` (fsm.assign), and in that cluster's state_of_cluster.
+    symbols: str = ''
+    start: str = ''                                   # the start state, e.g. 's0'
+    moves: dict[str, dict[str, str]] = field(default_factory=dict)  # state, symbol: next
+    predicts: dict[str, list[float]] = field(default_factory=dict)  # next-symbol probs
+    centres: list[list[float]] = field(default_factory=list)        # per cluster c0, c1..
+    scale: list[float] = field(default_factory=list)                # per unit
+    with_cell: bool = False
+    lines: dict[str, list[int]] = field(default_factory=dict)       # its lines of `text`
+
+    def problem(self):
+        if self.centres and (len(self.centres) != len(self.state_of_cluster) or any(
+                len(c) != len(self.scale) for c in self.centres)):
+            return "the centres do not fit state_of_cluster and scale"
+        if any(s <= 0 for s in self.scale):
+            return "a unit's scale is not above 0"
+        return None
 
 
 @dataclass
@@ -81,9 +100,11 @@ class Generalisation:
         return None
 
 
-# The first release's files ('nnlab-analysis-1') hold the same fields, the network's flat.
+# The first release's files ('nnlab-analysis-1') hold the same fields, the network's flat;
+# version 2 has no machine as data (the page then says to run seq_plot.py --fsm again).
 @dataclass(kw_only=True)
-class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysis-1',)):
+class Analysis(schema.Document, format='nnlab-analysis-3',
+               older=('nnlab-analysis-2', 'nnlab-analysis-1')):
     network: Network
     command: str = ''
     checkpoint: str = ''
@@ -98,4 +119,4 @@ class Analysis(schema.Document, format='nnlab-analysis-2', older=('nnlab-analysi
 
     @classmethod
     def upgrade(cls, data, found):
-        return nest_network(data)
+        return nest_network(data) if found == 'nnlab-analysis-1' else data

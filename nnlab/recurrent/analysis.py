@@ -214,11 +214,19 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
         text += '\n' + line
     print(text)
     draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
+    names = fsm.state_names(machine.num_states)
+    table = machine.table()
     return MachineRecord(text=text, states=int(clusters.num_states),
-                   minimal_states=int(machine.num_states),
-                   state_of_cluster=[f"s{i}" for i in state_of_clusters(groups)],
-                   accepted=int(check.accepted), examples=int(check.examples),
-                   agrees_up_to=same)
+                         minimal_states=int(machine.num_states),
+                         state_of_cluster=[names[i] for i in state_of_clusters(groups)],
+                         accepted=int(check.accepted), examples=int(check.examples),
+                         agrees_up_to=same, symbols=lang.symbols, start=names[machine.start],
+                         moves={names[s]: {a: names[t] for a, t in zip(lang.symbols, row)
+                                           if t >= 0} for s, row in enumerate(table)},
+                         predicts=dict(zip(names, machine.predict.tolist())),
+                         centres=clustering.centers.tolist(),
+                         scale=clustering.scale.tolist(), with_cell=with_cell,
+                         lines=fsm.state_lines(text, names))
 
 
 def machine_beyond_training(machine, model, meta, args, kernel_maths=True):

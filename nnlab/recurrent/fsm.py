@@ -48,6 +48,8 @@ class Clustering:
     num_states: int
     how: str            # how k was chosen, for the printout
     scores: dict        # k -> agreement with the network (empty when k was fixed)
+    scale: np.ndarray   # (D,) each unit's scale: a vector is in the cluster whose centre
+    #                     is nearest in units of these (see assign)
 
 
 @dataclass
@@ -191,12 +193,22 @@ def _sample(points, seed, size=TREE_SAMPLE):
     return points[np.sort(rng.choice(len(points), size=size, replace=False))]
 
 
-def _scaled(points):
-    """Points with each unit scaled by its range (not below a tenth of the widest), so
-    hidden units in (-1, 1) and LSTM cell units of any size weigh alike."""
+def unit_scale(points):
+    """Each unit's range (not below a tenth of the widest), so hidden units in (-1, 1)
+    and LSTM cell units of any size weigh alike."""
     span = np.ptp(points, axis=0)
-    span = np.maximum(span, 0.1 * span.max()) if span.max() > 0 else np.ones_like(span)
-    return (points - points.min(0)) / span
+    return np.maximum(span, 0.1 * span.max()) if span.max() > 0 else np.ones_like(span)
+
+
+def _scaled(points):
+    return (points - points.min(0)) / unit_scale(points)
+
+
+def assign(vectors, centers, scale):
+    """The cluster of each vector, (N,): the centre nearest in units of `scale`, as
+    k-means assigned the points it was fitted on (the explore page does the same)."""
+    gaps = (np.asarray(vectors)[:, None, :] - centers[None, :, :]) / scale
+    return (gaps ** 2).sum(-1).argmin(1)
 
 
 def _cut(sample, tree, k):
@@ -282,7 +294,7 @@ def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATE
     per_path = [rename[lab] for lab in per_path]
     centers = np.stack([raw[labels == s].mean(0) for s in range(k)])
     start = _majority([lab[0] for lab in per_path])
-    return Clustering(per_path, centers, start, k, how, scores)
+    return Clustering(per_path, centers, start, k, how, scores, unit_scale(raw))
 
 
 def _reach_order(labels, seqs, k):
@@ -402,6 +414,21 @@ def format_machine(machine, heading, names=None):
                 line += "   non-deterministic: " + ", ".join(parts)
             lines.append(line)
     return "\n".join(lines)
+
+
+def state_lines(text, names):
+    """{state: [the line numbers of `text` of its row and its moves]} in the last table
+    format_machine printed into `text` (the explore page lights them)."""
+    lines = text.splitlines()
+    heads = [k for k, line in enumerate(lines) if line.startswith('state machine:')]
+    found = {}
+    for k in range(heads[-1] if heads else len(lines), len(lines)):
+        if not lines[k].strip():
+            break
+        name = lines[k].split(' ', 1)[0]
+        if name in names:
+            found.setdefault(name, []).append(k)
+    return found
 
 
 def state_names(count, prefix='s'):
