@@ -25,6 +25,13 @@ const Part3Engine = (() => {
 
     const sigmoid = x => 1.0 / (1.0 + Math.exp(-x));
 
+    // A^n B^(k1 n) [C^(k2 n)] as symbol indices (anb2n.py's string for n)
+    function countingString(multiples, n) {
+      const seq = new Array(n).fill(0);
+      multiples.forEach((k, p) => { for (let i = 0; i < k * n; i++) seq.push(p + 1); });
+      return seq;
+    }
+
     // Where each parameter sits in the flat vector (parameters.py's Layout).
     function layout(kind, symbols, hid) {
       const width = GATES[kind] * hid;
@@ -88,8 +95,7 @@ const Part3Engine = (() => {
       // the string for n: symbols, the true next-symbol rows and the states (anb2n.py's templates)
       const templates = [];
       for (let n = 1; n <= L; n++) {
-        const seq = new Array(n).fill(0);
-        multiples.forEach((k, p) => { for (let i = 0; i < k * n; i++) seq.push(p + 1); });
+        const seq = countingString(multiples, n);
         const rows = new Float64Array(seq.length * S), state = new Array(seq.length);
         for (let k = 1; k <= n; k++) {
           if (k < L) { rows[(k - 1) * S] = P_MORE_A; rows[(k - 1) * S + 1] = 1 - P_MORE_A; } else rows[(k - 1) * S + 1] = 1;
@@ -352,8 +358,7 @@ const Part3Engine = (() => {
       const stored = Float64Array.from(theta, Math.fround);
       const net = model(l);
       for (let n = 1; n <= limit; n++) {
-        const seq = new Array(n).fill(0);
-        multiples.forEach((k, p) => { for (let i = 0; i < k * n; i++) seq.push(p + 1); });
+        const seq = countingString(multiples, n);
         seq.push(0);
         const out = net.states(stored, seq.slice(0, -1));
         for (let i = n + 1; i < seq.length; i++) {           // the determined positions
