@@ -16,5 +16,5 @@ _used = [
     _._batch_norm,
     # Fields of the typed records, written for their readers (the page, the person).
     _.train_images, _.minimal_states, _.state_of_cluster, _.agrees_up_to, _.check_every,
-    _.model_fingerprint, _.checks_used, _.seconds_training,
+    _.model_fingerprint, _.checks_used, _.seconds_training, _.predicts,
 ]

@@ -7,7 +7,6 @@ and process id: a temporary file of this host whose process is gone (killed mid-
 removed by the next write into that folder.
 """
 import contextlib
-import datetime
 import glob
 import os
 import re
@@ -21,7 +20,7 @@ TEMP_MARK = '.tmp-'             # in every temporary name: .{name}.tmp-{host}-{p
 _TEMP_RE = re.compile(r'^\..+\.tmp-([0-9a-f]{8})-(\d+)-[^.]+(\.[^.]*)?$')
 
 
-def _reason(err):
+def reason(err):
     return err.strerror or str(err)
 
 
@@ -36,7 +35,7 @@ def ensure_dir(path):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
-        raise UserError(f"cannot create folder {path!r} ({_reason(err)}); "
+        raise UserError(f"cannot create folder {path!r} ({reason(err)}); "
                         f"choose another folder or fix its permissions")
     if not os.access(path, os.W_OK | os.X_OK):
         raise UserError(f"cannot write into folder {path!r}; "
@@ -65,7 +64,7 @@ def probe_temporary(folder, path):
         os.close(fd)
         os.remove(tmp)
     except OSError as err:
-        raise UserError(f"cannot write files into {folder!r} ({_reason(err)}), needed "
+        raise UserError(f"cannot write files into {folder!r} ({reason(err)}), needed "
                         f"for {path!r}; choose another folder")
 
 
@@ -108,7 +107,7 @@ def atomic_write(path, write):
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as err:
-        raise UserError(f"cannot write {path!r} ({_reason(err)}); check the folder and "
+        raise UserError(f"cannot write {path!r} ({reason(err)}); check the folder and "
                         f"free disk space")
     finally:
         if tmp is not None and os.path.exists(tmp):
@@ -129,85 +128,6 @@ def atomic_torch_save(obj, path):
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
-class HeldElsewhere(UserError):
-    """Another live run holds the lock."""
-
-
-class OutputLock:
-    """One run at a time writes a set of outputs: `{folder}/.{name}.lock` says which run
-    (host, process id, start time) holds them. A second run meanwhile is refused (the two
-    would mix their files); a lock whose run has certainly ended (killed, on this host) is
-    taken over. On another host's lock we cannot tell, and the message says whose it is."""
-
-    def __init__(self, folder, name, what):
-        self.path = os.path.join(folder, f'.{name}.lock')
-        self.folder, self.what, self.held = folder, what, False
-        self.me = machine.this_process()
-
-    def __enter__(self):
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self.holder()
-                if holder is None:                      # being written, or damaged
-                    if self._young():
-                        time.sleep(0.2)
-                        continue
-                elif machine.alive(holder.host, holder.pid, holder.started):
-                    raise HeldElsewhere(f"another run ({describe_holder(holder)}) is writing "
-                                    f"{self.what} in {self.folder!r} now; wait for it to "
-                                    f"finish or choose another folder (if no run is, delete "
-                                    f"{self.path})")
-                with contextlib.suppress(OSError):      # its writer is gone
-                    os.remove(self.path)
-                continue
-            except OSError as err:
-                raise UserError(f"cannot write into {self.folder!r} ({_reason(err)}); "
-                                f"choose another folder")
-            # schema imports this module, so the format is imported here
-            from nnlab.formats import output_lock, schema
-            host, pid, started = self.me
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                f.write(schema.dumps(output_lock.LockHolder(host=host, pid=pid,
-                                                            started=started,
-                                                            since=time.time())))
-            self.held = True
-            return self
-        raise UserError(f"cannot take the lock {self.path!r}; delete it if no run is "
-                        f"writing {self.what}")
-
-    def _young(self, seconds=2.0):
-        try:
-            return time.time() - os.path.getmtime(self.path) < seconds
-        except OSError:
-            return False
-
-    def holder(self):
-        """The LockHolder of the lock's run, or None (unreadable, or being written)."""
-        from nnlab.formats import output_lock, schema
-        try:
-            return schema.load(self.path, output_lock.LockHolder, limit=4096)
-        except schema.FormatError:
-            return None
-
-    def __exit__(self, *exc):
-        holder = self.holder() if self.held else None
-        if holder and (holder.host, holder.pid) == self.me[:2]:
-            with contextlib.suppress(OSError):
-                os.remove(self.path)
-        self.held = False
-
-
-def describe_holder(holder):
-    """'process 4242 on node7, since 2026-12-02 10:31' of a LockHolder."""
-    since = holder.since or holder.started
-    when = ''
-    if since is not None:
-        when = ', since ' + datetime.datetime.fromtimestamp(since).strftime('%Y-%m-%d %H:%M')
-    return f"process {holder.pid} on {holder.host}{when}"
-
-
 def move_aside(paths, folder, why):
     """Move existing `paths` into `folder/previous-YYYYmmdd-HHMMSS/` so a new run does not
     mix its files with an earlier run's; returns the subfolder (None if nothing moved)."""
@@ -226,7 +146,7 @@ def move_aside(paths, folder, why):
             os.replace(path, os.path.join(target, os.path.basename(path)))
         except OSError as err:
             raise UserError(f"cannot move the earlier run's {path!r} aside "
-                            f"({_reason(err)}); move it yourself or choose another folder")
+                            f"({reason(err)}); move it yourself or choose another folder")
     print(f"note: moved {len(existing)} file(s) of an earlier run ({why}) to {target}",
           flush=True)
     return target

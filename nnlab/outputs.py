@@ -25,13 +25,13 @@ import time
 from nnlab import machine
 from nnlab.cli import Invocation
 from nnlab.files import (
-    OutputLock,
     check_writable_file,
     ensure_dir,
     move_aside,
     probe_temporary,
 )
 from nnlab.formats import schema
+from nnlab.locking import OutputLock
 
 
 class Plan:

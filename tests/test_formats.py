@@ -156,11 +156,11 @@ def test_sweep_refuses_a_damaged_definition_in_one_line(tmp_path):
     assert_one_line_error(done, 'sweep.json: seeds or grid', 'backwards')
 
 
-# --- the output lock (nnlab/files.py OutputLock) --------------------------------------------
+# --- the output lock (nnlab/locking.py OutputLock) --------------------------------------------
 
 def test_an_output_lock_says_its_holder_in_its_format_and_an_older_lock_still_reads(tmp_path):
-    from nnlab.files import OutputLock
     from nnlab.formats.output_lock import LockHolder
+    from nnlab.locking import OutputLock
     with OutputLock(tmp_path, 'run', 'the run') as lock:
         data = json.loads((tmp_path / '.run.lock').read_text())
         assert data['format'] == LockHolder.FORMAT and data['pid'] == os.getpid()

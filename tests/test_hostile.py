@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from nnlab.files import OutputLock
 from nnlab.formats import schema
 from nnlab.formats.check_run import CheckConfig, CheckResults, CheckRun, DividingLine
 from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun
 from nnlab.formats.seq_run import SeqRun
 from nnlab.formats.sweep_definition import SweepDefinition
+from nnlab.locking import OutputLock
 from nnlab.markup import markdown_code, markdown_text, one_line
 from nnlab.page.build import build_page
 from nnlab.sweep import plan

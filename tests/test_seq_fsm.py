@@ -62,12 +62,14 @@ def state_names(trace, clustering):
 
 
 def test_every_state_vector_is_assigned_to_the_cluster_it_was_put_in(hand_runs, extracted):
-    """fsm.assign (what the explore page does with the analysis record's centres and
-    scale) gives each point the cluster the extraction gave it."""
+    """The rule the explore page applies to the analysis record's centres and scale (the
+    centre nearest in units of each unit's scale) gives each point the cluster the
+    extraction gave it."""
     fresh, _ = hand_runs
     clustering, _ = extracted
     points = np.concatenate(fresh.paths())
-    assigned = fsm.assign(points, clustering.centers, clustering.scale)
+    gaps = (points[:, None, :] - clustering.centers[None, :, :]) / clustering.scale
+    assigned = (gaps ** 2).sum(-1).argmin(1)
     assert (assigned == np.concatenate(clustering.labels)).all()
 
 

@@ -1,4 +1,4 @@
-"""Who holds an output lock, `{folder}/.{name}.lock` (nnlab/files.py OutputLock): the
+"""Who holds an output lock, `{folder}/.{name}.lock` (nnlab/locking.py OutputLock): the
 host, process id and start time of the run writing there, so a second run can tell a live
 holder from one that was killed."""
 from dataclasses import dataclass

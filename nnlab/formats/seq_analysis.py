@@ -51,7 +51,7 @@ class MachineRecord:
     agrees_up_to: int | None = None
     # The machine as data (format 3 on; empty in older files). A state vector (the hidden
     # units, then the cell units when with_cell) is in the cluster whose centre is nearest
-    # in units of `scale` (fsm.assign), and in that cluster's state_of_cluster.
+    # in units of `scale` (the explore page's fsm.assign), and in that cluster's state_of_cluster.
     symbols: str = ''
     start: str = ''                                   # the start state, e.g. 's0'
     moves: dict[str, dict[str, str]] = field(default_factory=dict)  # state, symbol: next

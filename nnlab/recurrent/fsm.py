@@ -49,7 +49,7 @@ class Clustering:
     how: str            # how k was chosen, for the printout
     scores: dict        # k -> agreement with the network (empty when k was fixed)
     scale: np.ndarray   # (D,) each unit's scale: a vector is in the cluster whose centre
-    #                     is nearest in units of these (see assign)
+    #                     is nearest in units of these (the explore page's rule)
 
 
 @dataclass
@@ -202,13 +202,6 @@ def unit_scale(points):
 
 def _scaled(points):
     return (points - points.min(0)) / unit_scale(points)
-
-
-def assign(vectors, centers, scale):
-    """The cluster of each vector, (N,): the centre nearest in units of `scale`, as
-    k-means assigned the points it was fitted on (the explore page does the same)."""
-    gaps = (np.asarray(vectors)[:, None, :] - centers[None, :, :]) / scale
-    return (gaps ** 2).sum(-1).argmin(1)
 
 
 def _cut(sample, tree, k):

@@ -14,12 +14,13 @@ import shutil
 import time
 
 from nnlab.cli import UserError, stop
-from nnlab.files import HeldElsewhere, OutputLock, ensure_dir
+from nnlab.files import ensure_dir
 from nnlab.formats import schema
 from nnlab.formats.slurm_jobs import uncollected
 from nnlab.formats.sweep_definition import SweepDefinition
 from nnlab.formats.sweep_results import FAILED, OK
 from nnlab.formats.sweep_tasks import TaskFolders
+from nnlab.locking import HeldElsewhere, OutputLock
 from nnlab.sweep import plan
 from nnlab.sweep.process import RECORD, TaskSpec
 from nnlab.sweep.results import Results
