@@ -259,14 +259,19 @@ def test_seq_train_records_the_figure_seq_plot_finds_in_its_checkpoints(tmp_path
 
 
 def test_the_sweep_summary_counts_the_runs_right_beyond_training():
+    from nnlab.formats import sweep_results
     from nnlab.sweep import plan
     from nnlab.sweep.stats import summarise, wilson_interval
     kind = plan.find_kind('seq_train.py')
     assert ('largest_n_right', int) in kind.columns
     # 6 runs measured: largest n right 0, 4, 5, 9, 100 (trained on 1..4), one of Reber
     largest = ['0', '4', '5', '9', '100', '']
-    rows = [dict(status='ok', success=str(i in (1, 2, 4)), mean_last_checks='0.1',
-                 seconds='1', largest_n_right=v, trained_n='4' if v else '')
+    # as results.csv's reader makes them from these cells (the others empty)
+    empty = dict.fromkeys(sweep_results.columns(kind.columns, []), '') | {'seed': '0'}
+    rows = [sweep_results.parse(empty | dict(status='ok', success=str(i in (1, 2, 4)),
+                                             mean_last_checks='0.1', seconds='1',
+                                             largest_n_right=v, trained_n='4' if v else ''),
+                                kind.columns, [])
             for i, v in enumerate(largest)]
     s = summarise(rows, kind)
     assert (s['beyond'], s['measured']) == (3, 5)
