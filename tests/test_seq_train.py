@@ -277,3 +277,16 @@ def test_a_checkpoint_that_cannot_be_written_is_one_error():
     with pytest.raises(UserError, match='/proc/nowhere'):
         with CheckpointWriter() as writer:
             writer.save('/proc/nowhere/x.pth', 'srn', 2, 2, np.zeros(layout.size), {})
+
+
+def test_a_run_that_fails_before_saving_stops_the_writer_at_once():
+    """A bad flag found after the helper started (it ignores SIGTERM, as a terminal's
+    Ctrl-C reaches it too) must not keep the user waiting for it: exit in a moment."""
+    from nnlab.recurrent.writer import CheckpointWriter
+    started = time.monotonic()
+    with pytest.raises(UserError):
+        with CheckpointWriter() as writer:
+            helper = writer.process
+            raise UserError('a bad folder')
+    assert helper is None or not helper.is_alive()
+    assert time.monotonic() - started < 5          # was the 10 s join timeout

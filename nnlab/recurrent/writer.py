@@ -140,7 +140,7 @@ class CheckpointWriter:
                 pass
             self.process.join(timeout=10)
             if self.process.is_alive():
-                self.process.terminate()
+                self.process.kill()
             self.connection.close()
             self.process = None
 
@@ -150,9 +150,11 @@ class CheckpointWriter:
         if kind is None or (issubclass(kind, Exception) and self.pending):
             self.finish()                       # also after an interrupt: keep what was sent
         elif kind is not None and issubclass(kind, Exception):
-            self.process.terminate()            # nothing to write (e.g. a bad folder)
+            # nothing to write (e.g. a bad folder). kill, not terminate: the helper ignores
+            # SIGTERM (a terminal's signals reach it too), and join would wait its timeout
+            self.process.kill()
             self.process.join(timeout=10)
             self.process = None
         else:                                   # a second Ctrl-C: stop at once
-            self.process.terminate()
+            self.process.kill()
             self.process = None
