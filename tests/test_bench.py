@@ -63,6 +63,14 @@ def test_bench_generalise_times_the_rule():
     assert re.search(r'anb2nc3n +lstm +3 +64 +100 +[\d.]+ +[\d.]+', out), out
 
 
+@pytest.mark.slow
+def test_bench_explore_train_times_the_page_beside_the_kernel(browser):
+    """(browser: skipped with the browser tests where there is no Chromium.)"""
+    out = bench('bench_explore_train', '--examples', '2000', '--rounds', '1')
+    assert re.search(r'anb2n SRN2, 2,000 examples: page [\d.]+ s \(in the \w+, animated\), '
+                     r'kernel [\d.]+ s alone.* page / kernel [\d.]+x', out), out
+
+
 @pytest.mark.parametrize('module', ['bench_sweep'])
 def test_the_long_benches_at_least_parse_their_flags(module):
     assert bench(module, '--help').startswith('usage:')

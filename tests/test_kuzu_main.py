@@ -20,7 +20,11 @@ from nnlab.kmnist.tables import parameter_counts
 
 TRAIN_RE = re.compile(r'Train Epoch: (\d+) \[(\d+)/(\d+) \((\d+)%\)\]\tLoss: (\d+\.\d{6})')
 TEST_RE = re.compile(r'Test set: Average loss: (\d+\.\d{4}), Accuracy: (\d+)/(\d+) \((\d+)%\)')
-FLOORS = {'lin': 60, 'full': 62, 'conv': 80}   # % on the test set, 10 epochs, shared data
+# The runs below train 3 epochs (the course's 10 add little to what these tests check);
+# % on the test set after them, on the shared data: measured 63, 62, 83 (10 epochs: 66,
+# 68, 88, the README's table).
+EPOCHS = 3
+FLOORS = {'lin': 58, 'full': 56, 'conv': 78}
 
 
 def parse_console(stdout):
@@ -53,12 +57,13 @@ def parse_console(stdout):
 
 @pytest.fixture(scope='module')
 def runs(data_dir, tmp_path_factory):
-    """One default 10-epoch run per net (shared by the tests below): (net, out dir, result).
+    """One default run of EPOCHS epochs per net (shared by the tests below): (net, out
+    dir, result).
     lin and full train on one thread each (nnlab/kmnist/train.py), so they run side by
     side; conv uses every core, so it runs alone."""
     def one(net):
         out = tmp_path_factory.mktemp(net)
-        result = run_script('kuzu_main.py', '--net', net, '--data', data_dir,
+        result = run_script('kuzu_main.py', '--net', net, '--epochs', EPOCHS, '--data', data_dir,
                             '--plot_dir', out / 'plot', '--save', out / 'net.pth')
         assert result.returncode == 0, result.stderr
         return out, result
@@ -73,7 +78,7 @@ def runs(data_dir, tmp_path_factory):
 def test_console_format_and_learning_floor(runs, net, data_dir):
     out, result = runs[net]
     epochs = parse_console(result.stdout)
-    assert len(epochs) == 10
+    assert len(epochs) == EPOCHS
     images = train_size(data_dir)
     batches = -(-images // 64)          # e.g. 7,011 images: 110 batches, lines at 0 and 100
     lines = [(64 * b, images, int(f'{100 * b / batches:.0f}')) for b in range(0, batches, 100)]
@@ -83,7 +88,7 @@ def test_console_format_and_learning_floor(runs, net, data_dir):
         assert pct == round(100 * correct / n)
         assert matrix.sum(axis=1).tolist() == [1000.0] * 10, 'rows are the true classes'
     final_pct = 100 * epochs[-1][2][1] / 10000
-    assert final_pct >= FLOORS[net], f'{net}: {final_pct:.2f}% after 10 epochs'
+    assert final_pct >= FLOORS[net], f'{net}: {final_pct:.2f}% after {EPOCHS} epochs'
     assert epochs[-1][2][0] < epochs[0][2][0], 'test loss should fall while training'
 
 
@@ -114,7 +119,7 @@ def test_files_match_the_printout(runs, net):
     saved = schema.load(out / 'net_net.json', SavedNet)      # which net, beside it
     assert (saved.net, saved.net_class, saved.weights) == (net, type(model).__name__, 'net.pth')
     takes_hid = net == 'full' and takes_hidden_size(type(model))
-    assert saved.hid == (FULL_HIDDEN if takes_hid else None) and saved.epoch == 10
+    assert saved.hid == (FULL_HIDDEN if takes_hid else None) and saved.epoch == EPOCHS
 
 
 @pytest.mark.slow
@@ -128,14 +133,14 @@ def test_history_csv_is_the_printed_lines_and_the_curve_is_drawn(runs, net):
     printed_test = [m.groups() for m in TEST_RE.finditer(result.stdout)]
     train = [r for r in rows if r['kind'] == 'train']
     test = [r for r in rows if r['kind'] == 'test']
-    assert len(train) + len(test) == len(rows) and len(test) == 10
+    assert len(train) + len(test) == len(rows) and len(test) == EPOCHS
     # epoch, images seen, loss to 6 decimals: exactly the 'Train Epoch' lines
     assert [(r['epoch'], r['images_seen'], r['loss']) for r in train] == \
         [(e, seen, loss) for e, seen, _, _, loss in printed_train]
     # the test rows round to the 'Test set' lines
     assert [(f"{float(r['loss']):.4f}", r['correct'], f"{float(r['accuracy']):.0f}")
             for r in test] == [(loss, c, pct) for loss, c, _, pct in printed_test]
-    assert [int(r['epoch']) for r in test] == list(range(1, 11))
+    assert [int(r['epoch']) for r in test] == list(range(1, EPOCHS + 1))
     from PIL import Image
     for name in ('curve', 'mistakes'):
         with Image.open(plot / f'kuzu_{net}_{name}.jpg') as picture:
@@ -195,10 +200,10 @@ def test_most_confused_pairs_are_the_largest_errors(runs, net):
 @pytest.mark.slow
 def test_same_seed_same_numbers_other_seed_other_numbers(run, data_dir, tmp_path):
     def numbers(seed):
-        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 2, '--train_count', 640,
+        done = run('kuzu_main.py', '--net', 'conv', '--epochs', 1, '--train_count', 640,
                    '--seed', seed, '--data', data_dir, '--plot_dir', tmp_path / str(seed))
         assert done.returncode == 0, done.stderr
-        assert 'Train Epoch: 2 [0/640 (0%)]' in done.stdout     # --train_count images
+        assert 'Train Epoch: 1 [0/640 (0%)]' in done.stdout     # --train_count images
         return [line for line in done.stdout.splitlines() if line and not line.startswith('wrote')]
     first = numbers(3)
     assert first == numbers(3)

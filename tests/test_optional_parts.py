@@ -33,9 +33,9 @@ def nested_pytest(*args, env):
     (exit code, output, {outcome: count})."""
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith('NNLAB_REQUIRE_') and k != 'NNLAB_NO_SKIPS'}
-    done = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:randomly',
-                           *args], cwd=ROOT, env={**clean, **env}, capture_output=True,
-                          text=True, timeout=280)
+    done = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-n', '0',
+                           '-p', 'no:randomly', *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=280)
     counts = {word: int(n) for n, word in re.findall(r'(\d+) (passed|failed|skipped|error)',
                                                       done.stdout.splitlines()[-1])}
     return done.returncode, done.stdout, counts

@@ -140,7 +140,7 @@ def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp
     """Ctrl-C or SIGTERM mid-sweep: no element left in squeue, every finished row kept;
     --resume finishes the sweep."""
     folder = tmp_path / 'slurm'
-    proc = start_script('sweep.py', '--backend', 'slurm', '--seeds', '0-5', '--block', '1',
+    proc = start_script('sweep.py', '--backend', 'slurm', '--seeds', '0-3', '--block', '1',
                         '--out', folder, *SEQ)
     wait_until(lambda: read_rows(folder), 120)          # the first finished row
     proc.send_signal(signum)
@@ -149,13 +149,13 @@ def test_ctrl_c_cancels_the_jobs_and_keeps_finished_rows(slurm, local_table, tmp
     assert 'Traceback' not in err and 'cancelled job' in out and '--resume' in out
     assert in_squeue(array_ids(folder)) == []             # nothing left queued or running
     finished = read_rows(folder)
-    assert 1 <= len(finished) < 6 and all(r['status'] == 'ok' for r in finished)
+    assert 1 <= len(finished) < 4 and all(r['status'] == 'ok' for r in finished)
 
     done = sweep('--backend', 'slurm', '--resume', '--out', folder)
     assert done.returncode == 0, done.stderr
     rows = read_rows(folder)
     assert [r for r in rows if r['seed'] in {f['seed'] for f in finished}] == finished
-    assert table(folder) == local_table
+    assert table(folder) == local_table[:4]
 
 
 @pytest.mark.slow
