@@ -143,3 +143,18 @@ def test_the_shipped_file_prints_the_same_numbers_through_autograd(checkout, cap
             f"{engine.slower_text(engine.SLOWER['check']).split('about ')[1]})"]
         assert [line for line in autograd.splitlines() if not line.startswith('note: ')] \
             == [line for line in compiled.splitlines() if not line.startswith('note: ')]
+
+
+def test_the_explore_page_says_when_its_part2_is_not_the_edited_mlp(checkout):
+    """Part 2 of the explore page runs the shipped MLP: with check.py's activation edited
+    it says so in one line; with the shipped file it says nothing."""
+    from nnlab.explore import gather
+    from nnlab.perceptron.data import load_points
+    inputs, targets = load_points('check.csv')
+    assert gather.perceptron_differs(inputs, targets) is None
+    folder, edit = checkout
+    edit(*TANH_HIDDEN)
+    line = gather.perceptron_differs(inputs, targets)
+    assert line.startswith("check.py's MLP is not the shipped one and computes otherwise "
+                           "(probe: the ") and "not your network's" in line
+    assert '\n' not in line

@@ -80,6 +80,14 @@ def test_a_relu_srn_trains_as_written_and_engine_compiled_refuses_it(checkout, c
         ('torch', relu_fingerprint)
     _, meta = checkpoint.load('net/anb2n_srn2_1.pth')
     assert (meta.engine, meta.fingerprint) == ('torch', relu_fingerprint)
+    # the explore page runs the shipped models' maths: it leaves this run out, saying why
+    from nnlab.explore import gather
+    from nnlab.page.sources import Sources
+    part3 = gather.part3(Sources('plot', 'net', 'explore', say=lambda line: None))
+    assert part3['runs'] == []
+    [line] = [n for n in part3['notes'] if 'anb2n_srn2_1.pth' in n]
+    assert 'left out: it was trained by PyTorch autograd with an edited SRN of ' \
+           'seq_models.py, which the page does not run' in line
 
 
 def relu_reference(theta, symbols, starts, lr, weight_decay):

@@ -2,8 +2,8 @@
 and Ctrl-C, and what the page does with odd or missing files (synthetic records).
 
 The real runs (a 1-epoch NetLin on 500 images, `report.py --run --quick --part 2`, a
-2,000-example anb2n SRN and its look inside) are made once per session and shared with
-tests/test_report_browser.py.
+2,000-example anb2n SRN and its look inside) are made once per test run and shared with
+tests/test_report_browser.py, also when pytest-xdist runs the two files in two workers.
 """
 import html
 import json
@@ -33,11 +33,21 @@ PROGRESS = re.compile(r'^\[(\d+)/(\d+)\] python3 (\S+)( .*)? \.\.\. done in \d+\
 
 
 def real_runs(tmp_path_factory):
-    """A folder with the tiny real runs and their page (made once per session)."""
-    folder = tmp_path_factory.getbasetemp() / 'report_runs'
-    if (folder / 'done.json').exists():
-        return folder
-    folder.mkdir(exist_ok=True)
+    """A folder with the tiny real runs and their page, made by the first process of the
+    test run that asks (the others wait for it: xdist's workers share the base folder's
+    parent; filelock comes with torch)."""
+    from filelock import FileLock
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base
+    folder = shared / 'report_runs'
+    with FileLock(str(shared / 'report_runs.lock')):
+        if not (folder / 'done.json').exists():
+            folder.mkdir(exist_ok=True)
+            make_real_runs(folder)
+    return folder
+
+
+def make_real_runs(folder):
     data = kmnist_root()
 
     def seq():

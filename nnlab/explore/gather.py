@@ -33,6 +33,9 @@ def part2(sources, points_path):
     data = {'points': points, 'source': shown(points_path or DEFAULT_CSV),
             'hand': hand, 'sig_scale': check.SIG_SCALE, 'trained': None, 'notes': [],
             'training': perceptron_settings()}
+    edited = perceptron_differs(inputs, targets)
+    if edited:
+        data['notes'].append(edited)
     found = sources.records(CheckRun, 'check_*_run.json', sources.plot_dir, 'part2')
     for path, reason in sources.problems_of('part2'):
         data['notes'].append(f"{shown(path)} cannot be read ({reason}); run "
@@ -54,6 +57,26 @@ def part2(sources, points_path):
         data['notes'].append(f"no trained network in {shown(sources.plot_dir)}: run "
                              f"check_main.py --act sig --hid 5 to offer one here")
     return data
+
+
+def perceptron_differs(inputs, targets):
+    """None where check.py's MLP computes what the page's Part 2 computes (the shipped MLP,
+    or one the engine's probe finds equal, nnlab/engine.py), else one line why the page
+    shows the shipped MLP's lines and accuracy, not that file's."""
+    from nnlab import engine, student
+    from nnlab.perceptron import autograd
+    path, _, _, shipped, _ = engine.first_look('check', 'MLP')
+    if shipped or path is None:
+        return None
+    check = student.load('check', need=('MLP',))
+    with student.blame('check', None, 'comparing the MLP with the page'):
+        net = check.MLP(len(check.hand_designed_weights()['hid_bias']), 'sig')
+        differs = autograd.probe(net, inputs, targets)
+    if differs is None:
+        return None
+    return (f"check.py's MLP is not the shipped one and computes otherwise (probe: {differs}): "
+            f"this panel runs the shipped MLP (sigmoid or step units, check_main.py's loss), "
+            f"so its lines, accuracy and training are not your network's")
 
 
 def perceptron_settings():
@@ -102,6 +125,10 @@ def _checkpoint(sources, path):
     except UserError as err:
         return str(err)
     network = meta.network
+    if not checkpoint.kernel_trained(meta):
+        return (f"it was trained by PyTorch autograd with an edited {network.model.upper()} "
+                f"of seq_models.py, which the page does not run (it runs the shipped "
+                f"models' maths); seq_plot.py analyses it")
     row = Layout(network.model, meta.num_input, network.hid).from_model(model)
     return {'name': os.path.basename(path)[:-len('.pth')], 'thousands': meta.thousands,
             'kind': network.model, 'hid': network.hid, 'symbols': meta.num_input,
