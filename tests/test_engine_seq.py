@@ -206,3 +206,42 @@ def test_seq_plot_analyses_weights_only_with_the_model_that_trained_them(checkou
     analysis = json.loads(open('plot/anb2n_srn2_analysis.json').read())
     stored = [np.asarray(w, np.float32).astype(np.float64) for w in weights]
     assert analysis['generalise']['right'] == relu_right(stored, (2,), 12)
+
+
+WITH_CONTEXT = '''    def forward(self, x, context=False):
+        x_part = x @ self.W + self.hid_bias           # input contribution, all steps at once
+        hidden, ctx = self._run(x_part)
+        output = hidden @ self.V + self.out_bias
+        return (hidden, output, ctx) if context else (hidden, output)'''
+WITHOUT_CONTEXT = '''    def forward(self, x):
+        x_part = x @ self.W + self.hid_bias
+        hidden, _ = self._run(x_part)
+        return hidden, hidden @ self.V + self.out_bias'''
+
+
+@pytest.mark.slow
+def test_a_forward_without_context_loses_only_the_cell_states(checkout, capsys):
+    """A course-style forward(x) (no `context`): seq_plot.py's pictures, --fsm, --explain
+    and --generalise work on the hidden states, with one note; --context, which needs the
+    cell states, is one error line."""
+    folder, _ = checkout
+    text = (folder / 'seq_models.py').read_text()
+    assert WITH_CONTEXT in text
+    assert seq_train.main(['--lang', 'anbn', '--model', 'lstm', '--hid', '2', '--epoch', '1',
+                           '--seed', '1', '--out_path', 'net', '--plot_dir', 'plot']) == 0
+    (folder / 'seq_models.py').write_text(text.replace(WITH_CONTEXT, WITHOUT_CONTEXT))
+    sys.modules.pop('seq_models', None)
+    argv = ['--lang', 'anbn', '--model', 'lstm', '--hid', '2', '--epoch', '1',
+            '--num_plot', '2', '--examples', '40', '--out_path', 'net', '--plot_dir', 'plot']
+    capsys.readouterr()
+    with pytest.raises(UserError) as refused:
+        seq_plot.main([*argv, '--context'])
+    assert str(refused.value).startswith("--context: seq_models.py's LSTM_model.forward "
+                                         "takes no `context` argument, so its cell states "
+                                         "cannot be read")
+    assert seq_plot.main([*argv, '--fsm', '--explain', '--generalise', '12']) == 0
+    out = capsys.readouterr().out
+    [note] = [line for line in out.splitlines() if 'takes no `context`' in line]
+    assert note.startswith('note: ') and note.endswith('use the hidden states alone')
+    analysis = json.loads(open('plot/anbn_lstm2_analysis.json').read())
+    assert analysis['fsm']['with_cell'] is False and analysis['generalise']['checked'] == 12

@@ -36,7 +36,7 @@ from nnlab.recurrent import (
     views,
 )
 from nnlab.recurrent.parameters import Layout
-from nnlab.recurrent.trace import trace_model
+from nnlab.recurrent.trace import NO_CONTEXT, trace_model
 from nnlab.seeds import set_seed
 
 __all__ = ['PlotConfig', 'run']
@@ -104,6 +104,12 @@ def _run(args, out, model, meta, path, kernel_maths=True):
 
     print_parameters(model)
     traced = trace_model(model, lang.sample_many(rng, args.num_plot))
+    if args.model == 'lstm' and traced.cell is None:
+        missing = NO_CONTEXT.format(cls=type(model).__name__)
+        if args.context:
+            raise UserError(f"--context: {missing}")
+        print(f"note: {missing}; the pictures and analyses use the hidden states alone",
+              flush=True)
     for i, ex in enumerate(traced.examples):
         lang.print_outputs(i, ex, traced.hidden[i], traced.probs[i],
                            context=traced.cell[i] if args.context else None)
@@ -197,7 +203,7 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
     (for the counting languages also beyond the training lengths), draw it (over each
     pair scatter, and as a diagram) with the printed names."""
     # An LSTM's state is its hidden and cell vectors together; both carry over.
-    with_cell = args.model == 'lstm'
+    with_cell = fresh.cell is not None
     paths = fresh.paths(with_cell)
     seqs = [ex.seq for ex in fresh.examples]
     clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states, seed=args.seed)
@@ -283,7 +289,7 @@ def draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label
     names = fsm.state_names(machine.num_states)
     # Colour the initial rows like the end of a string (state 0): what precedes a string.
     colours = np.concatenate([np.concatenate([[0], ex.state]) for ex in fresh.examples])
-    paths = fresh.paths(args.model == 'lstm')
+    paths = fresh.paths(fresh.cell is not None)
     points = np.concatenate([p[:, :fresh.initial.shape[0]] for p in paths])
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(diagrams.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
@@ -291,7 +297,7 @@ def draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label
                                   state_of=state_of, names=names), f"{j}{k}_fsm.jpg")
     of_point = state_of[labels]
     members = [' '.join(f'c{c}' for c in g) if len(g) > 1 else '' for g in groups]
-    space = 'hidden and cell states' if args.model == 'lstm' else 'hidden states'
+    space = 'hidden and cell states' if fresh.cell is not None else 'hidden states'
     if machine.num_states < clusters.num_states:
         title = (f"{label}: {clusters.num_states} clusters in the {space}, "
                  f"{machine.num_states} states after merging alike ones")
@@ -353,7 +359,8 @@ def check_generalisation(model, meta, args, label, save, kernel_maths=True):
     seqs += [generalise.string(spec.multiples, n) for n in shown]
     runs = strings_of(model, seqs, kernel_maths)
     training, paths = runs[:trained], runs[trained:]
-    counter = counting_cell(seqs[:trained], training) if model.kind == 'lstm' else None
+    counter = counting_cell(seqs[:trained], training) if model.kind == 'lstm' and all(
+        cell is not None for _, _, cell in training) else None
     save(views.generalise_figure(found, training, dict(zip(shown, paths)),
                                  title=f"{label}: beyond the training lengths",
                                  counter=counter),
