@@ -187,7 +187,10 @@ const Part3Train = (() => {
       if (backend) backend.stop();
       changed = false;
       run = { s, config: configOf(s), checks: [], snapshots: [], largestAt: [], done: 0, total: s.examples,
-        verdict: false, largest: null, weights: null, losses: null, began: performance.now(), seconds: null,
+        // weights known at the start (a checkpoint, a file) are the run's at once: Save right
+        // after Load must not wait for the trainer's first message
+        verdict: false, largest: null, weights: s.init ? s.init.slice() : null, losses: null,
+        began: performance.now(), seconds: null,
         finished: false, state: paused ? 'paused' : 'running', shownState: [] };
       const mine = run;
       backend = backendOf(data.engine, message => receive(mine, message), here);
