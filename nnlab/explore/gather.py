@@ -12,7 +12,7 @@ import os
 
 from nnlab.cli import UserError
 from nnlab.explore import netgraph
-from nnlab.formats import kuzu_net, schema
+from nnlab.formats import check_run, kuzu_net, schema, seq_analysis
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.sources import Sources, shown
 from nnlab.recurrent.checkpoint import split_name
@@ -36,7 +36,7 @@ def part2(sources, points_path):
     edited = perceptron_differs(inputs, targets)
     if edited:
         data['notes'].append(edited)
-    found = sources.records(CheckRun, 'check_*_run.json', sources.plot_dir, 'part2')
+    found = sources.records(CheckRun, check_run.RECORDS, sources.plot_dir, 'part2')
     for path, reason in sources.problems_of('part2'):
         data['notes'].append(f"{shown(path)} cannot be read ({reason}); run "
                              f"check_main.py --act sig --hid 5 to make a new one")
@@ -142,7 +142,7 @@ def _machine(sources, stem, notes):
     MachineRecord: the page assigns the network's state to a cluster as the analysis did
     and lights that state's lines), or None."""
     from nnlab.formats.seq_analysis import Analysis
-    path = os.path.join(sources.plot_dir, f'{stem}_analysis.json')
+    path = seq_analysis.record_path(sources.plot_dir, stem)
     analysis = sources.load('part3', path, Analysis)
     for problem_path, reason in sources.problems_of('part3'):
         if problem_path == path:

@@ -6,6 +6,7 @@ accuracy at every logged epoch, each hidden unit's dividing line, and the hidden
 output activations of every point. report.py draws its Part 2 from them with
 check_main.py's own formatting (nnlab/perceptron/console.py).
 """
+import os
 from dataclasses import dataclass, field
 
 from nnlab.formats.runs import RunHeader
@@ -141,3 +142,25 @@ class CheckRun(RunHeader, format='nnlab-check-run-3', script='check_main.py',
     """check_main.py's run record."""
     config: CheckConfig = field(default_factory=CheckConfig)
     results: CheckResults = field(default_factory=CheckResults)
+
+
+# The files of a run (the course's picture names), named here for the writer
+# (perceptron/run.py CheckOutputs) and the readers.
+RECORDS = 'check_*_run.json'
+INITIAL_PICTURE = 'check.jpg'
+
+
+def record_path(plot_dir, act, hid):
+    return os.path.join(plot_dir, f'check_{act}_hid{hid}_run.json')
+
+
+def loss_picture(hid):
+    return f'loss_{hid}.jpg'
+
+
+def hidden_picture(hid, node):
+    return f'hid_{hid}_{node}.jpg'
+
+
+def output_picture(hid):
+    return f'out_{hid}.jpg'

@@ -1,5 +1,6 @@
 """kuzu_main.py's run record, `{plot_dir}/kuzu_{net}_run.json`, and the configuration of
 a run (kuzu_main.py's flags): what was trained, and the test after every epoch."""
+import os
 from dataclasses import dataclass, field
 
 from nnlab.formats.runs import RunHeader
@@ -76,3 +77,13 @@ class KuzuRun(RunHeader, format='nnlab-kuzu-run-2', script='kuzu_main.py'):
     """kuzu_main.py's run record."""
     config: KuzuConfig = field(default_factory=KuzuConfig)
     results: KuzuResults = field(default_factory=KuzuResults)
+
+
+# The files of a run, named here for the writer (kmnist/run.py KuzuOutputs) and the readers.
+RECORDS = 'kuzu_*_run.json'
+
+
+def output_path(plot_dir, net, what):
+    """`{plot_dir}/kuzu_{net}_{what}`: what is run.json (the record), params.txt,
+    confusion.csv and .jpg, history.csv, curve.jpg or mistakes.jpg."""
+    return os.path.join(plot_dir, f'kuzu_{net}_{what}')

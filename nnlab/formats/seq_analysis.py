@@ -1,6 +1,7 @@
 """seq_plot.py's record of a look inside a network, `{plot_dir}/{stem}_analysis.json`,
 and its configuration (seq_plot.py's flags): which checkpoint, what was found (the state
 machine, the counting units) and the pictures drawn. report.py shows them."""
+import os
 from dataclasses import dataclass, field
 
 from nnlab.formats import schema
@@ -120,3 +121,12 @@ class Analysis(schema.Document, format='nnlab-analysis-3',
     @classmethod
     def upgrade(cls, data, found):
         return nest_network(data) if found == 'nnlab-analysis-1' else data
+
+
+RECORDS = '*_analysis.json'
+SUFFIX = '_analysis.json'
+
+
+def record_path(plot_dir, stem):
+    """The analysis of the network named `stem` in --plot_dir."""
+    return os.path.join(plot_dir, f'{stem}{SUFFIX}')

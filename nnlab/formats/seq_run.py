@@ -1,6 +1,7 @@
 """seq_train.py's run record, `{out_path}/{lang}_{model}{hid}_run.json`, and the
 configuration of a training (seq_train.py's flags): every run's error at each check and
 its verdict against the language's criterion."""
+import os
 from dataclasses import dataclass, field
 
 from nnlab.formats.runs import RunHeader
@@ -67,3 +68,11 @@ class SeqRun(RunHeader, format='nnlab-seq-run-3', script='seq_train.py',
     """seq_train.py's run record."""
     config: SeqConfig = field(default_factory=SeqConfig)
     results: SeqResults = field(default_factory=SeqResults)
+
+
+RECORDS = '*_run.json'
+
+
+def record_path(out_path, stem):
+    """The record of the run named `stem` (recurrent/checkpoint.py stem) in --out_path."""
+    return os.path.join(out_path, f'{stem}_run.json')

@@ -9,7 +9,7 @@ import torch
 
 from nnlab.cli import Interrupted, stop
 from nnlab.files import atomic_torch_save, atomic_write_text
-from nnlab.formats import kuzu_net, schema
+from nnlab.formats import kuzu_net, kuzu_run, schema
 from nnlab.formats.kuzu_run import EpochTest, KuzuConfig, KuzuResults, KuzuRun, Mistake
 from nnlab.kmnist.data import default_root, load_kmnist, sample_images
 from nnlab.kmnist.facts import CLASSES, FULL_HIDDEN, FULL_TRAIN
@@ -42,14 +42,15 @@ class KuzuOutputs(Plan):
     def __init__(self, config):
         name = f'kuzu_{config.net}'
         super().__init__(config.plot_dir, name, f'the {name} outputs')
-        stem = os.path.join(config.plot_dir, name)
-        self.params = self.file(f'{stem}_params.txt')
-        self.confusion_csv = self.file(f'{stem}_confusion.csv')
-        self.confusion_jpg = self.file(f'{stem}_confusion.jpg')
-        self.history = self.file(f'{stem}_history.csv')
-        self.curve = self.file(f'{stem}_curve.jpg')
-        self.mistakes = self.file(f'{stem}_mistakes.jpg')
-        self.record = self.chosen(config.summary, '--summary', f'{stem}_run.json')
+        def named(what):
+            return kuzu_run.output_path(config.plot_dir, config.net, what)
+        self.params = self.file(named('params.txt'))
+        self.confusion_csv = self.file(named('confusion.csv'))
+        self.confusion_jpg = self.file(named('confusion.jpg'))
+        self.history = self.file(named('history.csv'))
+        self.curve = self.file(named('curve.jpg'))
+        self.mistakes = self.file(named('mistakes.jpg'))
+        self.record = self.chosen(config.summary, '--summary', named('run.json'))
         self.save = self.file(config.save, '--save') if config.save is not None else None
         self.saved_net = (self.file(kuzu_net.record_path(config.save))
                           if config.save is not None else None)   # which net --save holds

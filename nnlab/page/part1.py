@@ -2,6 +2,7 @@
 matrix, parameter arithmetic and pictures, then a comparison (the report's discussion)."""
 import os
 
+from nnlab.formats import kuzu_run
 from nnlab.formats.kuzu_run import KuzuRun
 from nnlab.kmnist.facts import CLASSES, COURSE_EPOCHS, FULL_TRAIN, NET_CLASSES, most_confused
 from nnlab.page.commands import course_command
@@ -18,7 +19,7 @@ TARGETS = ('The course\'s targets, with all 60,000 training images and 10 epochs
 def build(sources):
     blocks = [Heading(2, 'Part 1: Japanese character recognition (KMNIST)', 'part1')]
     compared = []
-    found = sources.records(KuzuRun, 'kuzu_*_run.json', sources.plot_dir, 'part1')
+    found = sources.records(KuzuRun, kuzu_run.RECORDS, sources.plot_dir, 'part1')
     blocks += unreadable(sources, 'part1')
     for number, (net, name) in enumerate(NET_CLASSES.items(), 1):
         anchor = f'part1-{net}'
@@ -26,7 +27,7 @@ def build(sources):
         mine = [(p, r) for p, r in found if r.config.net == net]
         if not mine:
             blocks += to_run(sources, f'kuzu_{net}', [course_command(f'kuzu_{net}')],
-                             os.path.join(sources.plot_dir, f'kuzu_{net}_run.json'))
+                             kuzu_run.output_path(sources.plot_dir, net, 'run.json'))
             continue
         path, record = mine[-1]                 # the latest run of this net
         blocks += net_blocks(sources, anchor, path, record)
@@ -91,8 +92,9 @@ def net_blocks(sources, anchor, path, record):
                                           'class, columns: the predicted class)', True))
         blocks.append(para('Most confused (true -> predicted): '
                            + ', '.join(pairs_text(matrix)) + '.'))
-    stem = path[:-len('_run.json')]
-    params = sources.text(stem + '_params.txt', limit=1_000_000)
+    def beside(what):          # the run's other files, where the writer put them
+        return kuzu_run.output_path(os.path.dirname(path), record.config.net, what)
+    params = sources.text(beside('params.txt'), limit=1_000_000)
     if params:
         blocks.append(Pre(params.rstrip('\n'), 'Independent parameters, layer by layer'))
     if len(results.epochs) > 1:
@@ -100,9 +102,9 @@ def net_blocks(sources, anchor, path, record):
                       f"{e.accuracy:.2f}%") for e in results.epochs)
         blocks.append(Table(('epoch', 'test loss', 'test accuracy'), rows,
                             'The test after each epoch'))
-    blocks += figures(sources, [(stem + '_confusion.jpg', 'The confusion matrix as a heat map'),
-                                (stem + '_curve.jpg', 'Training and test loss, test accuracy'),
-                                (stem + '_mistakes.jpg', 'Test images it classified wrongly')])
+    blocks += figures(sources, [(beside('confusion.jpg'), 'The confusion matrix as a heat map'),
+                                (beside('curve.jpg'), 'Training and test loss, test accuracy'),
+                                (beside('mistakes.jpg'), 'Test images it classified wrongly')])
     return blocks
 
 

@@ -6,6 +6,7 @@ check_main.py's own formatting (nnlab/perceptron/console.py): no printed text is
 """
 import os
 
+from nnlab.formats import check_run
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.commands import course_command
 from nnlab.page.common import figures, made_by, shortened, to_run, unreadable
@@ -27,7 +28,7 @@ QUESTIONS = (  # (key, title, does a record's config answer it)
 
 def build(sources):
     blocks = [Heading(2, 'Part 2: a 2-layer perceptron on the 3x3 grid', 'part2')]
-    found = sources.records(CheckRun, 'check_*_run.json', sources.plot_dir, 'part2')
+    found = sources.records(CheckRun, check_run.RECORDS, sources.plot_dir, 'part2')
     blocks += unreadable(sources, 'part2')
     owners = picture_owners(sources, found)
     used = set()
@@ -39,7 +40,7 @@ def build(sources):
             matches.sort(key=lambda item: (item[1].results.hid == 5, started_at(item[1])))
         if not matches:
             blocks += to_run(sources, key, [course_command(key)],
-                             os.path.join(sources.plot_dir, 'check_*_run.json'))
+                             os.path.join(sources.plot_dir, check_run.RECORDS))
             continue
         path, record = matches[-1]
         used.add(path)
@@ -70,17 +71,16 @@ def picture_owners(sources, found):
 
 
 def caption(name, hid):
-    stem = os.path.splitext(name)[0]
-    if stem == 'check':
+    if name == check_run.INITIAL_PICTURE:
         return "The initial network's output (shaded where it predicts 1)"
-    if stem == f'out_{hid}':
+    if name == check_run.output_picture(hid):
         return "The trained network's output: shaded where it predicts 1, hidden lines faint"
-    if stem.startswith(f'hid_{hid}_'):
-        unit = stem.rsplit('_', 1)[1]
-        return f'Hidden unit h{unit}: shaded where it is on (>= 0.5), with its dividing line'
-    if stem == f'loss_{hid}':
+    for unit in range(hid):
+        if name == check_run.hidden_picture(hid, unit):
+            return f'Hidden unit h{unit}: shaded where it is on (>= 0.5), with its dividing line'
+    if name == check_run.loss_picture(hid):
         return 'The training loss'
-    return stem
+    return os.path.splitext(name)[0]
 
 
 def weights_table(weights):

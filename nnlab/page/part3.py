@@ -10,6 +10,7 @@ import glob
 import os
 import re
 
+from nnlab.formats import seq_analysis, seq_run
 from nnlab.formats.seq_analysis import Analysis
 from nnlab.formats.seq_run import SeqRun
 from nnlab.page.commands import course_command, seq_key
@@ -36,7 +37,7 @@ def title(number, lang, embed, model, hid):
 def build(sources):
     blocks = [Heading(2, 'Part 3: hidden unit dynamics of recurrent networks', 'part3')]
     trained = {}
-    for path, record in sources.records(SeqRun, '*_run.json', sources.net_dir, 'part3'):
+    for path, record in sources.records(SeqRun, seq_run.RECORDS, sources.net_dir, 'part3'):
         config = record.config
         which = (config.lang, bool(config.embed), config.model, config.hid)
         trained[which] = (path, record)         # the latest of each language, model, size
@@ -56,7 +57,7 @@ def analyses(sources):
     """{(lang, embed, model, hid): (path, analysis)} of seq_plot.py's analysis files;
     the plain run's (the best of --restarts) before a single restart's, else the newest."""
     found = {}
-    for path in glob.glob(os.path.join(glob.escape(sources.plot_dir), '*_analysis.json')):
+    for path in glob.glob(os.path.join(glob.escape(sources.plot_dir), seq_analysis.RECORDS)):
         data = sources.load('part3', path, Analysis)
         if data is None:
             continue
@@ -118,7 +119,7 @@ def training_blocks(sources, anchor, which, found):
             return [para('No training record (seq_train.py writes one) in ',
                          Code(shown(sources.net_dir)), '.', kind='note')]
         return to_run(sources, key, [course_command(key), course_command(key + '_plot')],
-                      os.path.join(sources.net_dir, f'{stem_of(lang, model, hid, embed)}_run.json'))
+                      seq_run.record_path(sources.net_dir, stem_of(lang, model, hid, embed)))
     path, record = found
     config, results = record.config, record.results
     blocks = [Heading(4, 'Training')] + made_by(path, record)
@@ -169,9 +170,9 @@ def inside_blocks(sources, anchor, which, found, trained):
             return attempt_blocks(sources, key)
         return [Heading(4, 'Inside the network')] + to_run(
             sources, key, [course_command(key)],
-            os.path.join(sources.plot_dir, f'{stem_of(lang, model, hid, embed)}_analysis.json'))
+            seq_analysis.record_path(sources.plot_dir, stem_of(lang, model, hid, embed)))
     path, analysis = found
-    name = os.path.basename(path).removesuffix('_analysis.json')
+    name = os.path.basename(path).removesuffix(seq_analysis.SUFFIX)
     command = analysis.command or '?'
     blocks = [Heading(4, 'Inside the network'),
               para('Made by ', Code(command), ' (as recorded in ', Code(shown(path)), ').')]

@@ -9,6 +9,7 @@ import torch
 
 from nnlab import student
 from nnlab.cli import UserError, stop
+from nnlab.formats import check_run
 from nnlab.formats.check_run import (
     CheckConfig,
     CheckResults,
@@ -37,14 +38,14 @@ class CheckOutputs(Plan):
     def __init__(self, config, hid):
         super().__init__(config.plot_dir, 'check', 'check_main.py pictures')
         folder = self.folder(config.plot_dir)
-        self.initial = self.file(os.path.join(folder, 'check.jpg'))
-        self.loss = os.path.join(folder, f'loss_{hid}.jpg')
+        self.initial = self.file(os.path.join(folder, check_run.INITIAL_PICTURE))
+        self.loss = os.path.join(folder, check_run.loss_picture(hid))
         pictures = hid <= MAX_PICTURE_HID
-        self.hidden = [os.path.join(folder, f'hid_{hid}_{node}.jpg')
+        self.hidden = [os.path.join(folder, check_run.hidden_picture(hid, node))
                        for node in range(hid)] if pictures else []
-        self.output = os.path.join(folder, f'out_{hid}.jpg') if pictures else None
+        self.output = os.path.join(folder, check_run.output_picture(hid)) if pictures else None
         self.record = self.chosen(config.summary, '--summary',
-                                  os.path.join(folder, f'check_{config.act}_hid{hid}_run.json'))
+                                  check_run.record_path(folder, config.act, hid))
 
 
 def check_config(config):

@@ -13,7 +13,7 @@ import shlex
 import numpy as np
 
 from nnlab.cli import Invocation, UserError, stop
-from nnlab.formats import schema
+from nnlab.formats import schema, seq_analysis
 from nnlab.formats.seq_analysis import (
     Analysis,
     Counters,
@@ -51,7 +51,7 @@ class SeqPlotOutputs(Plan):
             checkpoint.stem(config.lang, config.model, config.hid, config.embed, config.run)
         super().__init__(config.plot_dir, f'{self.name}_plot', f'the {self.name} pictures')
         self.plot_dir = self.folder(config.plot_dir)
-        self.record = self.file(os.path.join(config.plot_dir, f"{self.name}_analysis.json"))
+        self.record = self.file(seq_analysis.record_path(config.plot_dir, self.name))
 
     def picture(self, suffix):
         return os.path.join(self.plot_dir, f"{self.name}_{suffix}")

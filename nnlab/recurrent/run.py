@@ -9,6 +9,7 @@ import os
 from nnlab import engine
 from nnlab.cli import Interrupted, stop
 from nnlab.files import matching
+from nnlab.formats import seq_run
 from nnlab.formats.seq_run import SeqOutcome, SeqResults, SeqRun
 from nnlab.outputs import Plan, RunWriter
 from nnlab.recurrent import checkpoint, generalise, generalise_text, languages
@@ -33,7 +34,7 @@ class SeqTrainOutputs(Plan):
         self.folder(config.out_path)
         self.curve = self.file(os.path.join(config.plot_dir, f"{self.name}_loss.jpg"))
         self.record = self.chosen(config.summary, '--summary',
-                                  os.path.join(config.out_path, f"{self.name}_run.json"))
+                                  seq_run.record_path(config.out_path, self.name))
         self.set_aside(self.earlier_files, config.out_path, 'same language, model and size')
 
     def checkpoint(self, thousands, run=None):
@@ -46,7 +47,8 @@ class SeqTrainOutputs(Plan):
         left in --out_path (a new run moves them aside instead of mixing with them)."""
         found = [p for p in matching(self.config.out_path, f'{self.name}_*.pth')
                  if checkpoint.is_checkpoint_name(os.path.basename(p), self.name)]
-        return found + matching(self.config.out_path, f'{self.name}_run.json')
+        return found + [p for p in [seq_run.record_path(self.config.out_path, self.name)]
+                        if os.path.isfile(p)]
 
 
 def describe(config, lang):
