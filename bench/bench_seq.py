@@ -116,14 +116,14 @@ def ours_train(lang_name, model, settings, examples, seed, restarts, out):
                     out_path='unused', **settings)
     trainer = Trainer(spec, lang, config)                   # no checkpoints: time training
 
-    def report(tr, exs, hidden, probs):
+    def after_check(tr, exs, hidden, probs):
         if tr.K == 1:
             stdout, sys.stdout = sys.stdout, out
             try:
                 lang.print_outputs(tr.step, exs[0], hidden[0], probs[0])
             finally:
                 sys.stdout = stdout
-    trainer.train(examples, report)
+    trainer.train(examples, after_check)
 
 
 def best_seconds(fn, rounds):

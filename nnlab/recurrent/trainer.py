@@ -72,8 +72,8 @@ class Trainer:
         self._generalised = None                         # (step, generalise.Outcome)
 
     # --- the loop -----------------------------------------------------------------
-    def train(self, steps, report):
-        """Train to `steps` examples per run; `report(trainer, examples, hidden, probs)`
+    def train(self, steps, after_check):
+        """Train to `steps` examples per run; `after_check(trainer, examples, hidden, probs)`
         is called after each check. A stop request (nnlab.cli.stop) ends it at a block
         boundary (every 1000 steps at most) with Interrupted."""
         c = self.config
@@ -89,7 +89,7 @@ class Trainer:
                               c.optim, c.lr, c.mom, c.weight_decay)
             self.step += block_size
             if self.step % CHECK_EVERY == 0:
-                report(self, *self.check())
+                after_check(self, *self.check())
             if self.step % SAVE_EVERY == 0 or self.step == steps:
                 self.save_all()
 
