@@ -281,7 +281,7 @@ def test_train_equals_the_compiled_kernel(tab):
     trained = call(tab, '([w]) => { explore.part2.setWeights(w, "sig", 1); '
                         'return explore.part2.train(1000); }', start)
     inputs, targets = load_points()
-    training = kernels.Training(flatten(start)[None], inputs.numpy(), targets.numpy(), 0.001,
+    training = kernels.KernelTraining(flatten(start)[None], inputs.numpy(), targets.numpy(), 0.001,
                                 epochs=1000)
     training.advance(1000)
     assert trained['epochs'] == 1000

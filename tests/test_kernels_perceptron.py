@@ -92,7 +92,7 @@ def test_saturated_output_is_clamped_like_torch(out_bias):
 def test_epochs_equal_the_torch_loop(hid):
     epochs, lr = 60, 0.01
     initial = random_weights(1, hid, seed=10 + hid)
-    training = kernels.Training(initial, GRID, PARITY, lr, epochs=epochs, streak=10**6,
+    training = kernels.KernelTraining(initial, GRID, PARITY, lr, epochs=epochs, streak=10**6,
                                 log_every=1)
     training.advance(epochs)
     weights, losses, correct = torch_training(initial[0], lr, epochs)
@@ -109,7 +109,7 @@ def test_stopping_rule_on_a_network_that_loses_its_first_streak():
     assert perfect[158:164].all() and not perfect[164] and perfect[215:].all()
 
     for streak, stop, since in ((7, 222, 216), (6, 164, 159)):
-        training = kernels.Training([FLICKERING], GRID, PARITY, 0.05, epochs=epochs,
+        training = kernels.KernelTraining([FLICKERING], GRID, PARITY, 0.05, epochs=epochs,
                                     streak=streak, log_every=1)
         kernels.train_networks(training, chunk=50)
         assert training.done[0] and training.epoch[0] == stop
@@ -119,13 +119,13 @@ def test_stopping_rule_on_a_network_that_loses_its_first_streak():
         weights, _, _ = torch_training(np.array(FLICKERING), 0.05, stop)
         np.testing.assert_allclose(training.weights[0], weights, rtol=0, atol=TOLERANCE)
 
-    never = kernels.Training([FLICKERING], GRID, PARITY, 0.05, epochs=200, streak=7)
+    never = kernels.KernelTraining([FLICKERING], GRID, PARITY, 0.05, epochs=200, streak=7)
     kernels.train_networks(never)
     assert not never.done[0] and never.epoch[0] == 200 and never.perfect_since[0] == -1
 
 
 def run_alone(initial, **settings):
-    training = kernels.Training(initial[None], GRID, PARITY, 0.01, **settings)
+    training = kernels.KernelTraining(initial[None], GRID, PARITY, 0.01, **settings)
     kernels.train_networks(training)
     return training
 
@@ -133,12 +133,12 @@ def run_alone(initial, **settings):
 def test_network_i_of_k_is_the_single_run_bit_for_bit():
     settings = dict(epochs=30000, streak=500, log_every=100)
     initial = random_weights(4, 3, seed=1)
-    together = kernels.Training(initial, GRID, PARITY, 0.01, **settings)
+    together = kernels.KernelTraining(initial, GRID, PARITY, 0.01, **settings)
     kernels.train_networks(together)
     assert len(set(together.epoch.tolist())) > 1         # they stopped at different epochs
     for i in range(len(initial)):
         alone = run_alone(initial[i], **settings)
-        for name in kernels.Training._STATE:
+        for name in kernels.KernelTraining._STATE:
             assert np.array_equal(getattr(alone, name)[0], getattr(together, name)[i],
                                   equal_nan=True), name
     assert not np.array_equal(together.weights[0], together.weights[1])
@@ -147,14 +147,14 @@ def test_network_i_of_k_is_the_single_run_bit_for_bit():
 def test_chunks_give_exactly_one_call():
     settings = dict(epochs=20000, streak=1500, log_every=50)
     initial = random_weights(3, 4, seed=2)
-    whole = kernels.Training(initial, GRID, PARITY, 0.01, **settings)
+    whole = kernels.KernelTraining(initial, GRID, PARITY, 0.01, **settings)
     whole.advance(settings['epochs'])
-    pieces = kernels.Training(initial, GRID, PARITY, 0.01, **settings)
+    pieces = kernels.KernelTraining(initial, GRID, PARITY, 0.01, **settings)
     seen = []
     kernels.train_networks(pieces, chunk=3333,
                            after_chunk=lambda training, start, end: seen.append(end))
     assert seen[:3] == [3333, 6666, 9999]
-    for name in kernels.Training._STATE:
+    for name in kernels.KernelTraining._STATE:
         assert np.array_equal(getattr(whole, name), getattr(pieces, name), equal_nan=True)
 
 
@@ -166,19 +166,19 @@ def test_stop_at_first_stops_everyone_at_the_first_finish():
     winner = next(i for i, t in enumerate(alone) if t.epoch[0] == first_epoch)
     assert alone[winner].done[0]
 
-    training = kernels.Training(initial, GRID, PARITY, 0.01, **settings)
+    training = kernels.KernelTraining(initial, GRID, PARITY, 0.01, **settings)
     assert kernels.train_networks(training, chunk=7000, stop_at_first=True) == winner
     assert (training.epoch == first_epoch).all()
     assert training.done[winner]
     assert np.array_equal(training.weights[winner], alone[winner].weights[0])
     # The others are exactly where a run stopped at that epoch would be.
-    cut = kernels.Training(initial, GRID, PARITY, 0.01, **settings)
+    cut = kernels.KernelTraining(initial, GRID, PARITY, 0.01, **settings)
     cut.advance(first_epoch)
     assert np.array_equal(cut.weights, training.weights)
 
 
 def test_interrupted_between_chunks():
-    training = kernels.Training(random_weights(2, 3, seed=4), GRID, PARITY, 0.01,
+    training = kernels.KernelTraining(random_weights(2, 3, seed=4), GRID, PARITY, 0.01,
                                 streak=10**6)
     kernels.train_networks(training, chunk=1000, interrupted=lambda: True)
     assert (training.epoch == 1000).all()
@@ -186,7 +186,7 @@ def test_interrupted_between_chunks():
 
 def test_200000_epochs_in_well_under_a_second():
     import time
-    training = kernels.Training(random_weights(1, 5, seed=0, std=0.15), GRID, PARITY,
+    training = kernels.KernelTraining(random_weights(1, 5, seed=0, std=0.15), GRID, PARITY,
                                 0.001, streak=10**9)
     training.advance(10)                   # compiled (or loaded) before the clock starts
     start = time.perf_counter()
@@ -196,7 +196,7 @@ def test_200000_epochs_in_well_under_a_second():
 
 
 def test_evaluate_agrees_with_the_logged_epoch():
-    training = kernels.Training(random_weights(2, 3, seed=5), GRID, PARITY, 0.01,
+    training = kernels.KernelTraining(random_weights(2, 3, seed=5), GRID, PARITY, 0.01,
                                 epochs=1000, streak=10**6, log_every=1)
     before = training.weights.copy()
     training.advance(1)

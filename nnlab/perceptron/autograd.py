@@ -84,9 +84,9 @@ def probe(net, inputs, targets, seed=PROBE_SEED):
     return engine.differences_text(differences)
 
 
-class Training:
+class AutogradTraining:
     """K networks trained one after the other by autograd, with the fields of
-    kernels.Training that train.py reads (weights, epoch, log_loss, log_correct, ...)."""
+    kernels.KernelTraining that train.py reads (weights, epoch, log_loss, log_correct, ...)."""
 
     def __init__(self, net, initial, inputs, targets, lr, weight_decay=kernels.WEIGHT_DECAY,
                  epochs=kernels.EPOCHS, streak=kernels.STREAK, log_every=kernels.LOG_EVERY):
@@ -104,7 +104,7 @@ class Training:
         self.log_loss = np.full((count, self.epochs // self.log_every), np.nan)
         self.log_correct = np.full((count, self.epochs // self.log_every), -1, dtype=np.int64)
 
-    perfect_since = kernels.Training.perfect_since
+    perfect_since = kernels.KernelTraining.perfect_since
 
     def _load(self, k):
         named = _named_parameters(self.net)

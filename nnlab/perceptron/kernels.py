@@ -15,7 +15,7 @@ A network's weights are one vector (D,) = (4 hid + 1,): in_hid_weight (hid, 2) r
 row, hid_bias (hid,), hid_out_weight (1, hid), out_bias (1,), the order of check.py's
 WEIGHT_NAMES.
 
-Training goes in chunks of epochs (`Training.advance`), so that a caller can print the
+Training goes in chunks of epochs (`KernelTraining.advance`), so that a caller can print the
 log, react to Ctrl-C, or stop every network when the first one finishes (see
 `train_networks`) between chunks.
 """
@@ -164,7 +164,7 @@ def loss_and_grad(weights, inputs, targets):
     return call(_loss_and_grad, weights, *_points(inputs, targets), seconds=COMPILE_SECONDS)
 
 
-class Training:
+class KernelTraining:
     """K networks in training, and all they carry from one chunk of epochs to the next.
 
     weights (K, D), exp_avg and exp_avg_sq (K, D): the networks and their Adam state.

@@ -131,7 +131,7 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     hid = int(starts[0]['hid_bias'].numel())
     initial = np.stack([flatten(w) for w in starts])
     if net is None:
-        training = kernels.Training(initial, inputs.numpy(), targets.numpy(), lr,
+        training = kernels.KernelTraining(initial, inputs.numpy(), targets.numpy(), lr,
                                     weight_decay, epochs, streak, log_every)
         first = kernels.train_networks(training, stop_at_first=stop_at_first,
                                        interrupted=lambda: stop.requested,
@@ -139,7 +139,7 @@ def train_restarts(starts, inputs, targets, lr=0.001, epochs=200000,
     else:
         from nnlab import student
         from nnlab.perceptron import autograd
-        training = autograd.Training(net, initial, inputs, targets.numpy(), lr,
+        training = autograd.AutogradTraining(net, initial, inputs, targets.numpy(), lr,
                                      weight_decay, epochs, streak, log_every)
         from nnlab.engine import one_torch_thread
         with one_torch_thread(), student.blame('check', None, 'training with PyTorch autograd'):
