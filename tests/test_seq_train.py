@@ -290,3 +290,30 @@ def test_a_run_that_fails_before_saving_stops_the_writer_at_once():
             raise UserError('a bad folder')
     assert helper is None or not helper.is_alive()
     assert time.monotonic() - started < 5          # was the 10 s join timeout
+
+
+SIGNAL_IN_THE_WINDOW = '''
+import multiprocessing, os, signal, time
+from nnlab.recurrent.writer import signals_ignored
+seen = []
+signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+with signals_ignored():                      # as the writer starts its helper
+    os.kill(os.getpid(), signal.SIGTERM)     # a kill arriving meanwhile
+    helper = multiprocessing.get_context('spawn').Process(target=time.sleep, args=(0,))
+    helper.start()                           # the first spawn also starts the tracker
+helper.join()
+time.sleep(0.1)
+print(seen)
+'''
+
+
+@pytest.mark.skipif(not hasattr(signal, 'pthread_sigmask'), reason='POSIX signal masks')
+def test_a_signal_while_the_writer_starts_its_helper_is_not_lost():
+    """The stop signals are ignored while the helper starts (so it starts ignoring them)
+    and blocked in the trainer: one arriving then reaches the trainer afterwards, also
+    when the spawn starts multiprocessing's resource tracker (which unblocks them)."""
+    done = subprocess.run([sys.executable, '-c', SIGNAL_IN_THE_WINDOW], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f'[{int(signal.SIGTERM)}]'

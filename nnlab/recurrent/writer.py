@@ -34,8 +34,15 @@ def signals_ignored():
     there a signal the trainer gets meanwhile is also blocked, so it arrives once its
     handler is back (Windows has neither: there the helper ignores them from `_serve`)."""
     block = hasattr(signal, 'pthread_sigmask')
+    caught = set()
     if block:
+        # spawn's resource tracker is started first, outside the window: starting it
+        # unblocks SIGINT and SIGTERM (CPython's bpo-33613), which inside the window
+        # would hand a pending signal to SIG_IGN (a Ctrl-C lost, seen under load)
+        from multiprocessing import resource_tracker
+        resource_tracker.ensure_running()
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNAL_NAMES)
+        caught = signal.sigpending() & set(SIGNAL_NAMES)  # setting SIG_IGN discards these
     handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in SIGNAL_NAMES}
     try:
         yield
@@ -44,6 +51,8 @@ def signals_ignored():
             signal.signal(sig, handler)
         if block:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNAL_NAMES)
+        for sig in caught:
+            signal.raise_signal(sig)
 
 
 def _serve(connection, trainers_end):
