@@ -184,7 +184,7 @@ def test_a_damaged_step_of_the_page_manifest_is_dropped_with_its_reason(tmp_path
     assert [s.key for s in manifest.steps] == ['kuzu_lin']
     assert reasons == ["steps[1]: status is 'done'", 'steps[2] is 7, expected an object']
     path.write_text(json.dumps({'format': 'nnlab-kuzu-run-2', 'steps': []}))
-    with pytest.raises(schema.FormatError, match='not a nnlab-report-runs file'):
+    with pytest.raises(schema.FormatError, match='not a nnlab-page-runs file'):
         page_runs.load_lenient(path)
 
 

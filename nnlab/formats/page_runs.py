@@ -29,7 +29,9 @@ class StepRecord:
 
 
 @dataclass(kw_only=True)
-class PageRuns(schema.Document, format='nnlab-report-runs-2', older=('nnlab-report-runs-1',)):
+# 'page' is the word for report.py's page (its manifests of before said 'report')
+class PageRuns(schema.Document, format='nnlab-page-runs-3',
+               older=('nnlab-report-runs-2', 'nnlab-report-runs-1')):
     started: str = ''
     seconds: float | None = None
     steps: list[StepRecord] = field(default_factory=list)
