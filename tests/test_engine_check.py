@@ -151,10 +151,10 @@ def test_the_explore_page_says_when_its_part2_is_not_the_edited_mlp(checkout):
     from nnlab.explore import gather
     from nnlab.perceptron.data import load_points
     inputs, targets = load_points('check.csv')
-    assert gather.perceptron_differs(inputs, targets) is None
+    assert gather.perceptron_differs(inputs, targets, 4) is None
     folder, edit = checkout
     edit(*TANH_HIDDEN)
-    line = gather.perceptron_differs(inputs, targets)
+    line = gather.perceptron_differs(inputs, targets, 4)
     assert line.startswith("check.py's MLP is not the shipped one and computes otherwise "
                            "(probe: the ") and "not your network's" in line
     assert '\n' not in line

@@ -33,7 +33,7 @@ def part2(sources, points_path):
     data = {'points': points, 'source': shown(points_path or DEFAULT_CSV),
             'hand': hand, 'sig_scale': check.SIG_SCALE, 'trained': None, 'notes': [],
             'training': perceptron_settings()}
-    edited = perceptron_differs(inputs, targets)
+    edited = perceptron_differs(inputs, targets, len(hand['hid_bias']))
     if edited:
         data['notes'].append(edited)
     found = sources.records(CheckRun, check_run.RECORDS, sources.plot_dir, 'part2')
@@ -59,10 +59,11 @@ def part2(sources, points_path):
     return data
 
 
-def perceptron_differs(inputs, targets):
+def perceptron_differs(inputs, targets, hid):
     """None where check.py's MLP computes what the page's Part 2 computes (the shipped MLP,
     or one the engine's probe finds equal, nnlab/engine.py), else one line why the page
-    shows the shipped MLP's lines and accuracy, not that file's."""
+    shows the shipped MLP's lines and accuracy, not that file's (probed at `hid` units, the
+    hand design's size)."""
     from nnlab import engine, student
     from nnlab.perceptron import autograd
     path, _, _, shipped, _ = engine.first_look('check', 'MLP')
@@ -70,7 +71,7 @@ def perceptron_differs(inputs, targets):
         return None
     check = student.load('check', need=('MLP',))
     with student.blame('check', None, 'comparing the MLP with the page'):
-        net = check.MLP(len(check.hand_designed_weights()['hid_bias']), 'sig')
+        net = check.MLP(hid, 'sig')
         differs = autograd.probe(net, inputs, targets)
     if differs is None:
         return None

@@ -47,8 +47,8 @@ class SeqTrainOutputs(Plan):
         left in --out_path (a new run moves them aside instead of mixing with them)."""
         found = [p for p in matching(self.config.out_path, f'{self.name}_*.pth')
                  if checkpoint.is_checkpoint_name(os.path.basename(p), self.name)]
-        return found + [p for p in [seq_run.record_path(self.config.out_path, self.name)]
-                        if os.path.isfile(p)]
+        record = seq_run.record_path(self.config.out_path, self.name)
+        return found + ([record] if os.path.isfile(record) else [])
 
 
 def describe(config, lang):
