@@ -1,5 +1,8 @@
 """Shared test fixtures: the repository root, the KMNIST folder, running a script."""
+import contextlib
 import csv
+import importlib
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +14,7 @@ from optional import unavailable
 
 from nnlab import ROOT
 from nnlab.child import python_script, run_captured
+from nnlab.cli import run_cli
 
 DATA_FOLDERS = ('$KUZU_DATA', '../shared/data', './data')
 
@@ -48,14 +52,49 @@ def train_size(data_dir):
         return int.from_bytes(f.read(8)[4:8], 'big')
 
 
-def run_script(script, *args, cwd=None, timeout=900, env=None):
-    """Run one of the entry scripts as a user would (nnlab.child, the toolkit's one way of
-    running a child process); return a CompletedProcess."""
-    full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
-    full_env.update(env or {})
-    argv = python_script(ROOT / script, args)
-    code, out, err = run_captured(argv, cwd=cwd or ROOT, env=full_env, timeout=timeout)
-    return subprocess.CompletedProcess(argv, code, out, err)
+def run_script(script, *args, cwd=None, timeout=900, env=None, process=False):
+    """Run one of the entry scripts; return a CompletedProcess (returncode, stdout, stderr).
+
+    By default its `main` runs in this process through `run_cli`, as the script's last
+    line does (this worker has torch loaded already: a new process would spend 2-3 s of
+    CPU importing it again, which made the suite CPU-bound). A test about the process
+    itself (environment variables, signals, the interpreter's start-up) passes
+    `process=True`, or an `env`, and gets a child process started as a user would
+    (nnlab.child, the toolkit's one way of running one)."""
+    if process or env is not None:
+        full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+        full_env.update(env or {})
+        argv = python_script(ROOT / script, args)
+        code, out, err = run_captured(argv, cwd=cwd or ROOT, env=full_env, timeout=timeout)
+        return subprocess.CompletedProcess(argv, code, out, err)
+    return call_script(script, *args, cwd=cwd)
+
+
+def call_script(script, *args, cwd=None):
+    """`python3 script args` in this process: the script's main through run_cli, in `cwd`
+    (default the repository), with sys.argv as the command line has it and the torch
+    thread count restored after; returns a CompletedProcess."""
+    module = importlib.import_module(Path(script).stem)
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    saved_argv, saved_cwd = sys.argv, os.getcwd()
+    torch = sys.modules.get('torch')
+    threads = torch.get_num_threads() if torch else None
+    sys.argv = [str(ROOT / script), *argv]
+    try:
+        os.chdir(cwd or ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                run_cli(module.main, argv)
+                code = 0
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else 1
+    finally:
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        if threads:
+            torch.set_num_threads(threads)
+    return subprocess.CompletedProcess([script, *argv], code, out.getvalue(), err.getvalue())
 
 
 def start_script(script, *args, cwd=None):

@@ -104,8 +104,6 @@ def site(tmp_path_factory):
     """A folder with net/ (SRN, LSTM, GRU checkpoints, a trained NetLin, NetFull and
     NetConv of random weights), plot/ (a Part 2 run record) and the page explore.py made
     from them."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from conftest import kmnist_root, run_script
     folder = tmp_path_factory.mktemp('explore')
     make_checkpoints(folder / 'net')
@@ -119,16 +117,14 @@ def site(tmp_path_factory):
         data = kmnist_root()
     except pytest.skip.Exception:       # Parts 2 and 3 are tested all the same
         data = None
-    with ThreadPoolExecutor(2) as pool:
-        trained = pool.submit(run_script, 'check_main.py', '--act', 'sig', '--hid', '4',
-                              '--epoch', '300', '--seed', '1', '--plot_dir', 'plot',
-                              cwd=folder)
-        lin = data and pool.submit(run_script, 'kuzu_main.py', '--net', 'lin', '--epochs',
-                                   '1', '--train_count', '3000', '--data', data,
-                                   '--plot_dir', 'plot', '--save', 'net/kuzu_lin.pth',
-                                   cwd=folder)
-        for done in (trained.result(), lin.result() if lin else trained.result()):
-            assert done.returncode == 0, done.stderr
+    runs = [('check_main.py', '--act', 'sig', '--hid', '4', '--epoch', '300', '--seed', '1',
+             '--plot_dir', 'plot')]
+    if data:
+        runs.append(('kuzu_main.py', '--net', 'lin', '--epochs', '1', '--train_count', '3000',
+                     '--data', data, '--plot_dir', 'plot', '--save', 'net/kuzu_lin.pth'))
+    for argv in runs:
+        done = run_script(*argv, cwd=folder)
+        assert done.returncode == 0, done.stderr
     built = run_script('explore.py', *(['--data', data] if data else []), cwd=folder)
     assert built.returncode == 0, built.stderr
     nets = '3 net(s)' if data else '2 net(s)'

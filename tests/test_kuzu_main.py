@@ -5,7 +5,6 @@ import re
 import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -58,19 +57,14 @@ def parse_console(stdout):
 @pytest.fixture(scope='module')
 def runs(data_dir, tmp_path_factory):
     """One default run of EPOCHS epochs per net (shared by the tests below): (net, out
-    dir, result).
-    lin and full train on one thread each (nnlab/kmnist/train.py), so they run side by
-    side; conv uses every core, so it runs alone."""
+    dir, result), each run in this process (conftest.run_script)."""
     def one(net):
         out = tmp_path_factory.mktemp(net)
         result = run_script('kuzu_main.py', '--net', net, '--epochs', EPOCHS, '--data', data_dir,
                             '--plot_dir', out / 'plot', '--save', out / 'net.pth')
         assert result.returncode == 0, result.stderr
         return out, result
-    with ThreadPoolExecutor(2) as pool:
-        done = dict(zip(('lin', 'full'), pool.map(one, ('lin', 'full'))))
-    done['conv'] = one('conv')
-    return done
+    return {net: one(net) for net in ('lin', 'full', 'conv')}
 
 
 @pytest.mark.slow

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -50,24 +49,15 @@ def real_runs(tmp_path_factory):
 def make_real_runs(folder):
     data = kmnist_root()
 
-    def seq():
-        train = run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '2', '--seed', '0',
-                           '--out_path', 'net', cwd=folder)
-        look = run_script('seq_plot.py', '--lang', 'anb2n', '--epoch', '2', '--fsm',
-                          '--generalise', '12', '--examples', '40', '--out_path', 'net',
-                          '--plot_dir', 'plot', cwd=folder)
-        return train, look
-
-    # Three independent chains at once: most of their time is start-up.
-    with ThreadPoolExecutor(3) as pool:
-        kuzu = pool.submit(run_script, 'kuzu_main.py', '--net', 'lin', '--epochs', '1',
-                           '--train_count', '500', '--data', data, '--plot_dir', 'plot',
-                           cwd=folder)
-        part2 = pool.submit(run_script, 'report.py', '--run', '--quick', '--part', '2',
-                            cwd=folder)
-        chain = pool.submit(seq)
-        done = {'kuzu': kuzu.result(), 'part2': part2.result()}
-        done['seq_train'], done['seq_plot'] = chain.result()
+    done = {
+        'kuzu': run_script('kuzu_main.py', '--net', 'lin', '--epochs', '1', '--train_count',
+                           '500', '--data', data, '--plot_dir', 'plot', cwd=folder),
+        'part2': run_script('report.py', '--run', '--quick', '--part', '2', cwd=folder),
+        'seq_train': run_script('seq_train.py', '--lang', 'anb2n', '--epoch', '2', '--seed',
+                                '0', '--out_path', 'net', cwd=folder),
+        'seq_plot': run_script('seq_plot.py', '--lang', 'anb2n', '--epoch', '2', '--fsm',
+                               '--generalise', '12', '--examples', '40', '--out_path', 'net',
+                               '--plot_dir', 'plot', cwd=folder)}
     for name, result in done.items():
         assert result.returncode == 0, f'{name}: {result.stderr}'
     built = run_script('report.py', cwd=folder)

@@ -9,12 +9,15 @@ and SIGTERM from its start (the trainer decides when to stop and sends its last
 checkpoint), and leaves when the trainer says so or is gone. It is started with `spawn`,
 the one start method every system has (fork is POSIX only, and unsafe beside threads).
 Where the run was given one core (sweep.py's tasks get one thread each: a helper would
-take a second core from the other tasks), the trainer writes the checkpoints itself.
+take a second core from the other tasks), or torch is loaded already (a caller from
+Python that has it: the helper would only import it again), the trainer writes the
+checkpoints itself.
 """
 import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 
 from nnlab import machine
 from nnlab.cli import SIGNAL_NAMES, UserError
@@ -97,7 +100,7 @@ class CheckpointWriter:
         self.pending = 0
 
     def __enter__(self):
-        if machine.threads_allowed() > 1:
+        if machine.threads_allowed() > 1 and 'torch' not in sys.modules:
             context = multiprocessing.get_context('spawn')
             self.connection, theirs = context.Pipe()
             self.process = context.Process(target=_serve, args=(theirs, self.connection),
