@@ -25,10 +25,10 @@ def fastest(fn, *args, rounds=5):
     return best
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description='the generalisation rule, timed')
     parser.add_argument('--rounds', type=int, default=5, help='rounds per figure (default 5)')
-    rounds = max(1, parser.parse_args().rounds)
+    rounds = max(1, parser.parse_args(argv).rounds)
     print(f"{'language':9} {'model':5} {'hid':>3} {'runs':>4} {'N':>4}  {'seconds':>8}  "
           f"{'per run':>8}")
     for lang, model, hid in (('anb2n', 'srn', 2), ('anbncn', 'srn', 3),

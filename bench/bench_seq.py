@@ -267,8 +267,8 @@ def build_parser():
     return parser
 
 
-def main():
-    args = build_parser().parse_args()
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     if args.success:
         compare_success(args.success, args.success_steps,

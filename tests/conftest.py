@@ -71,16 +71,22 @@ def run_script(script, *args, cwd=None, timeout=900, env=None, process=False):
 
 
 def call_script(script, *args, cwd=None):
-    """`python3 script args` in this process: the script's main through run_cli, in `cwd`
-    (default the repository), with sys.argv as the command line has it and the torch
-    thread count restored after; returns a CompletedProcess."""
-    module = importlib.import_module(Path(script).stem)
+    """`python3 script args` in this process (see call_main)."""
+    return call_main(Path(script).stem, *args, cwd=cwd, shown=ROOT / script)
+
+
+def call_main(module_name, *args, cwd=None, shown=None):
+    """Module `module_name`'s main(argv) in this process through run_cli, as the scripts'
+    last line runs it: in `cwd` (default the repository), with sys.argv as a command line
+    would have it, output captured and the torch thread count restored after; returns a
+    CompletedProcess."""
+    module = importlib.import_module(module_name)
     argv = [str(a) for a in args]
     out, err = io.StringIO(), io.StringIO()
     saved_argv, saved_cwd = sys.argv, os.getcwd()
     torch = sys.modules.get('torch')
     threads = torch.get_num_threads() if torch else None
-    sys.argv = [str(ROOT / script), *argv]
+    sys.argv = [str(shown or module.__file__), *argv]
     try:
         os.chdir(cwd or ROOT)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -94,7 +100,8 @@ def call_script(script, *args, cwd=None):
         os.chdir(saved_cwd)
         if threads:
             torch.set_num_threads(threads)
-    return subprocess.CompletedProcess([script, *argv], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess([module_name, *argv], code, out.getvalue(),
+                                       err.getvalue())
 
 
 def start_script(script, *args, cwd=None):

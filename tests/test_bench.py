@@ -6,14 +6,21 @@ import re
 import sys
 
 import pytest
+from conftest import call_main
 
 from nnlab import ROOT
 from nnlab.child import run_captured
 
 
-def bench(module, *args, timeout=300):
-    code, out, err = run_captured([sys.executable, '-m', f'bench.{module}', *map(str, args)],
-                                  cwd=ROOT, timeout=timeout)
+def bench(module, *args, timeout=300, process=False):
+    """`python3 -m bench.MODULE ARGS`: its main in this process (conftest.call_main), or
+    a process where it drives a browser of its own; its stdout, once it succeeded."""
+    if process:
+        code, out, err = run_captured([sys.executable, '-m', f'bench.{module}',
+                                       *map(str, args)], cwd=ROOT, timeout=timeout)
+    else:
+        done = call_main(f'bench.{module}', *args)
+        code, out, err = done.returncode, done.stdout, done.stderr
     assert code == 0, err
     assert 'Traceback' not in err
     return out
@@ -66,7 +73,8 @@ def test_bench_generalise_times_the_rule():
 @pytest.mark.slow
 def test_bench_explore_train_times_the_page_beside_the_kernel(browser):
     """(browser: skipped with the browser tests where there is no Chromium.)"""
-    out = bench('bench_explore_train', '--examples', '2000', '--rounds', '1')
+    out = bench('bench_explore_train', '--examples', '2000', '--rounds', '1',
+                process=True)
     assert re.search(r'anb2n SRN2, 2,000 examples: page [\d.]+ s \(in the \w+, animated\), '
                      r'kernel [\d.]+ s alone.* page / kernel [\d.]+x', out), out
 
