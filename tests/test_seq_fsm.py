@@ -109,12 +109,12 @@ def test_predictions_per_state(hand_runs, extracted):
 def test_machine_alone_predicts_held_out_examples(hand_runs, extracted):
     _, held_out = hand_runs
     _, machine = extracted
-    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
-                                  [ex.probs for ex in held_out.examples], held_out.probs)
-    assert check.accepted == check.net_accepted == check.examples == 40
-    assert check.deterministic > 0
-    assert check.machine_det == check.net_det == check.deterministic
-    assert check.machine_all == check.net_all == check.positions
+    score = fsm.score_held_out(machine, [ex.seq for ex in held_out.examples],
+                               [ex.probs for ex in held_out.examples], held_out.probs)
+    assert score.accepted == score.net_accepted == score.examples == 40
+    assert score.deterministic > 0
+    assert score.machine_det == score.net_det == score.deterministic
+    assert score.machine_all == score.net_all == score.positions
 
 
 def test_machine_rejects_a_string_off_the_language(extracted):
@@ -227,9 +227,9 @@ def test_pictures_and_printout_use_the_same_gap_free_names(hand_runs):
     machine, groups = fsm.minimise(clusters)
     assert (clusters.num_states, machine.num_states) == (7, 6)
     assert [3, 6] in groups
-    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
-                              [ex.probs for ex in held_out.examples], held_out.probs)
-    text = analysis.machine_text(clusters, machine, groups, 'fixed', len(seqs), 0, check,
+    score = fsm.score_held_out(machine, [ex.seq for ex in held_out.examples],
+                               [ex.probs for ex in held_out.examples], held_out.probs)
+    text = analysis.machine_text(clusters, machine, groups, 'fixed', len(seqs), 0, score,
                                  'hidden states')
     table = text[text.index('state machine:'):]
     printed = set(re.findall(r'^(s\d+) ', table, re.M))

@@ -220,16 +220,16 @@ def test_seq_plot_refuses_what_it_cannot_check(tmp_path):
 
 
 def test_the_picture_of_a_machine_that_breaks(tmp_path):
-    """check_generalisation in-process on a machine right up to 2 (its pair scatters and
+    """measure_generalisation in-process on a machine right up to 2 (its pair scatters and
     3-D views are not the point here)."""
     from nnlab.formats.seq_analysis import PlotConfig
-    from nnlab.recurrent.analysis import check_generalisation
+    from nnlab.recurrent.analysis import measure_generalisation
     model, names = bounded_counter(COUNTING['anb2n'], 2)
     meta = CheckpointMeta(network=Network('anb2n', False, None, 'srn', len(names)),
                           num_input=2, num_out=2)
     saved = []
     args = PlotConfig(lang='anb2n', model='srn', hid=len(names), generalise=20)
-    found = check_generalisation(model, meta, args, 'hand',
+    found = measure_generalisation(model, meta, args, 'hand',
                                  lambda fig, suffix: saved.append((fig, suffix)))
     assert found.largest_n_right == 2 and found.trained == 4 and found.checked == 20
     (fig, suffix), = saved
@@ -333,12 +333,12 @@ def test_weights_that_are_not_numbers_are_right_on_no_n():
 
 def test_the_lstm_picture_shows_its_counting_cell():
     from nnlab.formats.seq_analysis import PlotConfig
-    from nnlab.recurrent.analysis import check_generalisation
+    from nnlab.recurrent.analysis import measure_generalisation
     meta = CheckpointMeta(network=Network('anbn', False, 5, 'lstm', 1), num_input=2,
                           num_out=2)
     saved = []
     args = PlotConfig(lang='anbn', model='lstm', hid=1, generalise=12)
-    found = check_generalisation(exact_counter_lstm(), meta, args, 'hand',
+    found = measure_generalisation(exact_counter_lstm(), meta, args, 'hand',
                                  lambda fig, suffix: saved.append(fig))
     assert found.largest_n_right == 12
     titles = [ax.get_title() for ax in saved[0].axes]

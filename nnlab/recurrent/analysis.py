@@ -136,7 +136,7 @@ def _run(args, out, model, meta, path, kernel_maths=True):
     if args.explain:
         analysis.explain = explain_units(fresh, args, label, save)
     if args.generalise is not None:
-        analysis.generalise = check_generalisation(model, meta, args, label, save,
+        analysis.generalise = measure_generalisation(model, meta, args, label, save,
                                                    kernel_maths)
 
     analysis.pictures = list(saved)
@@ -199,9 +199,9 @@ def training_curve(args, meta, label):
 
 def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=None,
                     kernel_maths=True):
-    """Cluster the states, merge alike clusters into the machine, print it, check it
-    (for the counting languages also beyond the training lengths), draw it (over each
-    pair scatter, and as a diagram) with the printed names."""
+    """Cluster the states, merge alike clusters into the machine, print it, score it on
+    held-out examples (for the counting languages also beyond the training lengths), draw
+    it (over each pair scatter, and as a diagram) with the printed names."""
     # An LSTM's state is its hidden and cell vectors together; both carry over.
     with_cell = fresh.cell is not None
     paths = fresh.paths(with_cell)
@@ -209,10 +209,10 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
     clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states, seed=args.seed)
     clusters = fsm.build_machine(clustering, seqs, fresh.probs, lang.symbols)
     machine, groups = fsm.minimise(clusters)
-    check = fsm.check_machine(machine, [ex.seq for ex in held_out.examples],
-                              [ex.probs for ex in held_out.examples], held_out.probs)
+    score = fsm.score_held_out(machine, [ex.seq for ex in held_out.examples],
+                               [ex.probs for ex in held_out.examples], held_out.probs)
     text = machine_text(clusters, machine, groups, clustering.how, len(paths),
-                        sum(len(p) for p in paths), check,
+                        sum(len(p) for p in paths), score,
                         'hidden and cell states' if with_cell else 'hidden states')
     same = None
     if model is not None and not languages.get_spec(args.lang).is_reber:
@@ -225,7 +225,7 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
     return MachineRecord(text=text, states=int(clusters.num_states),
                          minimal_states=int(machine.num_states),
                          state_of_cluster=[names[i] for i in state_of_clusters(groups)],
-                         accepted=int(check.accepted), examples=int(check.examples),
+                         accepted=int(score.accepted), examples=int(score.examples),
                          agrees_up_to=same, symbols=lang.symbols, start=names[machine.start],
                          moves={names[s]: {a: names[t] for a, t in zip(lang.symbols, row)
                                            if t >= 0} for s, row in enumerate(table)},
@@ -256,9 +256,10 @@ def state_of_clusters(groups):
     return state_of
 
 
-def machine_text(clusters, machine, groups, how, examples, points, check, space):
+def machine_text(clusters, machine, groups, how, examples, points, score, space):
     """What --fsm prints: the clusters (c0, c1, ...) when merging changes anything, which
-    clusters each state holds, the machine (s0, s1, ...: the pictures' names), the check."""
+    clusters each state holds, the machine (s0, s1, ...: the pictures' names), its score
+    on held-out examples."""
     lines = ['', f"finite state machine in the {space} of {examples} fresh examples "
                  f"({points} points):"]
     merged = machine.num_states < clusters.num_states
@@ -278,7 +279,7 @@ def machine_text(clusters, machine, groups, how, examples, points, check, space)
                    f"s{machine.start}\n(number of states: {how}; no two behave alike)")
     lines.append(fsm.format_machine(machine, heading))
     lines.append('')
-    lines.append(fsm.format_check(check))
+    lines.append(fsm.format_held_out(score))
     return '\n'.join(lines)
 
 
@@ -338,7 +339,7 @@ def explain_units(fresh, args, label, save):
 
 
 
-def check_generalisation(model, meta, args, label, save, kernel_maths=True):
+def measure_generalisation(model, meta, args, label, save, kernel_maths=True):
     """--generalise: the rule on n = 1..N printed as a line and a table; the picture."""
     spec = languages.get_spec(args.lang)
     trained = meta.network.length or spec.default_length

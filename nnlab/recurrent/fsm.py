@@ -13,7 +13,7 @@ and draw arrows labelled by symbol between them. Here that is done on plain arra
   s0, s1, ... again in reach order: the names the printout and the pictures share.
 - `build_machine` counts transitions (from state, on symbol, to state) and averages what
   the network predicts in each state.
-- `check_machine` runs the machine on its own over held-out examples (no network) and
+- `score_held_out` runs the machine on its own over held-out examples (no network) and
   counts the positions it predicts correctly, next to the network's figure.
 
 A "path" is the network's states along one example: row 0 the initial state, row t+1 the
@@ -320,10 +320,10 @@ def _bfs_order(counts, start, sizes):
     return np.array(order + [int(s) for s in rest])
 
 
-# ---------------------------------------------------------------- checking
+# ---------------------------------------------------------------- held-out score
 
 @dataclass
-class Check:
+class HeldOutScore:
     examples: int
     accepted: int       # examples the machine alone accepts (see run_machines)
     net_accepted: int   # examples whose every next symbol the network allows alike
@@ -346,10 +346,10 @@ def _score(preds, seq, true_probs):
     return int(all_ok.sum()), int(det_ok.sum()), int(det.sum())
 
 
-def check_machine(machine, seqs, true_probs, net_probs):
-    """Compare machine and network on held-out examples; see `Check`."""
+def score_held_out(machine, seqs, true_probs, net_probs):
+    """Compare machine and network on held-out examples; see `HeldOutScore`."""
     preds, accepted = run_machines(machine, seqs)
-    c = Check(len(seqs), int(accepted.sum()), 0, 0, 0, 0, 0, 0, 0)
+    c = HeldOutScore(len(seqs), int(accepted.sum()), 0, 0, 0, 0, 0, 0, 0)
     for seq, truth, probs, mine in zip(seqs, true_probs, net_probs, preds):
         c.net_accepted += bool(np.all(probs[np.arange(len(seq) - 1), seq[1:]]
                                       >= ALLOWED_PROB))
@@ -436,15 +436,15 @@ def format_groups(groups):
                      for i, g in enumerate(groups))
 
 
-def format_check(check):
+def format_held_out(score):
     return "\n".join([
-        f"check on {check.examples} held-out examples: the machine alone (no network) "
-        f"accepts {check.accepted}/{check.examples} example strings (every symbol "
+        f"on {score.examples} held-out examples: the machine alone (no network) "
+        f"accepts {score.accepted}/{score.examples} example strings (every symbol "
         f"predicted with probability >= {ALLOWED_PROB}; the network itself: "
-        f"{check.net_accepted}/{check.examples})",
+        f"{score.net_accepted}/{score.examples})",
         f"{'':10s}{'best guess, all positions':>30s}{'deterministic positions':>30s}",
-        f"{'network':10s}{_pct(check.net_all, check.positions):>30s}"
-        f"{_pct(check.net_det, check.deterministic):>30s}",
-        f"{'machine':10s}{_pct(check.machine_all, check.positions):>30s}"
-        f"{_pct(check.machine_det, check.deterministic):>30s}",
+        f"{'network':10s}{_pct(score.net_all, score.positions):>30s}"
+        f"{_pct(score.net_det, score.deterministic):>30s}",
+        f"{'machine':10s}{_pct(score.machine_all, score.positions):>30s}"
+        f"{_pct(score.machine_det, score.deterministic):>30s}",
     ])
