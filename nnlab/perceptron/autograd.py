@@ -18,7 +18,7 @@ from nnlab import engine
 from nnlab.cli import UserError
 from nnlab.perceptron import kernels
 
-CHUNK = 100                  # epochs between log prints and Ctrl-C checks (under a second)
+CHUNK = 100                  # epochs between log prints and looks at Ctrl-C (under a second)
 PROBE_SEED = 20240607        # the probe's own weights: no effect on --seed's numbers
 LINEAR_LAYERS = {'in_hid_weight': ('in_hid', 'weight'), 'hid_bias': ('in_hid', 'bias'),
                  'hid_out_weight': ('hid_out', 'weight'), 'out_bias': ('hid_out', 'bias')}
