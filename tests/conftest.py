@@ -52,18 +52,18 @@ def train_size(data_dir):
         return int.from_bytes(f.read(8)[4:8], 'big')
 
 
-def run_script(script, *args, cwd=None, timeout=900, env=None, process=False):
+def run_script(script, *args, cwd=None, timeout=900, env=None):
     """Run one of the entry scripts; return a CompletedProcess (returncode, stdout, stderr).
 
-    By default its `main` runs in this process through `run_cli`, as the script's last
-    line does (this worker has torch loaded already: a new process would spend 2-3 s of
-    CPU importing it again, which made the suite CPU-bound). A test about the process
-    itself (environment variables, signals, the interpreter's start-up) passes
-    `process=True`, or an `env`, and gets a child process started as a user would
-    (nnlab.child, the toolkit's one way of running one)."""
-    if process or env is not None:
+    Without `env`, its `main` runs in this process through `run_cli`, as the script's
+    last line does (this worker has torch loaded already: a new process would spend 2-3 s
+    of CPU importing it again, which made the suite CPU-bound). With `env` (a test about
+    the environment the script starts in) it runs as a child process started as a user
+    would (nnlab.child, the toolkit's one way of running one); tests about signals use
+    start_script."""
+    if env is not None:
         full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
-        full_env.update(env or {})
+        full_env.update(env)
         argv = python_script(ROOT / script, args)
         code, out, err = run_captured(argv, cwd=cwd or ROOT, env=full_env, timeout=timeout)
         return subprocess.CompletedProcess(argv, code, out, err)
