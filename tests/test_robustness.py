@@ -1,8 +1,8 @@
 """The battery: every kind of bad input, interrupt and closed pipe ends as a user expects.
 
 One line naming the problem and the fix, a non-zero exit, no traceback, nothing that was
-finished lost. Flag errors run in this process (fast); files, signals and pipes run the
-scripts as a user does.
+finished lost. Flag errors and files run the scripts' main in this process (fast);
+signals, pipes and environments run the scripts as a user does.
 """
 import importlib
 import json
