@@ -59,7 +59,8 @@ def run_script(script, *args, cwd=None, timeout=900, env=None):
     last line does (this worker has torch loaded already: a new process would spend 2-3 s
     of CPU importing it again, which made the suite CPU-bound). With `env` (a test about
     the environment the script starts in) it runs as a child process started as a user
-    would (nnlab.child, the toolkit's one way of running one); tests about signals use
+    would (nnlab.child, the toolkit's one way of running one), ended after `timeout`
+    seconds (in this process, pytest-timeout ends a hang); tests about signals use
     start_script."""
     if env is not None:
         full_env = dict(os.environ, MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
@@ -71,15 +72,16 @@ def run_script(script, *args, cwd=None, timeout=900, env=None):
 
 
 def call_script(script, *args, cwd=None):
-    """`python3 script args` in this process (see call_main)."""
-    return call_main(Path(script).stem, *args, cwd=cwd, shown=ROOT / script)
+    """`python3 script args` in this process (see call_main), in `cwd` (default the
+    repository, where run_script's processes start too)."""
+    return call_main(Path(script).stem, *args, cwd=cwd or ROOT, shown=ROOT / script)
 
 
 def call_main(module_name, *args, cwd=None, shown=None):
     """Module `module_name`'s main(argv) in this process through run_cli, as the scripts'
-    last line runs it: in `cwd` (default the repository), with sys.argv as a command line
-    would have it, output captured and the torch thread count restored after; returns a
-    CompletedProcess."""
+    last line runs it: in `cwd` (default the current folder), with sys.argv as a command
+    line would have it, output captured and the torch thread count restored after; returns
+    a CompletedProcess."""
     module = importlib.import_module(module_name)
     argv = [str(a) for a in args]
     out, err = io.StringIO(), io.StringIO()
@@ -88,7 +90,7 @@ def call_main(module_name, *args, cwd=None, shown=None):
     threads = torch.get_num_threads() if torch else None
     sys.argv = [str(shown or module.__file__), *argv]
     try:
-        os.chdir(cwd or ROOT)
+        os.chdir(cwd or saved_cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 run_cli(module.main, argv)

@@ -19,7 +19,7 @@ def bench(module, *args, timeout=300, process=False):
         code, out, err = run_captured([sys.executable, '-m', f'bench.{module}',
                                        *map(str, args)], cwd=ROOT, timeout=timeout)
     else:
-        done = call_main(f'bench.{module}', *args)
+        done = call_main(f'bench.{module}', *args, cwd=ROOT)
         code, out, err = done.returncode, done.stdout, done.stderr
     assert code == 0, err
     assert 'Traceback' not in err

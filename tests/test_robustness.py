@@ -4,7 +4,6 @@ One line naming the problem and the fix, a non-zero exit, no traceback, nothing 
 finished lost. Flag errors and files run the scripts' main in this process (fast);
 signals, pipes and environments run the scripts as a user does.
 """
-import importlib
 import json
 import os
 import re
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, without_notes
+from conftest import ROOT, assert_one_line_error, call_main, without_notes
 
 from nnlab import machine
 from nnlab.cli import run_cli
@@ -28,18 +27,14 @@ NO_NETWORK = {'http_proxy': 'http://127.0.0.1:9', 'https_proxy': 'http://127.0.0
               'HTTP_PROXY': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9'}
 
 
-def cli(capsys, script, *argv):
+def cli(script, *argv):
     """Run a script's main through run_cli in this process: (exit code, stdout, stderr)."""
-    module = importlib.import_module(script)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as done:
-        run_cli(module.main, [str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
+    done = call_main(script, *argv)
+    return done.returncode, done.stdout, done.stderr
 
 
-def assert_refused(capsys, script, argv, *words):
-    code, out, err = cli(capsys, script, *argv)
+def assert_refused(script, argv, *words):
+    code, out, err = cli(script, *argv)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: '), err
@@ -90,32 +85,32 @@ BIG = str(2**70)
     ('kuzu_main', ['--net', 'mlp'], ['--net', 'invalid choice']),
     ('kuzu_main', ['--data', ''], ['--data is empty']),
 ])
-def test_bad_flag_values_are_one_line(capsys, script, argv, words):
-    assert_refused(capsys, script, argv, *words)
+def test_bad_flag_values_are_one_line(script, argv, words):
+    assert_refused(script, argv, *words)
 
 
-def test_help_says_the_bounds_and_why(capsys):
-    code, out, _ = cli(capsys, 'seq_train', '--help')
+def test_help_says_the_bounds_and_why():
+    code, out, _ = cli('seq_train', '--help')
     assert code == 0 and '1..512' in ' '.join(out.split())
 
 
 # --------------------------------------------------------------- output files and folders
 
-def test_kuzu_output_paths_are_checked_before_training(capsys, tmp_path):
-    assert_refused(capsys, 'kuzu_main', ['--save', tmp_path], '--save', 'is a folder')
-    assert_refused(capsys, 'kuzu_main', ['--save', ''], '--save is empty')
-    assert_refused(capsys, 'kuzu_main', ['--plot_dir', '/proc'], '/proc')
-    assert_refused(capsys, 'kuzu_main', ['--summary', tmp_path], '--summary', 'is a folder')
+def test_kuzu_output_paths_are_checked_before_training(tmp_path):
+    assert_refused('kuzu_main', ['--save', tmp_path], '--save', 'is a folder')
+    assert_refused('kuzu_main', ['--save', ''], '--save is empty')
+    assert_refused('kuzu_main', ['--plot_dir', '/proc'], '/proc')
+    assert_refused('kuzu_main', ['--summary', tmp_path], '--summary', 'is a folder')
     blocker = tmp_path / 'file'
     blocker.write_text('x')
-    line = assert_refused(capsys, 'kuzu_main', ['--plot_dir', blocker / 'plot'], 'cannot')
+    line = assert_refused('kuzu_main', ['--plot_dir', blocker / 'plot'], 'cannot')
     assert str(blocker / 'plot') in line
 
 
 @pytest.mark.slow
-def test_an_empty_output_folder_name_is_refused(capsys):
-    assert_refused(capsys, 'seq_train', ['--out_path', '', '--seed', '0'], 'empty')
-    assert_refused(capsys, 'check_main', ['--plot_dir', ''], 'empty')
+def test_an_empty_output_folder_name_is_refused():
+    assert_refused('seq_train', ['--out_path', '', '--seed', '0'], 'empty')
+    assert_refused('check_main', ['--plot_dir', ''], 'empty')
 
 
 def test_orphaned_temporary_files_are_removed(tmp_path):
@@ -135,38 +130,38 @@ def test_orphaned_temporary_files_are_removed(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(capsys, tmp_path):
+def test_a_second_run_on_the_same_outputs_is_refused_while_the_first_runs(tmp_path):
     # A lock held by a live process (the test's parent stands in for the first run).
     lock = tmp_path / '.anb2n_srn2.lock'
     host, parent = machine.host_name(), os.getppid()
     lock.write_text(json.dumps({'host': host, 'pid': parent,
                                 'started': machine.process_start(parent)}))
-    assert_refused(capsys, 'seq_train', ['--epoch', '1', '--seed', '0', '--out_path',
+    assert_refused('seq_train', ['--epoch', '1', '--seed', '0', '--out_path',
                                          tmp_path], 'another run', f'process {parent} on '
                                                                    f'{host}', 'anb2n_srn2')
     # The same process id, started at another time: a reused id, its run long gone.
     lock.write_text(json.dumps({'host': host, 'pid': parent, 'started': 12345.0}))
-    code, _, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
+    code, _, err = cli('seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
     assert code == 0, err
     # Another host's lock: its run cannot be seen from here, so it is respected.
     lock.write_text(json.dumps({'host': 'node-elsewhere', 'pid': 1, 'started': None}))
-    assert_refused(capsys, 'seq_train', ['--epoch', '1', '--seed', '1', '--out_path',
+    assert_refused('seq_train', ['--epoch', '1', '--seed', '1', '--out_path',
                                          tmp_path], 'on node-elsewhere')
     # A lock left by a killed run is taken over.
     dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                           capture_output=True, text=True).stdout.strip()
     lock.write_text(json.dumps({'host': host, 'pid': int(dead), 'started': None}))
-    code, _, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
+    code, _, err = cli('seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
     assert code == 0, err
     assert not (tmp_path / '.anb2n_srn2.lock').exists()
 
 
 @pytest.mark.slow
-def test_a_new_run_moves_the_earlier_runs_checkpoints_aside(capsys, tmp_path):
+def test_a_new_run_moves_the_earlier_runs_checkpoints_aside(tmp_path):
     for seed in (0, 1):
-        code, out, err = cli(capsys, 'seq_train', '--epoch', '1', '--seed', seed,
+        code, out, err = cli('seq_train', '--epoch', '1', '--seed', seed,
                              '--out_path', tmp_path)
         assert code == 0, err
     moved = [p for p in tmp_path.iterdir() if p.name.startswith('previous-')]
@@ -191,16 +186,16 @@ def write(path, text):
     ('0,0,0\n1,' + '1' * 400 + ',1\n', ['line 2', 'not a finite number']),
     ('0,0,O\n0,1,1\n', ['line 1', "'O'"]),
 ])
-def test_bad_points_file(capsys, tmp_path, text, words):
+def test_bad_points_file(tmp_path, text, words):
     path = write(tmp_path / 'points.csv', text)
-    assert_refused(capsys, 'check_main', ['--csv', path, '--plot_dir', tmp_path / 'p'],
+    assert_refused('check_main', ['--csv', path, '--plot_dir', tmp_path / 'p'],
                    *words)
     assert not (tmp_path / 'p' / 'check.jpg').exists()
 
 
-def test_too_many_points(capsys, tmp_path):
+def test_too_many_points(tmp_path):
     path = write(tmp_path / 'many.csv', '0,0,0\n' * 10_001)
-    assert_refused(capsys, 'check_main', ['--csv', path, '--plot_dir', tmp_path / 'p'],
+    assert_refused('check_main', ['--csv', path, '--plot_dir', tmp_path / 'p'],
                    '10,001 points', 'more than 10,000')
 
 
@@ -218,10 +213,10 @@ def test_points_file_with_a_byte_order_mark_keeps_its_first_point(tmp_path):
     assert inputs.tolist() == [[0, 0], [0, 1], [1, 0]] and targets[:, 0].tolist() == [0, 1, 1]
 
 
-def test_a_folder_where_a_file_belongs(capsys, tmp_path):
-    assert_refused(capsys, 'check_main', ['--csv', tmp_path, '--plot_dir', tmp_path / 'p'],
+def test_a_folder_where_a_file_belongs(tmp_path):
+    assert_refused('check_main', ['--csv', tmp_path, '--plot_dir', tmp_path / 'p'],
                    'cannot read')
-    assert_refused(capsys, 'check_main', ['--act', 'step', '--weights', tmp_path,
+    assert_refused('check_main', ['--act', 'step', '--weights', tmp_path,
                                           '--plot_dir', tmp_path / 'p'], 'weights file')
 
 
@@ -232,9 +227,9 @@ def test_a_folder_where_a_file_belongs(capsys, tmp_path):
      '"out_bias": [0]}', ['400 digits']),
     ('[' * 5000 + ']' * 5000, ['nested too deeply']),
 ])
-def test_weights_that_would_overflow(capsys, tmp_path, content, words):
+def test_weights_that_would_overflow(tmp_path, content, words):
     path = write(tmp_path / 'w.json', content)
-    assert_refused(capsys, 'check_main', ['--act', 'step', '--weights', path,
+    assert_refused('check_main', ['--act', 'step', '--weights', path,
                                           '--plot_dir', tmp_path / 'p'], *words)
 
 
@@ -289,29 +284,29 @@ def crafted(folder, meta_changes=None, weights=None, meta=None):
     (dict(weights=float('nan')), ['not finite', '--lr']),
     (dict(weights=float('inf')), ['not finite']),
 ])
-def test_crafted_checkpoints(capsys, tmp_path, kind, words):
+def test_crafted_checkpoints(tmp_path, kind, words):
     crafted(tmp_path / 'net', **kind)
-    assert_refused(capsys, 'seq_plot', ['--epoch', '1', '--out_path', tmp_path / 'net',
+    assert_refused('seq_plot', ['--epoch', '1', '--out_path', tmp_path / 'net',
                                         '--plot_dir', tmp_path / 'p'], *words)
     assert not (tmp_path / 'p').exists() or not any((tmp_path / 'p').iterdir())
 
 
 @pytest.mark.slow
-def test_missing_checkpoints_name_what_exists(capsys, tmp_path):
+def test_missing_checkpoints_name_what_exists(tmp_path):
     net = tmp_path / 'net'
-    code, _, err = cli(capsys, 'seq_train', '--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
+    code, _, err = cli('seq_train', '--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
                        '1', '--seed', '0', '--restarts', '2', '--out_path', net)
     assert code == 0, err
     # forgetting --model lstm: the files that do exist are named
-    assert_refused(capsys, 'seq_plot', ['--lang', 'anb2nc3n', '--epoch', '1', '--out_path',
+    assert_refused('seq_plot', ['--lang', 'anb2nc3n', '--epoch', '1', '--out_path',
                                         net], 'anb2nc3n_lstm3_*', '--model')
     # after a --restarts run without its plain-name file (interrupted): name --run i
     os.remove(net / 'anb2nc3n_lstm3_1.pth')
-    assert_refused(capsys, 'seq_plot', ['--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
+    assert_refused('seq_plot', ['--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
                                         '1', '--out_path', net], '--run i', '0, 1')
     # a folder with a checkpoint's name
     (net / 'anb2nc3n_lstm3_1.pth').mkdir()
-    assert_refused(capsys, 'seq_plot', ['--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
+    assert_refused('seq_plot', ['--lang', 'anb2nc3n', '--model', 'lstm', '--epoch',
                                         '1', '--out_path', net], 'is a folder')
 
 
@@ -326,26 +321,26 @@ def test_divergence_is_one_line_not_a_result(run, data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_seed_drawn_is_printed_and_repeats_the_run(capsys, tmp_path):
-    code, out, err = cli(capsys, 'check_main', '--act', 'sig', '--hid', '3', '--epoch', '300',
+def test_the_seed_drawn_is_printed_and_repeats_the_run(tmp_path):
+    code, out, err = cli('check_main', '--act', 'sig', '--hid', '3', '--epoch', '300',
                          '--plot_dir', tmp_path / 'a')
     assert code == 0, err
     first = out.splitlines()[0]
     assert first.startswith('seed ') and 'repeat it with: python3 ' in first
     repeat = first.split('repeat it with: ')[1].rstrip(')').split()[2:]
     repeat[repeat.index('--plot_dir') + 1] = str(tmp_path / 'b')
-    code, again, err = cli(capsys, 'check_main', *repeat)
+    code, again, err = cli('check_main', *repeat)
     assert code == 0, err
     body = out.split('\n', 1)[1].replace(str(tmp_path / 'a'), 'P')
     assert body == again.replace(str(tmp_path / 'b'), 'P')
-    code, other, _ = cli(capsys, 'check_main', '--act', 'sig', '--hid', '3', '--epoch', '300',
+    code, other, _ = cli('check_main', '--act', 'sig', '--hid', '3', '--epoch', '300',
                          '--plot_dir', tmp_path / 'c')
     assert other.splitlines()[0] != first          # a fresh seed each time
 
 
 @pytest.mark.slow
-def test_a_stuck_run_says_what_to_try(capsys, tmp_path):
-    code, out, _ = cli(capsys, 'seq_train', '--epoch', '1', '--seed', '0', '--out_path',
+def test_a_stuck_run_says_what_to_try(tmp_path):
+    code, out, _ = cli('seq_train', '--epoch', '1', '--seed', '0', '--out_path',
                        tmp_path)
     assert code == 0 and re.search(r'^anb2n: .*: no, largest n right \d+$', out, re.M)
     assert 'run it again without --seed' in out and '--restarts 8' in out
