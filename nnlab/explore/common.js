@@ -7,19 +7,15 @@ const Common = (() => {
 
   function $(id) { return document.getElementById(id); }
 
-  function make(tag, attrs, text) {
-    const node = document.createElement(tag);
+  // A new element: its attributes and (if given) its text.
+  function filled(node, attrs, text) {
     for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
     if (text !== undefined) node.textContent = text;
     return node;
   }
-
+  const make = (tag, attrs, text) => filled(document.createElement(tag), attrs, text);
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  function makeSvg(tag, attrs) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-    return node;
-  }
+  const makeSvg = (tag, attrs, text) => filled(document.createElementNS(SVG_NS, tag), attrs, text);
 
   function sigmoid(x) { return 1.0 / (1.0 + Math.exp(-x)); }
 
@@ -74,5 +70,54 @@ const Common = (() => {
     return `hsl(${Math.round(300 * share)}, 75%, 45%)`;
   }
 
-  return { $, make, makeSvg, sigmoid, softmax, fmt, randomSource, say, noteLines, stateColour };
+  // Offer `text` (JSON) as a file to save, named `name`.
+  function download(name, text) {
+    const blob = new Blob([text], { type: 'application/json' });
+    const link = make('a', { href: URL.createObjectURL(blob), download: name });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  // The two unit choosers of a scatter's axes (x, y) for `hid` units: units 0 and 1 chosen.
+  function unitChoosers(selects, hid) {
+    for (const select of selects) {
+      select.textContent = '';
+      for (let j = 0; j < hid; j++) select.appendChild(make('option', { value: j }, `unit ${j}`));
+    }
+    selects[1].value = String(Math.min(1, hid - 1));
+  }
+
+  // A scatter of two units' values on a 420-pixel square canvas, cleared and outlined: its
+  // axes span `pairs` ([x, y]), or -1..1 when `fixed`. `at(pair)` is a pair's pixel
+  // position, `dot` draws one, `label` writes the axes' ranges (last, over the dots).
+  function scatterAxes(ctx, pairs, fixed) {
+    const size = 420, pad = 24;
+    let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+    for (const [a, b] of pairs) {
+      lo = [Math.min(lo[0], a), Math.min(lo[1], b)];
+      hi = [Math.max(hi[0], a), Math.max(hi[1], b)];
+    }
+    if (fixed) { lo = [-1, -1]; hi = [1, 1]; }
+    const at = ([a, b]) => [pad + (a - lo[0]) / ((hi[0] - lo[0]) || 1) * (size - 2 * pad),
+      size - pad - (b - lo[1]) / ((hi[1] - lo[1]) || 1) * (size - 2 * pad)];
+    ctx.clearRect(0, 0, size, size);
+    ctx.strokeStyle = '#ccc';
+    ctx.strokeRect(0.5, 0.5, size - 1, size - 1);
+    function dot(pair, colour, radius = 3) {
+      ctx.fillStyle = colour;
+      ctx.beginPath();
+      ctx.arc(...at(pair), radius, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    function label(what, ux, uy) {
+      ctx.fillStyle = '#333';
+      ctx.fillText(`${what} unit ${ux}: ${fmt(lo[0], 2)} .. ${fmt(hi[0], 2)}`, pad, size - 6);
+      ctx.fillText(`${what} unit ${uy}: ${fmt(lo[1], 2)} .. ${fmt(hi[1], 2)}`, 4, 12);
+    }
+    return { at, dot, label };
+  }
+
+  return { $, make, makeSvg, sigmoid, softmax, fmt, randomSource, say, noteLines, stateColour,
+    download, unitChoosers, scatterAxes };
 })();

@@ -165,22 +165,20 @@ def max_array_size():
 def cluster_cpus(partition, cpus_per_task):
     """Elements the partition (default: the cluster's default one, starred by sinfo) can
     run at once: its CPUs (sinfo %C: allocated/idle/other/total) over each element's."""
-    argv = ['sinfo', '--noheader', '--format=%P|%C'] + ([f'--partition={partition}']
-                                                          if partition else [])
+    argv = ['sinfo', '--noheader', '--format=%P|%C']
+    if partition:
+        argv.append(f'--partition={partition}')
     totals = {}
     for line in slurm_command(argv).split():
         name, _, cpus = line.partition('|')
-        parts = cpus.split('/')
-        if len(parts) == 4 and parts[3].isdigit():
-            totals[name] = totals.get(name, 0) + int(parts[3])
-    if partition:
-        total = sum(totals.values())
-        if not total:
-            raise UserError(f"--partition {partition}: sinfo shows no CPUs there (sinfo -s "
-                            f"lists the partitions)")
-    else:
-        starred = [n for n in totals if n.endswith('*')]
-        total = sum(totals[n] for n in starred or totals)
+        total = cpus.split('/')[-1]
+        if cpus.count('/') == 3 and total.isdigit():
+            totals[name] = totals.get(name, 0) + int(total)
+    starred = [n for n in totals if n.endswith('*')]
+    total = sum(totals[n] for n in (starred if starred and not partition else totals))
+    if partition and not total:
+        raise UserError(f"--partition {partition}: sinfo shows no CPUs there (sinfo -s lists "
+                        f"the partitions)")
     return max(1, total // (cpus_per_task or 1))
 
 
@@ -214,14 +212,10 @@ def run_element(spec):
     child = start_task(spec)
     if TIME_SIGNAL is not None:
         signal.signal(TIME_SIGNAL, lambda signum, frame: limit.append(signum))
-    deadline = None
-    while child.poll() is None:
-        if limit and deadline is None:
-            child.stop()
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
-        if deadline is not None and time.monotonic() > deadline:
-            child.kill()
+    while child.poll() is None and not limit:
         time.sleep(0.2)
+    if limit:
+        child.stop_and_wait(STOP_GRACE_SECONDS)
     result = outcome(child)
     if limit and result['exit_code'] != 0:
         result['error'] = 'time limit'
