@@ -58,9 +58,7 @@ const Common = (() => {
   function say(id, text) { $(id).textContent = text || ''; }
 
   function noteLines(id, lines) {
-    const box = $(id);
-    box.textContent = '';
-    for (const line of lines) box.appendChild(make('div', {}, line));
+    $(id).replaceChildren(...lines.map(line => make('div', {}, line)));
   }
 
   // The colour of a state 0..max (hue around the wheel).

@@ -9,12 +9,8 @@ const Part1 = (() => {
   const { $, make, softmax, fmt, noteLines } = Common;
   const SIDE = 28, DRAW = 280, FIT = 20;
 
-  function decodeFloats(text) {
-    const bytes = Uint8Array.from(atob(text), ch => ch.charCodeAt(0));
-    return Float64Array.from(new Float32Array(bytes.buffer));
-  }
-
   function decodeBytes(text) { return Uint8Array.from(atob(text), ch => ch.charCodeAt(0)); }
+  const decodeFloats = text => Float64Array.from(new Float32Array(decodeBytes(text).buffer));
 
   // --- the executor: the steps nnlab/explore/netgraph.py made of the student's exported
   // net, run in float64 on the float32 weights. Every value is a flat Float64Array in
@@ -222,11 +218,6 @@ const Part1 = (() => {
     return values;
   }
 
-  // Class probabilities: the softmax of the net's output (its log-probabilities, or scores).
-  function classifyWith(net, pixels) {
-    return softmax(runSteps(net, pixels).get(net.output));
-  }
-
   // Resample a row of `n` values to `m` by area (each output averages what it covers).
   function resampleLine(src, n, m) {
     const out = new Float64Array(m), ratio = n / m;
@@ -284,14 +275,25 @@ const Part1 = (() => {
     return Array.from(frame);
   }
 
-  function paintImage(canvas, pixels) {
+  // A 28x28 picture on a canvas, pixel k of colour `rgb(k)`; returns the canvas.
+  function paint(canvas, rgb) {
     const context = canvas.getContext('2d'), image = context.createImageData(SIDE, SIDE);
-    for (let k = 0; k < SIDE * SIDE; k++) {
-      const v = Math.round(255 * Math.max(0, Math.min(1, pixels[k])));
-      image.data.set([v, v, v, 255], 4 * k);
-    }
+    for (let k = 0; k < SIDE * SIDE; k++) image.data.set([...rgb(k), 255], 4 * k);
     context.putImageData(image, 0, 0);
+    return canvas;
   }
+
+  // an image, 0..1 from black to white
+  const paintImage = (canvas, pixels) => paint(canvas, k => {
+    const v = Math.round(255 * Math.max(0, Math.min(1, pixels[k])));
+    return [v, v, v];
+  });
+
+  // values red (positive) or blue (negative), full at +-scale, white at 0
+  const paintSigned = (canvas, values, scale) => paint(canvas, k => {
+    const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale));
+    return values[k] > 0 ? [255, 255 - a, 255 - a] : [255 - a, 255 - a, 255];
+  });
 
   // A net of the data as the executor reads it: its weights decoded to Float64Arrays.
   function loadNet(entry) {
@@ -353,21 +355,8 @@ const Part1 = (() => {
     return [low, high];
   }
 
-  function paintSigned(canvas, values, scale) {
-    const context = canvas.getContext('2d'), image = context.createImageData(SIDE, SIDE);
-    for (let k = 0; k < SIDE * SIDE; k++) {
-      const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale)), at = 4 * k;
-      image.data[at] = values[k] > 0 ? 255 : 255 - a;
-      image.data[at + 1] = 255 - a;
-      image.data[at + 2] = values[k] > 0 ? 255 - a : 255;
-      image.data[at + 3] = 255;
-    }
-    context.putImageData(image, 0, 0);
-  }
-
   function start(data) {
-    const nets = new Map();
-    for (const entry of data.nets) nets.set(entry.name, loadNet(entry));
+    const nets = new Map(data.nets.map(entry => [entry.name, loadNet(entry)]));
     const get = name => {
       const net = nets.get(name);
       if (!net) throw new Error(`no net ${name}; nets() lists them`);
@@ -377,7 +366,11 @@ const Part1 = (() => {
       if (!pixels || pixels.length !== SIDE * SIDE) throw new Error('pixels must be 784 numbers 0..1');
       return pixels;
     };
-    const classify = (name, pixels) => classifyWith(get(name), checked(pixels));
+    // class probabilities: the softmax of the net's output (its log-probabilities, or scores)
+    const classify = (name, pixels) => {
+      const net = get(name);
+      return softmax(runSteps(net, checked(pixels)).get(net.output));
+    };
     const layers = (name, pixels) => layersOf(get(name), checked(pixels)).map(
       layer => ({ name: layer.name, shape: layer.shape, values: Array.from(layer.values) }));
     const api = { nets: () => [...nets.keys()], classify, layers, preprocess };
@@ -400,21 +393,15 @@ const Part1 = (() => {
     // the class table, each class shown by its first test image
     const bars = [];
     data.classes.forEach((name, c) => {
-      const row = make('tr');
-      const cell = make('td');
+      const row = make('tr'), cell = make('td');
       const example = samples && samples.find(s => s.label === c);
       if (example) {
         const icon = make('canvas', { width: SIDE, height: SIDE, class: 'pixels icon' });
-        paintImage(icon, example.pixels);
-        cell.appendChild(icon);
+        cell.appendChild(paintImage(icon, example.pixels));
       }
-      row.appendChild(cell);
-      row.appendChild(make('td', {}, `${c} ${name}`));
-      const bar = make('td', { class: 'bar' }), fill = make('div');
+      const bar = make('td', { class: 'bar' }), fill = make('div'), percent = make('td');
       bar.appendChild(fill);
-      row.appendChild(bar);
-      const percent = make('td');
-      row.appendChild(percent);
+      row.append(cell, make('td', {}, `${c} ${name}`), bar, percent);
       $('p1-probs').appendChild(row);
       bars.push({ row, fill, percent });
     });
@@ -434,14 +421,12 @@ const Part1 = (() => {
     // what each layer sees, below the drawing; NetLin's weights and evidence
     const seen = make('div', { id: 'p1-layers-box' });
     $('p1-body').after(seen);
-    seen.appendChild(make('h3', {}, 'What each layer sees'));
-    seen.appendChild(make('div', { class: 'small' }, 'The output of every leaf module and '
-      + 'every step of the forward pass, for the image the net sees: each feature map a '
-      + 'tile, a vector a row of cells; black is the layer\'s lowest value, white its highest.'));
     const layerBox = make('div', { id: 'p1-layers' });
     const evidenceBox = make('div', { id: 'p1-evidence' });
-    seen.appendChild(evidenceBox);
-    seen.appendChild(layerBox);
+    const about = make('div', { class: 'small' }, 'The output of every leaf module and '
+      + 'every step of the forward pass, for the image the net sees: each feature map a '
+      + 'tile, a vector a row of cells; black is the layer\'s lowest value, white its highest.');
+    seen.append(make('h3', {}, 'What each layer sees'), about, evidenceBox, layerBox);
     let shownNet = null, views = [], evidence = null;
 
     function buildViews(net) {
@@ -451,8 +436,7 @@ const Part1 = (() => {
         const row = make('div', { class: 'layer', style: 'display: inline-block; vertical-align: top; margin: 0 1em 0.6em 0' });
         const label = make('div', { class: 'small' });
         const canvas = make('canvas', { class: 'pixels' });
-        row.appendChild(label);
-        row.appendChild(canvas);
+        row.append(label, canvas);
         layerBox.appendChild(row);
         return { label, canvas };
       });
@@ -471,19 +455,15 @@ const Part1 = (() => {
         const weights = make('canvas', { width: SIDE, height: SIDE, class: 'pixels', style: 'width: 56px' });
         paintSigned(weights, W.subarray(c * SIDE * SIDE, (c + 1) * SIDE * SIDE), largest);
         const cell = make('td', { style: 'text-align: center' });
-        cell.appendChild(weights);
-        cell.appendChild(make('div', {}, `${c} ${data.classes[c]}`));
+        cell.append(weights, make('div', {}, `${c} ${data.classes[c]}`));
         top.appendChild(cell);
         const picture = make('canvas', { width: SIDE, height: SIDE, class: 'pixels', style: 'width: 56px' });
-        const total = make('div');
-        const under = make('td', { style: 'text-align: center' });
-        under.appendChild(picture);
-        under.appendChild(total);
+        const total = make('div'), under = make('td', { style: 'text-align: center' });
+        under.append(picture, total);
         bottom.appendChild(under);
         cells.push({ picture, total });
       }
-      table.appendChild(top);
-      table.appendChild(bottom);
+      table.append(top, bottom);
       evidenceBox.appendChild(table);
       evidence = { W, b, cells, largest };
     }
@@ -563,8 +543,7 @@ const Part1 = (() => {
 
     // a test image on the canvas, 10x10 pixels each, as it is (no cropping)
     function show(sample) {
-      const small = make('canvas', { width: SIDE, height: SIDE });
-      paintImage(small, sample.pixels);
+      const small = paintImage(make('canvas', { width: SIDE, height: SIDE }), sample.pixels);
       pen.imageSmoothingEnabled = false;
       pen.drawImage(small, 0, 0, DRAW, DRAW);
       $('p1-centre').checked = false;

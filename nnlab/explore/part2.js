@@ -8,9 +8,10 @@
 
 const Part2 = (() => {
   'use strict';
-  const { $, make, makeSvg, sigmoid, fmt, randomSource, say, noteLines } = Common;
+  const { $, make, makeSvg, sigmoid, fmt, randomSource, say, noteLines, download } = Common;
   const UNIT_COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b',
     '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+  const UNIT_WEIGHTS = ['wx', 'wy', 'b', 'v'];       // a hidden unit's weights in `net`
   const VIEW = 420;                       // pixels of the square plot
   const SHADE_CELL = 6;                   // pixels per shaded cell
 
@@ -259,7 +260,7 @@ const Part2 = (() => {
         const a = toPx(line.px - 2 * span * line.dx, line.py - 2 * span * line.dy);
         const b = toPx(line.px + 2 * span * line.dx, line.py + 2 * span * line.dy);
         const mid = toPx(line.px, line.py);
-        const group = makeSvg('g', { id: `p2-unit-${j}` });
+        const group = svg.appendChild(makeSvg('g', { id: `p2-unit-${j}` }));
         const attrs = { x1: a[0], y1: a[1], x2: b[0], y2: b[1] };
         group.appendChild(makeSvg('line', Object.assign({ stroke: colour, 'stroke-width': 2.5,
           'pointer-events': 'none' }, attrs)));
@@ -276,11 +277,8 @@ const Part2 = (() => {
           class: 'handle', id: `p2-handle-${j}` });
         handle.addEventListener('pointerdown', event => startDrag(event, j, 'turn'));
         group.appendChild(handle);
-        const label = makeSvg('text', { x: handleAt[0] + 9, y: handleAt[1] - 9, fill: colour,
-          'font-size': 13, 'pointer-events': 'none' });
-        label.textContent = `h${j}`;
-        group.appendChild(label);
-        svg.appendChild(group);
+        group.appendChild(makeSvg('text', { x: handleAt[0] + 9, y: handleAt[1] - 9, fill: colour,
+          'font-size': 13, 'pointer-events': 'none' }, `h${j}`));
       }
       for (const [x, y, t] of points) {
         const [px, py] = toPx(x, y);
@@ -290,8 +288,9 @@ const Part2 = (() => {
       }
     }
 
-    function weightInput(value, onChange) {
-      const input = make('input', { type: 'number', step: 'any' });
+    // A weight's field in the table: `onChange(number)` when a weight is typed in.
+    function weightInput(id, value, onChange) {
+      const input = make('input', { type: 'number', step: 'any', id });
       input.value = fmt(value, 6);
       input.addEventListener('input', () => {
         const number = Number(input.value);
@@ -307,58 +306,43 @@ const Part2 = (() => {
     }
 
     function buildWeightsTable() {
-      const table = $('p2-weights');
-      table.textContent = '';
-      const head = make('tr');
+      const table = $('p2-weights'), head = make('tr');
       for (const title of ['unit', 'w_x', 'w_y', 'bias', 'to output']) head.appendChild(make('th', {}, title));
-      table.appendChild(head);
+      table.replaceChildren(head);
       for (let j = 0; j < net.b.length; j++) {
         const row = make('tr');
         const name = make('th', {}, `h${j}`);
         name.style.color = UNIT_COLOURS[j % UNIT_COLOURS.length];
         row.appendChild(name);
-        const fields = [[() => net.wx[j], v => { net.wx[j] = v; }], [() => net.wy[j], v => { net.wy[j] = v; }],
-          [() => net.b[j], v => { net.b[j] = v; }], [() => net.v[j], v => { net.v[j] = v; }]];
-        fields.forEach(([get, set], k) => {
-          const cell = make('td');
-          const input = weightInput(get(), set);
-          input.id = `p2-w-${j}-${k}`;
-          input.dataset.get = `${j},${k}`;
-          cell.appendChild(input);
-          row.appendChild(cell);
+        UNIT_WEIGHTS.forEach((key, k) => {
+          const cell = row.appendChild(make('td'));
+          cell.appendChild(weightInput(`p2-w-${j}-${k}`, net[key][j], v => { net[key][j] = v; }));
         });
         table.appendChild(row);
       }
-      const last = make('tr');
-      last.appendChild(make('th', {}, 'output bias'));
-      const cell = make('td');
-      const input = weightInput(net.c, v => { net.c = v; });
-      input.id = 'p2-w-out';
-      cell.appendChild(input);
-      last.appendChild(cell);
+      const last = make('tr'), cell = make('td');
+      cell.appendChild(weightInput('p2-w-out', net.c, v => { net.c = v; }));
+      last.append(make('th', {}, 'output bias'), cell);
       table.appendChild(last);
       tableHid = net.b.length;
     }
 
     function syncWeightsTable() {
-      const values = [net.wx, net.wy, net.b, net.v];
       for (let j = 0; j < net.b.length; j++) {
-        for (let k = 0; k < 4; k++) {
+        UNIT_WEIGHTS.forEach((key, k) => {
           const input = $(`p2-w-${j}-${k}`);
-          if (input !== document.activeElement) input.value = fmt(values[k][j], 6);
-        }
+          if (input !== document.activeElement) input.value = fmt(net[key][j], 6);
+        });
       }
       const out = $('p2-w-out');
       if (out !== document.activeElement) out.value = fmt(net.c, 6);
     }
 
     function drawPointsTable() {
-      const table = $('p2-points');
-      table.textContent = '';
-      const head = make('tr');
+      const table = $('p2-points'), head = make('tr');
       const titles = ['x', 'y', 'target'].concat(net.b.map((_, j) => `h${j}`), ['output', '']);
       for (const title of titles) head.appendChild(make('th', {}, title));
-      table.appendChild(head);
+      table.replaceChildren(head);
       for (const [x, y, t] of points) {
         const hidden = [];
         const o = forward(x, y, hidden);
@@ -446,7 +430,7 @@ const Part2 = (() => {
     });
     $('p2-remove').addEventListener('click', () => {
       if (net.b.length <= 1) { say('p2-message', 'the network keeps at least one hidden unit'); return; }
-      for (const list of [net.wx, net.wy, net.b, net.v]) list.pop();
+      for (const key of UNIT_WEIGHTS) net[key].pop();
       update();
     });
     $('p2-hand').addEventListener('click', () => setWeights(data.hand, act, data.sig_scale));
@@ -461,11 +445,7 @@ const Part2 = (() => {
     }
 
     $('p2-save').addEventListener('click', () => {
-      const blob = new Blob([JSON.stringify(weights(), null, 1) + '\n'], { type: 'application/json' });
-      const link = make('a', { href: URL.createObjectURL(blob), download: 'weights.json' });
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
+      download('weights.json', JSON.stringify(weights(), null, 1) + '\n');
       say('p2-message', 'saved weights.json: check_main.py --act ' + act +
         (act === 'sig' ? ` --scale ${scale}` : '') + ' --weights weights.json starts from it');
     });
@@ -529,12 +509,11 @@ const Part2 = (() => {
       $('p2-rewind').disabled = false;
       // check_main trains the sigmoid network: the weights shown times the scale (a step
       // design is trained as check_main.py --act sig --scale S --weights trains it)
-      const theta = flatWeights(net, scale);
+      training = new Training(flatWeights(net, scale), points, settings);
       act = 'sig';
-      training = new Training(theta, points, settings);
-      return training;
     }
 
+    // Show the weights trained (divided by the scale) and the loss curve.
     function adopt() {
       const theta = training.theta, hid = net.b.length;
       for (let j = 0; j < hid; j++) {
@@ -544,6 +523,8 @@ const Part2 = (() => {
         net.v[j] = theta[3 * hid + j] / scale;
       }
       net.c = theta[4 * hid] / scale;
+      update();
+      drawCurve();
     }
 
     function stopTraining() {
@@ -560,8 +541,6 @@ const Part2 = (() => {
       const frame = () => {
         training.run(Math.min(chunk, epochs - training.adam.step));
         adopt();
-        update();
-        drawCurve();
         const acc = fmt(accuracy(), 2);
         $('p2-train-status').textContent = `epoch ${training.adam.step}, accuracy ${acc}%` +
           (training.done ? ` (at 100% for ${settings.streak} epochs: stopped, as check_main.py does)` : '');
@@ -574,8 +553,7 @@ const Part2 = (() => {
     $('p2-rewind').disabled = true;
     $('p2-rewind').addEventListener('click', () => {
       if (!rewindTo) return;
-      const { weights: startWeights, act: startAct, scale: startScale } = rewindTo;
-      setWeights(startWeights, startAct, startScale);
+      setWeights(rewindTo.weights, rewindTo.act, rewindTo.scale);
       say('p2-message', 'back to the weights the last training started from');
     });
 
@@ -607,8 +585,6 @@ const Part2 = (() => {
         startTraining();
         training.run(epochs);
         adopt();
-        update();
-        drawCurve();
         return { epochs: training.adam.step, log: training.log,
           weights: Array.from(training.theta) };
       },
@@ -617,5 +593,5 @@ const Part2 = (() => {
     };
   }
 
-  return { start, weightsProblem };
+  return { start };
 })();

@@ -1,112 +1,19 @@
-/* global Common, Part3Train */
+/* global Common, Part3Engine, Part3Train */
 /* exported Part3 */
 // Part 3, the stepper: the SRN, LSTM and GRU of seq_models.py in float64 on a
-// checkpoint's stored weights (laid out as nnlab/recurrent/parameters.py's Layout), the
-// language's true next-symbol probabilities, and a scatter of the hidden states of
-// generated strings. A language's numbers (its symbols, Reber's transitions, anb2n.py's
-// P(another A)) come from Python with each checkpoint (gather._language).
+// checkpoint's stored weights (laid out as nnlab/recurrent/parameters.py's Layout), run by
+// the train mode's engine (part3engine.js), the language's true next-symbol probabilities,
+// and a scatter of the hidden states of generated strings. A language's numbers (its
+// symbols, Reber's transitions, anb2n.py's P(another A)) come from Python with each
+// checkpoint (gather._language).
 
 const Part3 = (() => {
   'use strict';
-  const { $, make, sigmoid, softmax, fmt, randomSource, say, noteLines, stateColour } = Common;
-  const GATES = { srn: 1, lstm: 4, gru: 3 };
-  const SCATTER_REBER_STRINGS = 30;
+  const { $, make, fmt, randomSource, say, noteLines, stateColour, unitChoosers,
+    scatterAxes } = Common;
 
-  // The parameter blocks of a flat weight vector: H0 (SRN), W, U, hid_bias, V, out_bias.
-  function network(checkpoint) {
-    const { kind, hid, symbols } = checkpoint;
-    const width = GATES[kind] * hid, w = checkpoint.weights;
-    let at = 0;
-    const take = size => { const block = w.slice(at, at + size); at += size; return block; };
-    const blocks = { kind, hid, symbols, width };
-    blocks.H0 = kind === 'srn' ? take(hid) : null;
-    blocks.W = take(symbols * width);
-    blocks.U = take(hid * width);
-    blocks.bias = take(width);
-    blocks.V = take(hid * symbols);
-    blocks.outBias = take(symbols);
-    if (at !== w.length) throw new Error(`${checkpoint.name}: ${w.length} weights, expected ${at}`);
-    return blocks;
-  }
-
-  // x W + hid_bias (one-hot x: row `symbol` of W) plus h U, column by column.
-  function preActivation(net, symbol, h) {
-    const { width, hid, W, U, bias } = net;
-    const z = new Float64Array(width);
-    for (let k = 0; k < width; k++) {
-      let total = 0.0;
-      for (let i = 0; i < hid; i++) total += h[i] * U[i * width + k];
-      z[k] = (W[symbol * width + k] + bias[k]) + total;
-    }
-    return z;
-  }
-
-  // The next-symbol probabilities: softmax(h V + out_bias).
-  function outputOf(net, h) {
-    const { hid, symbols, V, outBias } = net;
-    const logits = new Array(symbols);
-    for (let s = 0; s < symbols; s++) {
-      let total = 0.0;
-      for (let j = 0; j < hid; j++) total += h[j] * V[j * symbols + s];
-      logits[s] = total + outBias[s];
-    }
-    return softmax(logits);
-  }
-
-  // The forward pass over symbol indices: per symbol read, the hidden state, the predicted
-  // next-symbol probabilities and (LSTM) the cell state.
-  function forward(net, seq) {
-    const { kind, hid } = net;
-    let h = kind === 'srn' ? net.H0.map(Math.tanh) : new Array(hid).fill(0.0);
-    let c = new Array(hid).fill(0.0);
-    const hidden = [], probs = [], cells = [];
-    for (const symbol of seq) {
-      if (kind === 'srn') {
-        const z = preActivation(net, symbol, h);
-        h = Array.from(z, Math.tanh);
-      } else if (kind === 'lstm') {
-        // gates i, f, g, o in that column order
-        const z = preActivation(net, symbol, h);
-        const next = new Array(hid), cell = new Array(hid);
-        for (let j = 0; j < hid; j++) {
-          const i = sigmoid(z[j]), f = sigmoid(z[hid + j]);
-          const g = Math.tanh(z[2 * hid + j]), o = sigmoid(z[3 * hid + j]);
-          cell[j] = f * c[j] + i * g;
-          next[j] = o * Math.tanh(cell[j]);
-        }
-        h = next;
-        c = cell;
-        cells.push(c.slice());
-      } else {
-        // GRU: r, z from x W + h U + bias; n = tanh(x W_n + bias_n + r * (h U_n))
-        const { width, U, W, bias } = net;
-        const hu = new Float64Array(width);
-        for (let k = 0; k < width; k++) {
-          let total = 0.0;
-          for (let i = 0; i < hid; i++) total += h[i] * U[i * width + k];
-          hu[k] = total;
-        }
-        const next = new Array(hid);
-        for (let j = 0; j < hid; j++) {
-          const xr = W[symbol * width + j] + bias[j];
-          const xz = W[symbol * width + hid + j] + bias[hid + j];
-          const xn = W[symbol * width + 2 * hid + j] + bias[2 * hid + j];
-          const r = sigmoid(xr + hu[j]), zg = sigmoid(xz + hu[hid + j]);
-          const n = Math.tanh(xn + r * hu[2 * hid + j]);
-          next[j] = (1 - zg) * n + zg * h[j];
-        }
-        h = next;
-      }
-      hidden.push(h.slice());
-      probs.push(outputOf(net, h));
-    }
-    const result = { hidden, probs };
-    if (kind === 'lstm') result.cells = cells;
-    return result;
-  }
-
-  // The language: strings, and after every symbol read the state (for colour) and the true
-  // next-symbol distribution (null where it is not determined or the text left the language).
+  // The language: after every symbol read the state (for colour) and the true next-symbol
+  // distribution (null where it is not determined or the text left the language).
   function language(spec) {
     const symbols = spec.symbols;
     if (spec.kind === 'reber') {
@@ -122,17 +29,6 @@ const Part3 = (() => {
             const legal = legalFrom(node), count = legal.reduce((a, b) => a + b, 0);
             return { state: node, probs: legal.map(v => v / count) };
           });
-        },
-        generate(source) {
-          const seq = [];
-          let node = 0;
-          do {
-            const choices = spec.next[node].map((to, s) => [to, s]).filter(([to]) => to >= 0);
-            const [to, symbol] = choices[Math.floor(source.uniform() * choices.length)];
-            seq.push(symbol);
-            node = to;
-          } while (node !== 0 && seq.length < 1000);
-          return seq;
         },
       };
     }
@@ -170,20 +66,35 @@ const Part3 = (() => {
           return { state: remaining, probs: only(next) };
         });
       },
-      generate(source, n) {
-        const seq = new Array(n).fill(0);
-        multiples.forEach((k, p) => { for (let i = 0; i < k * n; i++) seq.push(p + 1); });
-        return seq;
-      },
     };
   }
 
   function start(data) {
     const runs = data.runs;
-    const byName = new Map();
-    for (const entry of runs) for (const cp of entry.checkpoints) byName.set(cp.name, cp);
-    const nets = new Map();
-    const netOf = cp => { if (!nets.has(cp.name)) nets.set(cp.name, network(cp)); return nets.get(cp.name); };
+    const byName = new Map(runs.flatMap(entry => entry.checkpoints.map(cp => [cp.name, cp])));
+    const engine = Part3Engine.create(data.train.engine, randomSource), nets = new Map();
+
+    // The engine's model of a checkpoint and its weights (made once per checkpoint).
+    function netOf(cp) {
+      if (nets.has(cp.name)) return nets.get(cp.name);
+      const l = engine.layout(cp.kind, cp.symbols, cp.hid), w = cp.weights;
+      if (l.size !== w.length) {
+        throw new Error(`${cp.name}: ${w.length} weights, expected ${l.size}`);
+      }
+      nets.set(cp.name, { l, model: engine.model(l), theta: Float64Array.from(w) });
+      return nets.get(cp.name);
+    }
+
+    // The forward pass over symbol indices: per symbol read, the hidden state, the
+    // predicted next-symbol probabilities and (LSTM) the cell state, each a list of rows.
+    function forward(net, seq) {
+      const { hid, symbols } = net.l, out = net.model.states(net.theta, seq);
+      const rows = (flat, width) => Array.from(seq, (_, t) =>
+        Array.from(flat.subarray(t * width, (t + 1) * width)));
+      const result = { hidden: rows(out.hidden, hid), probs: rows(out.probs, symbols) };
+      if (out.cells) result.cells = rows(out.cells, hid);
+      return result;
+    }
 
     function parse(cp, text) {
       const symbols = cp.language.symbols;
@@ -210,24 +121,22 @@ const Part3 = (() => {
     if (!runs.length) { $('p3-body').hidden = true; return api; }
 
     // --- the panel ----------------------------------------------------------------------
-    let current = null, lang = null, seq = [], result = null, truth = [], step = 0;
+    // lang: the language's truth; strings: its strings, made by the engine
+    let current = null, lang = null, strings = null, seq = [], result = null, truth = [], step = 0;
     let scatter = null, generated = 1, machine = null, machineLines = [];
     const canvas = $('p3-scatter').getContext('2d');
     const bars = $('p3-probs').getContext('2d');
 
     for (const r of runs) $('p3-run').appendChild(make('option', { value: r.stem }, r.stem));
+    const runShown = () => runs.find(item => item.stem === $('p3-run').value) || runs[0];
 
     function chooseRun() {
-      const r = runs.find(item => item.stem === $('p3-run').value) || runs[0];
+      const r = runShown();
       machine = r.machine;
       $('p3-machine-box').hidden = !machine;
       if (machine) {
-        $('p3-machine').textContent = '';
-        machineLines = machine.text.split('\n').map(line => {
-          const span = make('span', {}, line + '\n');
-          $('p3-machine').appendChild(span);
-          return span;
-        });
+        machineLines = machine.text.split('\n').map(line => make('span', {}, line + '\n'));
+        $('p3-machine').replaceChildren(...machineLines);
       }
       $('p3-slider').max = String(r.checkpoints.length - 1);
       $('p3-slider').value = String(r.checkpoints.length - 1);
@@ -235,19 +144,15 @@ const Part3 = (() => {
     }
 
     function chooseCheckpoint() {
-      const r = runs.find(item => item.stem === $('p3-run').value) || runs[0];
-      const cp = r.checkpoints[Number($('p3-slider').value)];
+      const cp = runShown().checkpoints[Number($('p3-slider').value)];
       const first = !current || current.hid !== cp.hid || current.lang !== cp.lang;
       current = shown = cp;
       lang = language(cp.language);
+      strings = engine.language(cp.language);
       $('p3-checkpoint').textContent = `${cp.name} (${cp.thousands} thousand examples)`;
       buildScatter();
       if (first) {
-        for (const id of ['p3-ux', 'p3-uy']) {
-          $(id).textContent = '';
-          for (let j = 0; j < cp.hid; j++) $(id).appendChild(make('option', { value: j }, `unit ${j}`));
-        }
-        $('p3-uy').value = String(Math.min(1, cp.hid - 1));
+        unitChoosers([$('p3-ux'), $('p3-uy')], cp.hid);
         $('p3-cells').checked = false;
         $('p3-n').value = String(cp.language.kind === 'reber' ? 1 : Math.min(3, cp.language.length));
         $('p3-n').disabled = cp.language.kind === 'reber';
@@ -259,18 +164,12 @@ const Part3 = (() => {
       compute();
     }
 
-    // The hidden states of generated strings, fed one after another from the initial state
-    // as in training: n = 1..length for a counting language, 30 random strings for Reber.
+    // The hidden states of the strings the train mode draws too (n = 1..length for a
+    // counting language, 30 random strings for Reber), fed one after another from the
+    // initial state as in training.
     function buildScatter() {
-      let stream = [];
-      if (lang.spec.kind === 'reber') {
-        const source = randomSource(1);
-        for (let k = 0; k < SCATTER_REBER_STRINGS; k++) stream = stream.concat(lang.generate(source));
-      } else {
-        for (let n = 1; n <= lang.spec.length; n++) stream = stream.concat(lang.generate(null, n));
-      }
-      const out = forward(netOf(current), stream);
-      scatter = { out, truth: lang.truth(stream) };
+      const stream = strings.shown().seq;
+      scatter = { out: forward(netOf(current), stream), truth: lang.truth(stream) };
     }
 
     function setText(text, quiet) {
@@ -287,13 +186,10 @@ const Part3 = (() => {
     }
 
     function generate() {
-      let made;
-      if (lang.spec.kind === 'reber') made = lang.generate(randomSource(generated++));
-      else {
-        const n = Math.max(1, Math.min(1000, Math.floor(Number($('p3-n').value) || 1)));
-        made = lang.generate(null, n);
-      }
-      $('p3-text').value = made.map(k => lang.symbols[k]).join('');
+      const n = Math.max(1, Math.min(1000, Math.floor(Number($('p3-n').value) || 1)));
+      const made = lang.spec.kind === 'reber' ? strings.generate(randomSource(generated++))
+        : strings.generate(null, n);
+      $('p3-text').value = made.seq.map(k => lang.symbols[k]).join('');
       setText($('p3-text').value);
     }
 
@@ -336,53 +232,30 @@ const Part3 = (() => {
       if (first) $('p3-machine').scrollTop = first.offsetTop - $('p3-machine').offsetTop - 40;
     }
 
-    function values(out, useCells) { return useCells && out.cells ? out.cells : out.hidden; }
-
     function draw() {
       const useCells = $('p3-cells').checked;
       const ux = Number($('p3-ux').value), uy = Number($('p3-uy').value);
-      const cloud = values(scatter.out, useCells), path = values(result, useCells);
-      const all = cloud.concat(path);
-      let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-      for (const v of all) {
-        lo = [Math.min(lo[0], v[ux]), Math.min(lo[1], v[uy])];
-        hi = [Math.max(hi[0], v[ux]), Math.max(hi[1], v[uy])];
-      }
-      if (!all.length) { lo = [-1, -1]; hi = [1, 1]; }
-      const size = 420, pad = 24;
-      const px = v => pad + (v[ux] - lo[0]) / ((hi[0] - lo[0]) || 1) * (size - 2 * pad);
-      const py = v => size - pad - (v[uy] - lo[1]) / ((hi[1] - lo[1]) || 1) * (size - 2 * pad);
-      canvas.clearRect(0, 0, size, size);
-      canvas.strokeStyle = '#ccc';
-      canvas.strokeRect(0.5, 0.5, size - 1, size - 1);
+      // each state (or cell state) as its two units shown
+      const pairs = out => (useCells && out.cells ? out.cells : out.hidden)
+        .map(v => [v[ux], v[uy]]);
+      const cloud = pairs(scatter.out), path = pairs(result);
+      const all = cloud.concat(path), plot = scatterAxes(canvas, all, !all.length);
       const max = lang.spec.max_state;
-      cloud.forEach((v, k) => {
-        canvas.fillStyle = stateColour(scatter.truth[k].state, max);
-        canvas.beginPath();
-        canvas.arc(px(v), py(v), 3, 0, 2 * Math.PI);
-        canvas.fill();
-      });
+      cloud.forEach((v, k) => plot.dot(v, stateColour(scatter.truth[k].state, max)));
       canvas.strokeStyle = 'rgba(0,0,0,0.5)';
       canvas.beginPath();
       for (let t = 0; t < step; t++) {
-        if (t) canvas.lineTo(px(path[t]), py(path[t])); else canvas.moveTo(px(path[t]), py(path[t]));
+        if (t) canvas.lineTo(...plot.at(path[t])); else canvas.moveTo(...plot.at(path[t]));
       }
       canvas.stroke();
-      if (step > 0) {
-        const v = path[step - 1];
-        canvas.fillStyle = stateColour(truth[step - 1].state, max);
+      if (step > 0) {                       // where the string is: a large dot, outlined
+        plot.dot(path[step - 1], stateColour(truth[step - 1].state, max), 8);
         canvas.strokeStyle = '#000';
         canvas.lineWidth = 2;
-        canvas.beginPath();
-        canvas.arc(px(v), py(v), 8, 0, 2 * Math.PI);
-        canvas.fill();
         canvas.stroke();
         canvas.lineWidth = 1;
       }
-      canvas.fillStyle = '#333';
-      const what = useCells ? 'cell' : 'hidden';
-      canvas.fillText(`${what} unit ${ux}: ${fmt(lo[0], 2)} .. ${fmt(hi[0], 2)}`, pad, size - 6);
-      canvas.fillText(`${what} unit ${uy}: ${fmt(lo[1], 2)} .. ${fmt(hi[1], 2)}`, 4, 12);
+      plot.label(useCells ? 'cell' : 'hidden', ux, uy);
       $('p3-legend').textContent = `dots: the states after each symbol of generated strings, coloured by ` +
         `the language's state (0..${max}); large dot: the string below after ${step} symbol(s)`;
       drawString();
@@ -430,8 +303,7 @@ const Part3 = (() => {
       if (state) rows.push(['machine state', state]);
       for (const [name, value] of rows) {
         const row = make('tr');
-        row.appendChild(make('th', {}, name));
-        row.appendChild(make('td', {}, value));
+        row.append(make('th', {}, name), make('td', {}, value));
         table.appendChild(row);
       }
     }

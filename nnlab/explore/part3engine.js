@@ -89,7 +89,25 @@ const Part3Engine = (() => {
           });
           return rows;
         };
-        return { spec, S, sample, probsOf, maxState: spec.max_state, counting: false };
+        // a random string (the stepper's Generate; at most 1000 symbols), the node reached
+        // after each symbol
+        const generate = source => {
+          const seq = [], state = [];
+          let node = 0;
+          do {
+            const choices = next[node].map((to, s) => [to, s]).filter(([to]) => to >= 0);
+            const [to, symbol] = choices[Math.floor(source.uniform() * choices.length)];
+            seq.push(symbol); state.push(to); node = to;
+          } while (node !== 0 && seq.length < 1000);
+          return { seq, state };
+        };
+        // the strings whose states are drawn: 30 random ones (seed 1) in a row
+        const shown = () => {
+          const source = randomSource(1);
+          const strings = Array.from({ length: 30 }, () => generate(source));
+          return { seq: strings.flatMap(s => s.seq), state: strings.flatMap(s => s.state) };
+        };
+        return { S, sample, probsOf, generate, shown, counting: false };
       }
       const multiples = spec.multiples, L = spec.length, P_MORE_A = spec.p_more_a;
       // the string for n: symbols, the true next-symbol rows and the states (anb2n.py's templates)
@@ -138,7 +156,12 @@ const Part3Engine = (() => {
         }
         return rows;
       };
-      return { spec, S, sample, probsOf, drawN, templates, maxState: spec.max_state, counting: true };
+      // the string for any n (the stepper's Generate); the strings whose states are drawn:
+      // n = 1..length in a row
+      const generate = (source, n) => ({ seq: countingString(multiples, n) });
+      const shown = () => ({ seq: templates.flatMap(tpl => tpl.seq),
+        state: templates.flatMap(tpl => tpl.state) });
+      return { S, sample, probsOf, generate, shown, counting: true };
     }
 
     // --- the networks, forward and backward through time (kernels.py) --------------------
@@ -279,10 +302,7 @@ const Part3Engine = (() => {
               const h = hidden[(t + 1) * hid + j];
               da[j] = dh[j] * (1.0 - h * h);
             }
-            preActivationBackward(theta, x, t, da, da, false);
-            continue;
-          }
-          if (kind === 'lstm') {
+          } else if (kind === 'lstm') {
             for (let j = 0; j < hid; j++) {
               const iG = gates[g + j], fG = gates[g + hid + j], gG = gates[g + 2 * hid + j], oG = gates[g + 3 * hid + j];
               const tc = cellTanh[t * hid + j];
@@ -293,18 +313,17 @@ const Part3Engine = (() => {
               da[3 * hid + j] = dh[j] * tc * oG * (1.0 - oG);
               dc[j] = dCell * fG;
             }
-            preActivationBackward(theta, x, t, da, da, false);
-            continue;
+          } else {
+            for (let j = 0; j < hid; j++) {
+              const r = gates[g + j], z = gates[g + hid + j], nn = gates[g + 2 * hid + j];
+              const dN = dh[j] * (1.0 - z) * (1.0 - nn * nn);
+              const dR = dN * hiddenN[t * hid + j] * r * (1.0 - r);
+              const dZ = dh[j] * (hidden[t * hid + j] - nn) * z * (1.0 - z);
+              da[j] = dR; da[hid + j] = dZ; da[2 * hid + j] = dN;
+              dRec[j] = dR; dRec[hid + j] = dZ; dRec[2 * hid + j] = dN * r;
+            }
           }
-          for (let j = 0; j < hid; j++) {
-            const r = gates[g + j], z = gates[g + hid + j], nn = gates[g + 2 * hid + j];
-            const dN = dh[j] * (1.0 - z) * (1.0 - nn * nn);
-            const dR = dN * hiddenN[t * hid + j] * r * (1.0 - r);
-            const dZ = dh[j] * (hidden[t * hid + j] - nn) * z * (1.0 - z);
-            da[j] = dR; da[hid + j] = dZ; da[2 * hid + j] = dN;
-            dRec[j] = dR; dRec[hid + j] = dZ; dRec[2 * hid + j] = dN * r;
-          }
-          preActivationBackward(theta, x, t, da, dRec, true);
+          preActivationBackward(theta, x, t, da, kind === 'gru' ? dRec : da, kind === 'gru');
         }
         if (kind === 'srn') {
           for (let j = 0; j < hid; j++) grad[l.H0 + j] = carry[j] * (1.0 - hidden[j] * hidden[j]);
@@ -380,7 +399,6 @@ const Part3Engine = (() => {
       const l = layout(config.kind, lang.S, config.hid);
       const theta = config.init ? Float64Array.from(config.init) : initialWeights(l, config.seed, config.srn_std);
       if (theta.length !== l.size) throw new Error(`initial weights: ${theta.length} numbers, the ${config.kind} with ${config.hid} units has ${l.size}`);
-      const start = Float64Array.from(theta);
       const net = model(l);
       const opt = optimiser(config.optim, l.size, config.lr, config.mom || 0, config.weight_decay);
       const total = config.strings ? config.strings.length : config.examples;
@@ -390,23 +408,8 @@ const Part3Engine = (() => {
       let done = 0, diverged = null, largest = null;
       let buffer = new Int32Array(64);
 
-      // the fixed strings whose states are drawn: the stepper's (n = 1..length in a row;
-      // Reber: 30 random strings), fed from the initial state
-      let shown = [], shownState = [];
-      if (lang.counting) {
-        for (const tpl of lang.templates) { shown = shown.concat(tpl.seq); shownState = shownState.concat(tpl.state); }
-      } else {
-        const source = randomSource(1);
-        for (let k = 0; k < 30; k++) {
-          let node = 0;
-          do {
-            const next = config.language.next[node];
-            const choices = next.map((to, s) => [to, s]).filter(([to]) => to >= 0);
-            const [to, symbol] = choices[Math.floor(source.uniform() * choices.length)];
-            shown.push(symbol); shownState.push(to); node = to;
-          } while (node !== 0);
-        }
-      }
+      // the fixed strings whose states are drawn (the stepper's too), fed from the initial state
+      const { seq: shown, state: shownState } = lang.shown();
 
       function example() {
         const seq = config.strings ? config.strings[done] : lang.sample(dataSource).seq;
@@ -429,10 +432,9 @@ const Part3Engine = (() => {
       }
 
       // Train up to `count` more examples, stopping after a check (every 1000) or when
-      // `until()` says so; returns the examples trained.
+      // `until()` says so.
       function train(count, until) {
         const stop = Math.min(total, done + count);
-        const from = done;
         while (done < stop && !diverged) {
           const n = example();
           if (n < 2) throw new Error(`example ${done} has ${n} symbol(s): an example needs at least 2`);
@@ -443,7 +445,6 @@ const Part3Engine = (() => {
           if (done % CHECK_EVERY === 0) { check(); break; }
           if (until && until()) break;
         }
-        return done - from;
       }
 
       function verdict() {
@@ -459,13 +460,13 @@ const Part3Engine = (() => {
       }
 
       return {
-        layout: l, theta, start, losses, checks, train, verdict, snapshot, shownState,
+        theta, losses, checks, train, verdict, snapshot, shownState,
         get done() { return done; }, get total() { return total; },
         get diverged() { return diverged; }, get largest() { return largest; },
       };
     }
 
-    return { Trainer, language, layout, initialWeights, largestNRight, model, CHECK_EVERY, VERDICT_CHECKS };
+    return { Trainer, language, layout, model, CHECK_EVERY, VERDICT_CHECKS };
   }
 
   return { create };

@@ -9,7 +9,8 @@
 
 const Part3Train = (() => {
   'use strict';
-  const { $, make, fmt, randomSource, say, stateColour } = Common;
+  const { $, make, fmt, randomSource, say, stateColour, download, unitChoosers,
+    scatterAxes } = Common;
 
   // The training loop both the Worker and the page's own thread run: messages in
   // (start, pause, resume, step), messages out (started, progress, done). `budget` ms per
@@ -18,8 +19,11 @@ const Part3Train = (() => {
     let trainer = null, running = false, stepping = false, scheduled = false, slices = [];
     const channel = new MessageChannel();
     const schedule = () => { if (!scheduled) { scheduled = true; channel.port2.postMessage(0); } };
-    const state = () => ({ done: trainer.done, total: trainer.total, verdict: trainer.verdict(),
-      largest: trainer.largest, diverged: trainer.diverged });
+    // a message: where the training is, its type and `more`
+    const send = (type, more) => post(Object.assign({ done: trainer.done,
+      total: trainer.total, verdict: trainer.verdict(), largest: trainer.largest,
+      diverged: trainer.diverged, type }, more));
+    const paused = () => send('paused', { weights: trainer.theta.slice() });
     function work() {
       scheduled = false;
       if (!trainer || !running) return;
@@ -29,16 +33,15 @@ const Part3Train = (() => {
       slices.push(performance.now() - begun);
       const checked = trainer.checks.length > before;
       const finished = trainer.done >= trainer.total || trainer.diverged !== null;
-      post(Object.assign(state(), { type: 'progress', check: checked ? trainer.checks[before] : null,
-        snapshot: checked || finished ? trainer.snapshot() : null }));
+      send('progress', { check: checked ? trainer.checks[before] : null,
+        snapshot: checked || finished ? trainer.snapshot() : null });
       if (finished) {
         running = false;
-        post(Object.assign(state(), { type: 'done', weights: trainer.theta.slice(),
-          losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice(),
-          slices }));
+        send('done', { weights: trainer.theta.slice(),
+          losses: trainer.losses.slice(0, trainer.done), checks: trainer.checks.slice(), slices });
       } else if (stepping && checked) {
         running = stepping = false;
-        post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
+        paused();
       } else schedule();
     }
     channel.port1.onmessage = work;
@@ -51,12 +54,12 @@ const Part3Train = (() => {
           post({ type: 'error', message: err.message });
           return;
         }
-        post(Object.assign(state(), { type: 'started', snapshot: trainer.snapshot(),
-          shownState: trainer.shownState, weights: trainer.theta.slice() }));
+        send('started', { snapshot: trainer.snapshot(), shownState: trainer.shownState,
+          weights: trainer.theta.slice() });
         running = !message.paused;
       } else if (message.type === 'pause') {
         running = stepping = false;
-        if (trainer) post(Object.assign(state(), { type: 'paused', weights: trainer.theta.slice() }));
+        if (trainer) paused();
         return;
       } else if (message.type === 'resume') running = true;
       else if (message.type === 'step') running = stepping = true;
@@ -116,12 +119,14 @@ const Part3Train = (() => {
 
     for (const entry of languages) el('lang').appendChild(make('option', { value: entry.name }, entry.name));
 
+    // Set the controls: {id: value}.
+    function setPanel(values) {
+      for (const [id, value] of Object.entries(values)) el(id).value = String(value);
+    }
+
     function fillDefaults() {
-      const entry = byName.get(el('lang').value), d = entry.defaults[el('model').value];
-      el('hid').value = String(d.hid);
-      el('optim').value = d.optim;
-      el('lr').value = String(d.lr);
-      el('epoch').value = String(d.epoch);
+      const d = byName.get(el('lang').value).defaults[el('model').value];
+      setPanel({ hid: d.hid, optim: d.optim, lr: d.lr, epoch: d.epoch });
     }
 
     // What the controls ask for or, given `options` (part3.train's), what they say, the
@@ -147,9 +152,8 @@ const Part3Train = (() => {
       if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new Error('the seed is a whole number 0..2**32-1');
       if (!(Number.isInteger(examples) && examples >= 1 && examples <= 1e8)) throw new Error('the examples must be a whole number 1..100,000,000');
       let init = null, from = 'seed';
-      const initOption = options.init || null;
-      if (initOption) {
-        init = initOption.weights || initOption;
+      if (options.init) {
+        init = options.init.weights || options.init;
         from = 'given weights';
       } else if (fromPanel && el('init').value === 'checkpoint') {
         const cp = shownCheckpoint();
@@ -196,13 +200,7 @@ const Part3Train = (() => {
       backend = backendOf(data.engine, message => receive(mine, message), here);
       backend.post({ type: 'start', config: run.config, paused });
       el('replay').disabled = true;
-      if (el('ux').options.length !== s.hid) {
-        for (const id of ['ux', 'uy']) {
-          el(id).textContent = '';
-          for (let j = 0; j < s.hid; j++) el(id).appendChild(make('option', { value: j }, `unit ${j}`));
-        }
-        el('uy').value = String(Math.min(1, s.hid - 1));
-      }
+      if (el('ux').options.length !== s.hid) unitChoosers([el('ux'), el('uy')], s.hid);
       say('p3t-message', '');
       draw(true);
     }
@@ -294,33 +292,16 @@ const Part3Train = (() => {
     }
 
     function drawStates(r, snap) {
-      const ctx = el('scatter').getContext('2d'), size = 420, pad = 24;
       const hid = r.s.hid, useCells = el('cells').checked && snap.cells;
       const values = useCells ? snap.cells : snap.hidden;
-      const ux = Number(el('ux').value), uy = Number(el('uy').value), count = values.length / hid;
-      let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
-      for (let t = 0; t < count; t++) {
-        const a = values[t * hid + ux], b = values[t * hid + uy];
-        lo = [Math.min(lo[0], a), Math.min(lo[1], b)];
-        hi = [Math.max(hi[0], a), Math.max(hi[1], b)];
-      }
-      if (!useCells) { lo = [-1, -1]; hi = [1, 1]; }      // tanh's range: the folding shows
-      const px = v => pad + (v - lo[0]) / ((hi[0] - lo[0]) || 1) * (size - 2 * pad);
-      const py = v => size - pad - (v - lo[1]) / ((hi[1] - lo[1]) || 1) * (size - 2 * pad);
-      ctx.clearRect(0, 0, size, size);
-      ctx.strokeStyle = '#ccc';
-      ctx.strokeRect(0.5, 0.5, size - 1, size - 1);
+      const ux = Number(el('ux').value), uy = Number(el('uy').value);
+      const pairs = Array.from({ length: values.length / hid },
+        (_, t) => [values[t * hid + ux], values[t * hid + uy]]);
+      // hidden states on tanh's range, -1..1: the folding shows
+      const plot = scatterAxes(el('scatter').getContext('2d'), pairs, !useCells);
       const max = r.s.entry.language.max_state;
-      for (let t = 0; t < count; t++) {
-        ctx.fillStyle = stateColour(r.shownState[t], max);
-        ctx.beginPath();
-        ctx.arc(px(values[t * hid + ux]), py(values[t * hid + uy]), 3, 0, 2 * Math.PI);
-        ctx.fill();
-      }
-      ctx.fillStyle = '#333';
-      const what = useCells ? 'cell' : 'hidden';
-      ctx.fillText(`${what} unit ${ux}: ${fmt(lo[0], 2)} .. ${fmt(hi[0], 2)}`, pad, size - 6);
-      ctx.fillText(`${what} unit ${uy}: ${fmt(lo[1], 2)} .. ${fmt(hi[1], 2)}`, 4, 12);
+      pairs.forEach((pair, t) => plot.dot(pair, stateColour(r.shownState[t], max)));
+      plot.label(useCells ? 'cell' : 'hidden', ux, uy);
     }
 
     // --- save and load ------------------------------------------------------------------
@@ -340,16 +321,11 @@ const Part3Train = (() => {
       };
     }
 
-    function download() {
+    function save() {
       try {
-        const doc = saveJSON();
-        const blob = new Blob([JSON.stringify(doc, null, 1)], { type: 'application/json' });
-        const link = make('a', { href: URL.createObjectURL(blob),
-          download: `${run.s.name}_${run.s.model}${run.s.hid}_page.json` });
-        document.body.appendChild(link);
-        link.click();
-        link.remove();
-        say('p3t-message', `saved ${link.download}: python3 seq_plot.py --weights ${link.download} --fsm`);
+        const doc = saveJSON(), name = `${run.s.name}_${run.s.model}${run.s.hid}_page.json`;
+        download(name, JSON.stringify(doc, null, 1));
+        say('p3t-message', `saved ${name}: python3 seq_plot.py --weights ${name} --fsm`);
       } catch (err) {
         say('p3t-message', err.message);
       }
@@ -379,11 +355,9 @@ const Part3Train = (() => {
           say('p3t-message', err instanceof SyntaxError ? `${file.name} is not JSON` : err.message);
           return;
         }
-        el('lang').value = loaded.name;
-        el('model').value = loaded.network.model;
+        setPanel({ lang: loaded.name, model: loaded.network.model });
         fillDefaults();
-        el('hid').value = String(loaded.network.hid);
-        el('init').value = 'file';
+        setPanel({ hid: loaded.network.hid, init: 'file' });
         begin(settings(), true);
         const t = loaded.training;
         say('p3t-message', `loaded ${file.name}` + (t.verdict ? ` (the page showed: ${t.verdict})` : '') +
@@ -396,8 +370,7 @@ const Part3Train = (() => {
     const guarded = action => () => {
       try { action(); } catch (err) { say('p3t-message', err.message); }
     };
-    el('lang').addEventListener('change', fillDefaults);
-    el('model').addEventListener('change', fillDefaults);
+    for (const id of ['lang', 'model']) el(id).addEventListener('change', fillDefaults);
     // a paused run resumes on start unless a setting changed since it began
     for (const id of ['lang', 'model', 'hid', 'optim', 'lr', 'epoch', 'init', 'seed']) {
       el(id).addEventListener('change', () => { changed = true; });
@@ -414,7 +387,7 @@ const Part3Train = (() => {
     el('rewind').addEventListener('click', guarded(() => begin(run ? run.s : settings(), true)));
     el('replay').addEventListener('input', () => draw(true));
     for (const id of ['cells', 'ux', 'uy']) el(id).addEventListener('change', () => draw(true));
-    el('save').addEventListener('click', download);
+    el('save').addEventListener('click', save);
     el('load').addEventListener('change', () => { if (el('load').files[0]) load(el('load').files[0]); el('load').value = ''; });
     el('lang').value = languages[0].name;
     fillDefaults();
@@ -424,13 +397,8 @@ const Part3Train = (() => {
       // largest_n_right, seconds}: the panel trains as its start button does, animated.
       train(options = {}) {
         const s = settings(options);
-        el('lang').value = s.name;
-        el('model').value = s.model;
-        el('hid').value = String(s.hid);
-        el('optim').value = s.optim;
-        el('lr').value = String(s.lr);
-        el('seed').value = String(s.seed);
-        el('epoch').value = String(s.examples / 1000);
+        setPanel({ lang: s.name, model: s.model, hid: s.hid, optim: s.optim, lr: s.lr,
+          seed: s.seed, epoch: s.examples / 1000 });
         if (waiting) waiting.reject(new Error('another training started'));
         return new Promise((resolve, reject) => {
           waiting = { resolve, reject };
