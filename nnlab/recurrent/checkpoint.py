@@ -45,15 +45,6 @@ def split_name(basename):
     return match.groups() if match else None
 
 
-def _epochs_of(folder, name):
-    found = []
-    for path in glob.glob(os.path.join(glob.escape(folder or '.'), name + '_*.pth')):
-        parts = split_name(os.path.basename(path))
-        if parts and parts[0] == name:
-            found.append(parts[1])
-    return sorted(found, key=float)
-
-
 def is_checkpoint_name(basename, name):
     """A checkpoint of run name `name`: {name}_{thousands}.pth or {name}_r{i}_{thousands}.pth."""
     parts = split_name(basename)
@@ -91,7 +82,7 @@ def missing_message(folder, lang, model, hid, thousands, embed=False, run=None):
     """Why there is no checkpoint for these flags, and what exists instead."""
     path = checkpoint_path(folder, lang, model, hid, thousands, embed, run)
     name = stem(lang, model, hid, embed, run)
-    epochs = _epochs_of(folder, name)
+    epochs = _stems_in(folder, name + '_').get(name)
     if epochs:
         return (f"no checkpoint {path}; epochs saved for {name}: {', '.join(epochs)} "
                 f"(pick one with --epoch)")
