@@ -31,7 +31,7 @@ def document(sources, sweep_dirs):
                          '2\'s lines, step Part 3\'s strings): ', Link(shown(explore), explore),
                          ', made by ', Code('python3 explore.py'), '.'))
     if sources.shortened:
-        listed = short_list(body, [anchor for anchor, _ in sources.shortened])
+        listed = short_list(body, sources.shortened)
         quick = (' (made by report.py --run --quick)' if sources.manifest and any(
             step.quick for step in sources.manifest.steps) else '')
         head.append(warn(f'Some results come from shortened runs{quick} and are not the '
@@ -56,21 +56,19 @@ def short_list(blocks, anchors):
 def runs_blocks(sources):
     """The commands the last `report.py --run` ran, how each ended and where its output is."""
     manifest = sources.manifest
+    heading = Heading(2, 'The commands report.py --run ran', 'runs')
     problems = unreadable(sources, 'runs')
     if not manifest or not manifest.steps:
-        return [Heading(2, 'The commands report.py --run ran', 'runs')] + problems \
-            if problems else []
-    rows = []
-    for step in manifest.steps:
-        rows.append((str(step.part), step.command, step.status,
-                     step.started[:16].replace('T', ' '),
-                     '' if step.seconds is None else f'{step.seconds:.1f} s', step.log))
+        return [heading, *problems] if problems else []
+    rows = tuple((str(step.part), step.command, step.status, step.started[:16].replace('T', ' '),
+                  '' if step.seconds is None else f'{step.seconds:.1f} s', step.log)
+                 for step in manifest.steps)
     took = '' if manifest.seconds is None else f' ({manifest.seconds:.0f} s)'
     logs = os.path.join(sources.out_dir, 'logs')
-    return [Heading(2, 'The commands report.py --run ran', 'runs'), *problems,
+    return [heading, *problems,
             para(f'The last report.py --run started {when(manifest)}{took}. Each command\'s '
                  'output is kept in ', Link(shown(logs), logs), '.'),
-            Table(('part', 'command', 'status', 'started', 'time', 'output'), tuple(rows))]
+            Table(('part', 'command', 'status', 'started', 'time', 'output'), rows)]
 
 
 def build_page(plot_dir, net_dir, out_dir, sweep_dirs=None):
@@ -81,6 +79,6 @@ def build_page(plot_dir, net_dir, out_dir, sweep_dirs=None):
     blocks = document(sources, sweep_dirs)
     ensure_dir(out_dir)
     page = atomic_write_text(os.path.join(out_dir, 'index.html'),
-                             html.render(blocks, out_dir, TITLE, sources.picture))
+                             html.render(blocks, out_dir, TITLE, sources.read_bytes))
     text = atomic_write_text(os.path.join(out_dir, 'report.md'), markdown.render(blocks, out_dir))
     return page, text, blocks

@@ -45,18 +45,13 @@ class Step:
     def command(self, quick=False):
         return shlex.join(['python3', self.script, *self.argv(quick)])
 
-    @property
-    def course(self):
-        """The command as a student types it (no output folders)."""
-        return shlex.join(['python3', self.script, *self.args])
-
 
 def seq_key(lang, model, hid, plot=False):
     """The key of a Part 3 step: 'seq_anb2n_srn2' (training) or 'seq_anb2n_srn2_plot'."""
     return f"seq_{lang}_{model}{hid}{'_plot' if plot else ''}"
 
 
-KUZU = (('lin', ()), ('full', ()), ('conv', ()))
+KUZU = ('lin', 'full', 'conv')
 KUZU_QUICK = ('--epochs', '1', '--train_count', '2000')
 
 CHECK = (  # (key, flags); the key also names the run's picture folder
@@ -105,23 +100,18 @@ def steps(plot_dir='plot', net_dir='net', data=None, extra=False):
     """Every step of `report.py --run`, in the assignment's order."""
     data_flags = ('--data', data) if data else ()
     # Each net is saved too, so explore.py's Part 1 panel has something to classify with.
-    found = [Step(f'kuzu_{net}', 1, 'kuzu_main.py', ('--net', net, *flags),
-                  ('--net', net, *flags, *KUZU_QUICK),
+    found = [Step(f'kuzu_{net}', 1, 'kuzu_main.py', ('--net', net), ('--net', net, *KUZU_QUICK),
                   ('--plot_dir', plot_dir, *data_flags,
                    '--save', os.path.join(net_dir, f'kuzu_{net}.pth')))
-             for net, flags in KUZU]
-    for key, flags in CHECK:
-        folder = os.path.join(plot_dir, key)
-        found.append(Step(key, 2, 'check_main.py', flags, CHECK_QUICK.get(key),
-                          ('--plot_dir', folder)))
+             for net in KUZU]
+    found += [Step(key, 2, 'check_main.py', flags, CHECK_QUICK.get(key),
+                   ('--plot_dir', os.path.join(plot_dir, key))) for key, flags in CHECK]
     for row in SEQ + (SEQ_EXTRA if extra else ()):
         found += _seq_steps(row, plot_dir, net_dir)
     return found
 
 
 def course_command(key):
-    """The plain command of a question, for the 'run this' notes."""
-    for step in steps(extra=True):
-        if step.key == key:
-            return step.course
-    raise KeyError(key)
+    """The command of a question as a student types it (no output folders)."""
+    return {step.key: shlex.join(['python3', step.script, *step.args])
+            for step in steps(extra=True)}[key]

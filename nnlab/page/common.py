@@ -2,6 +2,7 @@
 what `report.py --run` saw go wrong, files that could not be read, and pictures."""
 import os
 
+from nnlab.page.commands import course_command
 from nnlab.page.doc import Code, Figure, Link, para, warn
 from nnlab.page.sources import shown, when
 
@@ -48,29 +49,35 @@ def attempt_blocks(sources, key):
 
 
 def unreadable(sources, part):
-    """A warning for each file of this part that could not be read."""
     return [warn('Cannot read ', Code(shown(path)), f': {reason}. The results it held are '
                  'not shown; run the command that makes it again.')
             for path, reason in sources.problems_of(part)]
 
 
-def to_run(sources, key, commands, looked_for):
-    """The note of a question with no results: which file was looked for, what to run."""
+def to_run(sources, looked_for, *keys):
+    """The note of a question with no results: which file was looked for, the commands of
+    `keys` to run (and what went wrong with the first's when report.py --run ran it)."""
     parts = ['No results yet (looked for ', Code(shown(looked_for)), '). Run ']
-    for i, command in enumerate(commands):
-        parts += [' then ' if i else '', Code(command)]
-    parts.append(', or everything at once with ')
-    parts += [Code('python3 report.py --run'), '.']
-    return attempt_blocks(sources, key) + [para(*parts, kind='note')]
+    for i, key in enumerate(keys):
+        parts += [' then ' if i else '', Code(course_command(key))]
+    parts += [', or everything at once with ', Code('python3 report.py --run'), '.']
+    return attempt_blocks(sources, keys[0]) + [para(*parts, kind='note')]
+
+
+def formatted(value, form='{:.4f}'):
+    """A number of a record as the page shows it; '?' where the record has none."""
+    return '?' if value is None else form.format(value)
 
 
 def figures(sources, items, small=False):
-    """Figure blocks for the (path, caption) pairs whose file the page may read."""
     return [Figure(path, caption, small) for path, caption in items if sources.readable(path)]
 
 
 def shortened(sources, anchor, text):
     """Say at the question and, once, at the top of the page that a result comes from a
-    shortened run (report.py --run --quick, or flags that cut the training)."""
-    sources.shortened.append((anchor, text))
-    return warn(f'Shortened run: {text}. The figures are not the assignment\'s.')
+    shortened run (report.py --run --quick, or flags that cut the training); nothing when
+    `text` (how it was shortened) is empty."""
+    if not text:
+        return []
+    sources.shortened.append(anchor)
+    return [warn(f'Shortened run: {text}. The figures are not the assignment\'s.')]

@@ -6,7 +6,9 @@ is what keeps report/index.html and report/report.md the same content.
 
 Text in blocks is plain text, exactly as read from the files; the renderers escape it.
 """
+import os
 from dataclasses import dataclass
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,6 @@ def para(*parts, kind=''):
     return Para(tuple(parts), kind)
 
 
-def note(*parts):
-    return Para(tuple(parts), 'note')
-
-
 def warn(*parts):
     return Para(tuple(parts), 'warn')
 
@@ -90,3 +88,7 @@ def inline(parts, code, link, text):
                    link(part) if isinstance(part, Link) else text(str(part))
                    for part in parts)
 
+
+def href(path, out_dir):
+    """The address of a local file from the report folder, as both formats link it."""
+    return quote(os.path.relpath(path, out_dir).replace(os.sep, '/'))

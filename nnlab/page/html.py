@@ -10,10 +10,10 @@ with its caption.
 import base64
 import os
 import re
-from urllib.parse import quote
+from itertools import groupby
 
 from nnlab.markup import html_text
-from nnlab.page.doc import Contents, Figure, Heading, Para, Pre, Table, inline
+from nnlab.page.doc import Contents, Figure, Heading, Para, Pre, Table, href, inline
 from nnlab.page.sources import shown
 
 MIME = {'.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png',
@@ -78,7 +78,7 @@ POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def render(blocks, out_dir, title, read_picture):
-    """The page; `read_picture(path)` gives a picture's bytes or None (Sources.picture:
+    """The page; `read_picture(path)` gives a picture's bytes or None (Sources.read_bytes:
     only files inside the page's folders, bounded in size)."""
     body = '\n'.join(_grouped(blocks, out_dir, read_picture))
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -90,56 +90,37 @@ def render(blocks, out_dir, title, read_picture):
 
 def _grouped(blocks, out_dir, read_picture):
     """Each block's HTML; a run of small figures goes into one row-wrapping <div>."""
-    series = []
-    for block in blocks:
-        if isinstance(block, Figure):
-            if block.small:
-                series.append(_figure(block, read_picture))
-                continue
-        if series:
-            yield '<div class="series">' + ''.join(series) + '</div>'
-            series = []
-        yield _figure(block, read_picture) if isinstance(block, Figure) else \
-            _block(block, out_dir)
-    if series:
-        yield '<div class="series">' + ''.join(series) + '</div>'
+    renderers = {Heading: _heading, Pre: _pre, Table: _table, Contents: _contents,
+                 Para: lambda para: _para(para, out_dir),
+                 Figure: lambda figure: _figure(figure, read_picture)}
+    for small, run in groupby(blocks, lambda block: isinstance(block, Figure) and block.small):
+        rendered = [renderers[type(block)](block) for block in run]
+        if small:
+            rendered = ['<div class="series">' + ''.join(rendered) + '</div>']
+        yield from rendered
 
 
-def _href(path, out_dir):
-    return quote(os.path.relpath(path, out_dir).replace(os.sep, '/'))
-
-
-def _inline(parts, out_dir):
-    return inline(parts, lambda text: f'<code>{html_text(text)}</code>',
-                  lambda link: f'<a href="{html_text(_href(link.path, out_dir))}">'
-                               f'{html_text(link.text)}</a>',
-                  html_text)
-
-
-def _heading(block, out_dir):
+def _heading(block):
     anchor = f' id="{html_text(block.anchor)}"' if block.anchor else ''
     return f'<h{block.level}{anchor}>{html_text(block.text)}</h{block.level}>'
 
 
 def _para(block, out_dir):
     kind = f' class="{block.kind}"' if block.kind else ''
-    return f'<p{kind}>{_inline(block.parts, out_dir)}</p>'
+    parts = inline(block.parts, lambda text: f'<code>{html_text(text)}</code>',
+                   lambda link: f'<a href="{html_text(href(link.path, out_dir))}">'
+                                f'{html_text(link.text)}</a>',
+                   html_text)
+    return f'<p{kind}>{parts}</p>'
 
 
-def _pre(block, out_dir):
+def _pre(block):
     if block.folded:
         return (f'<details class="text"><summary class="cap">'
                 f'{html_text(block.caption or "Show")}</summary>'
                 f'<pre>{html_text(block.text)}</pre></details>')
     caption = f'<p class="cap">{html_text(block.caption)}</p>' if block.caption else ''
     return f'<div class="text">{caption}<pre>{html_text(block.text)}</pre></div>'
-
-
-def _block(block, out_dir):
-    render = {Heading: _heading, Para: _para, Pre: _pre,
-              Table: lambda table, _: _table(table),
-              Contents: lambda contents, _: _contents(contents)}
-    return render[type(block)](block, out_dir)
 
 
 def _table(table):
@@ -194,8 +175,7 @@ def _figure(figure, read_picture):
 
 
 def _contents(block):
-    items = []
-    for anchor, text, level in block.entries:
-        cls = ' class="sub"' if level > 2 else ''
-        items.append(f'<li{cls}><a href="#{html_text(anchor)}">{html_text(text)}</a></li>')
-    return f'<nav class="toc"><strong>Contents</strong><ul>{"".join(items)}</ul></nav>'
+    items = ''.join(('<li class="sub">' if level > 2 else '<li>')
+                    + f'<a href="#{html_text(anchor)}">{html_text(text)}</a></li>'
+                    for anchor, text, level in block.entries)
+    return f'<nav class="toc"><strong>Contents</strong><ul>{items}</ul></nav>'

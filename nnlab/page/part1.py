@@ -5,8 +5,7 @@ import os
 from nnlab.formats import kuzu_run
 from nnlab.formats.kuzu_run import KuzuRun
 from nnlab.kmnist.facts import CLASSES, COURSE_EPOCHS, FULL_TRAIN, NET_CLASSES, most_confused
-from nnlab.page.commands import course_command
-from nnlab.page.common import figures, made_by, shortened, to_run, unreadable
+from nnlab.page.common import figures, formatted, made_by, shortened, to_run, unreadable
 from nnlab.page.doc import Heading, Pre, Table, para
 
 WHAT = {'lin': 'a linear map of the pixels, then log-softmax',
@@ -26,12 +25,12 @@ def build(sources):
         blocks.append(Heading(3, f'{number}. {name}: {WHAT[net]}', anchor))
         mine = [(p, r) for p, r in found if r.config.net == net]
         if not mine:
-            blocks += to_run(sources, f'kuzu_{net}', [course_command(f'kuzu_{net}')],
-                             kuzu_run.output_path(sources.plot_dir, net, 'run.json'))
+            blocks += to_run(sources, kuzu_run.output_path(sources.plot_dir, net, 'run.json'),
+                             f'kuzu_{net}')
             continue
         path, record = mine[-1]                 # the latest run of this net
         blocks += net_blocks(sources, anchor, path, record)
-        compared.append((name, path, record))
+        compared.append((name, record))
     blocks.append(Heading(3, '4. Comparison: accuracy, parameters, confused characters',
                           'part1-compare'))
     blocks += comparison(compared)
@@ -69,10 +68,7 @@ def shortening(record):
 
 def net_blocks(sources, anchor, path, record):
     results = record.results
-    blocks = made_by(path, record)
-    cut = shortening(record)
-    if cut:
-        blocks.append(shortened(sources, anchor, cut))
+    blocks = made_by(path, record) + shortened(sources, anchor, shortening(record))
     available = results.available_train_images
     if 0 < available < FULL_TRAIN:
         blocks.append(para(f'Trained on the {available:,} of the {FULL_TRAIN:,} official '
@@ -112,14 +108,12 @@ def comparison(compared):
     if not compared:
         return [para('Nothing to compare yet: run the three nets above.', kind='note')]
     rows = []
-    for name, _, record in compared:
+    for name, record in compared:
         results = record.results
         worst = pairs_text(results.confusion, k=1)[0] if results.confusion else ''
-        cut = shortening(record)
-        rows.append((name, '?' if results.accuracy is None else f'{results.accuracy:.2f}%',
-                     f'{results.parameters:,}',
-                     str(results.final_epoch or '?') + (' (shortened)' if cut else ''),
-                     worst))
+        cut = ' (shortened)' if shortening(record) else ''
+        rows.append((name, formatted(results.accuracy, '{:.2f}%'), f'{results.parameters:,}',
+                     str(results.final_epoch or '?') + cut, worst))
     return [Table(('net', 'test accuracy', 'independent parameters', 'epochs',
                    'most confused pair'), tuple(rows), 'The three nets side by side'),
             para(TARGETS)]

@@ -8,8 +8,7 @@ import os
 
 from nnlab.formats import check_run
 from nnlab.formats.check_run import CheckRun
-from nnlab.page.commands import course_command
-from nnlab.page.common import figures, made_by, shortened, to_run, unreadable
+from nnlab.page.common import figures, formatted, made_by, shortened, to_run, unreadable
 from nnlab.page.doc import Heading, Pre, Table, para
 from nnlab.page.sources import started_at
 from nnlab.perceptron import console
@@ -39,8 +38,7 @@ def build(sources):
         if key == 'check_sig5':     # the course's size first, then any other size
             matches.sort(key=lambda item: (item[1].results.hid == 5, started_at(item[1])))
         if not matches:
-            blocks += to_run(sources, key, [course_command(key)],
-                             os.path.join(sources.plot_dir, check_run.RECORDS))
+            blocks += to_run(sources, os.path.join(sources.plot_dir, check_run.RECORDS), key)
             continue
         path, record = matches[-1]
         used.add(path)
@@ -48,26 +46,18 @@ def build(sources):
     others = [(p, r) for p, r in found if p not in used]
     if others:
         blocks.append(Heading(4, 'Other Part 2 runs found'))
-        rows = tuple((r.command or '?', _accuracy(r.results.final_accuracy), r.status, p)
+        rows = tuple((r.command or '?', formatted(r.results.final_accuracy, '{:.2f}%'), r.status, p)
                      for p, r in others)
         blocks.append(Table(('command', 'final accuracy', 'status', 'run record'), rows))
     return blocks
 
 
-def _accuracy(value):
-    return '?' if value is None else f'{value:.2f}%'
-
-
 def picture_owners(sources, found):
     """{picture file: record path} of the latest record listing it: runs that share a
     folder overwrite each other's check.jpg (and the two 4-unit runs hid_4_*, out_4)."""
-    owners = {}
-    for path, record in found:              # oldest first: later runs take over
-        for recorded in record.results.pictures:
-            where = sources.located(path, recorded)
-            if where:
-                owners[os.path.abspath(where)] = path
-    return owners
+    return {os.path.abspath(where): path      # oldest first: later runs take over
+            for path, record in found
+            for where in sources.located_all(path, record.results.pictures)}
 
 
 def caption(name, hid):
@@ -85,13 +75,11 @@ def caption(name, hid):
 
 def weights_table(weights):
     """The four weight arrays, a row each, as the record holds them."""
-    rows = []
     for name in ('in_hid_weight', 'hid_bias', 'hid_out_weight', 'out_bias'):
         values = getattr(weights, name)
         flat = [v for row in values for v in row] if values and isinstance(values[0], list) \
             else values
-        rows.append((name, ', '.join(f'{v:.4f}' for v in flat)))
-    return rows
+        yield name, ', '.join(f'{v:.4f}' for v in flat)
 
 
 def analysis_blocks(record):
@@ -123,18 +111,16 @@ def restarts_table(record):
     runs, kept = results.restarts, results.kept
     if len(runs) < 2:
         return []
-    rows = []
-    for i, run in enumerate(runs):
-        rows.append((str(i), str(run.seed), 'yes' if run.reached_100 else 'no',
-                     '' if run.perfect_since is None else str(run.perfect_since),
-                     str(run.stopped),
-                     '?' if run.final_loss is None else f'{run.final_loss:.4f}',
-                     _accuracy(run.final_accuracy), 'kept' if i == kept else ''))
+    rows = tuple((str(i), str(run.seed), 'yes' if run.reached_100 else 'no',
+                  '' if run.perfect_since is None else str(run.perfect_since), str(run.stopped),
+                  formatted(run.final_loss),
+                  formatted(run.final_accuracy, '{:.2f}%'), 'kept' if i == kept else '')
+                 for i, run in enumerate(runs))
     won = sum(run.reached_100 for run in runs)
     first = (f' (--first: training ended when restart {kept} had finished; the others '
              f'as they were then)' if record.config.first and kept is not None else '')
     return [Table(('restart', 'seed', 'reached 100%', '100% from epoch', 'stopped after epoch',
-                   'final loss', 'final accuracy', ''), tuple(rows),
+                   'final loss', 'final accuracy', ''), rows,
                   f'Restarts: {won} of {len(runs)} reached 100%{first}')]
 
 
@@ -144,29 +130,20 @@ def cut_short(record):
     limit, results = record.config.epoch, record.results
     if limit >= COURSE_EPOCHS or not results.restarts:
         return ''
-    kept = results.kept if results.kept is not None else 0
-    chosen = results.restarts[kept]
+    chosen = results.restarts[results.kept or 0]
     if chosen.reached_100 and chosen.stopped < limit:
         return ''
     return f'training stopped at --epoch {limit} instead of up to {COURSE_EPOCHS}'
 
 
 def run_blocks(sources, anchor, path, record, owners):
-    blocks = made_by(path, record, seeded=not record.config.designed)
-    cut = cut_short(record)
-    if cut:
-        blocks.append(shortened(sources, anchor, cut))
-    blocks += restarts_table(record)
-    blocks += analysis_blocks(record)
-    hid = record.results.hid
-    mine, replaced = [], []
-    for recorded in record.results.pictures:
-        where = sources.located(path, recorded)
-        if where is None:
-            continue
-        owner = owners.get(os.path.abspath(where))
-        (mine if owner == path else replaced).append(where)
-    blocks += figures(sources, [(where, caption(os.path.basename(where), hid))
+    blocks = (made_by(path, record, seeded=not record.config.designed)
+              + shortened(sources, anchor, cut_short(record))
+              + restarts_table(record) + analysis_blocks(record))
+    files = sources.located_all(path, record.results.pictures)
+    mine = [where for where in files if owners.get(os.path.abspath(where)) == path]
+    replaced = [where for where in files if where not in mine]
+    blocks += figures(sources, [(where, caption(os.path.basename(where), record.results.hid))
                                 for where in mine], small=True)
     if replaced:
         names = ', '.join(os.path.basename(p) for p in replaced)

@@ -13,9 +13,9 @@ import re
 from nnlab.formats import seq_analysis, seq_run
 from nnlab.formats.seq_analysis import Analysis
 from nnlab.formats.seq_run import SeqRun
-from nnlab.page.commands import course_command, seq_key
-from nnlab.page.common import attempt_blocks, figures, made_by, shortened, to_run, unreadable
-from nnlab.page.doc import Code, Heading, Link, Pre, Table, para, warn
+from nnlab.page.commands import seq_key
+from nnlab.page.common import attempt_blocks, formatted, made_by, shortened, to_run, unreadable
+from nnlab.page.doc import Code, Figure, Heading, Link, Pre, Table, para, warn
 from nnlab.page.sources import shown
 from nnlab.recurrent import generalise_text, languages
 from nnlab.recurrent.checkpoint import format_thousands
@@ -36,11 +36,8 @@ def title(number, lang, embed, model, hid):
 
 def build(sources):
     blocks = [Heading(2, 'Part 3: hidden unit dynamics of recurrent networks', 'part3')]
-    trained = {}
-    for path, record in sources.records(SeqRun, seq_run.RECORDS, sources.net_dir, 'part3'):
-        config = record.config
-        which = (config.lang, bool(config.embed), config.model, config.hid)
-        trained[which] = (path, record)         # the latest of each language, model, size
+    found = sources.records(SeqRun, seq_run.RECORDS, sources.net_dir, 'part3')
+    trained = {network(r.config): (p, r) for p, r in found}     # the latest of each network
     looked = analyses(sources)
     blocks += unreadable(sources, 'part3')
     others = sorted((set(trained) | set(looked)) - set(TASKS), key=str)
@@ -53,6 +50,11 @@ def build(sources):
     return blocks
 
 
+def network(config):
+    """Which network a training record or an analysis is about: (lang, embed, model, hid)."""
+    return config.lang, bool(config.embed), config.model, config.hid
+
+
 def analyses(sources):
     """{(lang, embed, model, hid): (path, analysis)} of seq_plot.py's analysis files;
     the plain run's (the best of --restarts) before a single restart's, else the newest."""
@@ -61,8 +63,7 @@ def analyses(sources):
         data = sources.load('part3', path, Analysis)
         if data is None:
             continue
-        net = data.network
-        which = (net.lang, bool(net.embed), net.model, net.hid)
+        which = network(data.network)
         rank = (data.run is None, os.path.getmtime(path))
         if which not in found or rank > found[which][0]:
             found[which] = (rank, (path, data))
@@ -75,9 +76,9 @@ def default_epoch(lang, model):
 
 def verdict_blocks(lang, results):
     runs = results.runs
-    criterion = results.criterion or 'the language\'s criterion'
     if not runs:
         return []
+    criterion = results.criterion or 'the language\'s criterion'
     if len(runs) == 1:
         met = 'yes' if runs[0].success else 'no'
         stuck = ('' if runs[0].success else '\ntraining stuck (it sometimes does): run '
@@ -93,21 +94,17 @@ def verdict_blocks(lang, results):
              f'runs {", ".join(winners) or "none"}',
              f'best: run {best} (seed {runs[best].seed}), the lowest mean of its last '
              f'checks; seq_train.py saved it under the plain name, which seq_plot.py reads']
-    rows = []
-    for i, run in enumerate(runs):
-        last = run.checks[-1] if run.checks else None
-        rows.append((str(i), str(run.seed), 'yes' if run.success else 'no',
-                     '?' if run.mean_last_checks is None else f'{run.mean_last_checks:.4f}',
-                     '?' if last is None else f'{last:.4f}',
-                     '?' if run.largest_n_right is None else str(run.largest_n_right),
-                     'best' if i == best else ''))
-    metric = results.metric
+    rows = tuple((str(i), str(run.seed), 'yes' if run.success else 'no',
+                  formatted(run.mean_last_checks),
+                  formatted(run.checks[-1] if run.checks else None),
+                  formatted(run.largest_n_right, '{}'), 'best' if i == best else '')
+                 for i, run in enumerate(runs))
     if not winners:
         lines.append(f'no run met the criterion: try more runs (--restarts {2 * len(runs)}) '
                      f'or another --seed')
     return [Pre('\n'.join(lines), 'The verdict'),
-            Table(('run', 'seed', 'met', f'mean {metric} of the last checks',
-                   f'last {metric}', 'largest n right', ''), tuple(rows),
+            Table(('run', 'seed', 'met', f'mean {results.metric} of the last checks',
+                   f'last {results.metric}', 'largest n right', ''), rows,
                   'Every run of --restarts')]
 
 
@@ -118,17 +115,17 @@ def training_blocks(sources, anchor, which, found):
         if which not in TASKS:
             return [para('No training record (seq_train.py writes one) in ',
                          Code(shown(sources.net_dir)), '.', kind='note')]
-        return to_run(sources, key, [course_command(key), course_command(key + '_plot')],
-                      seq_run.record_path(sources.net_dir, stem_of(lang, model, hid, embed)))
+        return to_run(sources,
+                      seq_run.record_path(sources.net_dir, stem_of(lang, model, hid, embed)),
+                      key, key + '_plot')
     path, record = found
-    config, results = record.config, record.results
     blocks = [Heading(4, 'Training')] + made_by(path, record)
-    course = default_epoch(lang, model)
-    if config.epoch < course:
-        blocks.append(shortened(sources, anchor, f'{format_thousands(config.epoch)},000 '
-                                                 f'training examples instead of {course},000'))
-    blocks += verdict_blocks(lang + ('_embed' if embed else ''), results)
-    saved = results.checkpoints
+    course, epoch = default_epoch(lang, model), record.config.epoch
+    if epoch < course:
+        blocks += shortened(sources, anchor, f'{format_thousands(epoch)},000 training examples '
+                                             f'instead of {course},000')
+    blocks += verdict_blocks(lang + ('_embed' if embed else ''), record.results)
+    saved = record.results.checkpoints
     if saved:
         blocks.append(para(f'Checkpoints: {len(saved)} files, from ',
                            Code(shown(saved[0])), ' to ', Code(shown(saved[-1])), '.'))
@@ -169,18 +166,17 @@ def inside_blocks(sources, anchor, which, found, trained):
         if trained is None:     # the note above already says to run both
             return attempt_blocks(sources, key)
         return [Heading(4, 'Inside the network')] + to_run(
-            sources, key, [course_command(key)],
-            seq_analysis.record_path(sources.plot_dir, stem_of(lang, model, hid, embed)))
+            sources, seq_analysis.record_path(sources.plot_dir, stem_of(lang, model, hid, embed)),
+            key)
     path, analysis = found
     name = os.path.basename(path).removesuffix(seq_analysis.SUFFIX)
     command = analysis.command or '?'
     blocks = [Heading(4, 'Inside the network'),
               para('Made by ', Code(command), ' (as recorded in ', Code(shown(path)), ').')]
-    trained_with = analysis.trained
     if analysis.checkpoint:
-        met = trained_with.success
+        met = analysis.trained.success
         verdict = '' if met is None else f'; criterion met: {"yes" if met else "no"}'
-        seed = '?' if trained_with.seed is None else trained_with.seed
+        seed = formatted(analysis.trained.seed, '{}')
         blocks.append(para('Checkpoint ', Code(shown(analysis.checkpoint)),
                            f' (trained with seed {seed}{verdict}).'))
     if trained is not None and os.path.getmtime(path) < os.path.getmtime(trained[0]):
@@ -189,9 +185,9 @@ def inside_blocks(sources, anchor, which, found, trained):
     course = default_epoch(lang, model)
     if trained is None and analysis.epoch < course:
         # (with a training record, its own note above already says so)
-        blocks.append(shortened(sources, anchor, f'a checkpoint after '
-                                                 f'{format_thousands(analysis.epoch)},000 '
-                                                 f'examples instead of {course},000'))
+        blocks += shortened(sources, anchor, f'a checkpoint after '
+                                             f'{format_thousands(analysis.epoch)},000 '
+                                             f'examples instead of {course},000')
     for part, label in ((analysis.fsm, 'The state machine the network implements (--fsm)'),
                         (analysis.explain, 'Which units count (--explain)')):
         if part is not None and part.text.strip():
@@ -201,16 +197,13 @@ def inside_blocks(sources, anchor, which, found, trained):
         blocks += [Pre(generalise_text.line(found), 'How far it counts (--generalise)'),
                    Pre(generalise_text.table(found, languages.get_spec(lang).multiples),
                        f'Every n checked, 1..{found.checked}', folded=True)]
-    files = [sources.located(path, p) for p in analysis.pictures]
-    files = [f for f in files if f]
+    files = sources.located_all(path, analysis.pictures)
     # A series of pair scatters (one per two units) goes two to a row.
     series = re.compile(re.escape(name) + r'_(ctx_)?\d\d(_fsm)?\.\w+$')
-    for f in files:
-        if not f.endswith('.gif'):
-            blocks += figures(sources, [(f, caption(name, f))], small=bool(series.search(f)))
-    for gif in (f for f in files if f.endswith('.gif')):
-        blocks.append(para('A rotating 3-D view (an animation, not embedded): ',
-                           Link(shown(gif), gif), '.'))
+    blocks += [Figure(f, caption(name, f), bool(series.search(f)))
+               for f in files if not f.endswith('.gif')]
+    blocks += [para('A rotating 3-D view (an animation, not embedded): ', Link(shown(gif), gif),
+                    '.') for gif in files if gif.endswith('.gif')]
     missing = [p for p in analysis.pictures if not sources.located(path, p)]
     if missing:
         blocks.append(para(f'{len(missing)} of the pictures it lists are gone (e.g. ',

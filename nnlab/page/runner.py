@@ -17,6 +17,7 @@ process, with one progress line per command; keep what each printed and how it e
 import datetime
 import os
 import time
+from collections import Counter
 
 from nnlab import ROOT
 from nnlab.child import Child, last_line, python_script
@@ -68,10 +69,7 @@ class Runner:
         schema.save(os.path.join(self.out_dir, MANIFEST), self.manifest)
 
     def _status_of(self, key):
-        for entry in self.manifest.steps:
-            if entry.key == key:
-                return entry.status
-        return None
+        return next((entry.status for entry in self.manifest.steps if entry.key == key), None)
 
     def run(self):
         """Run every step; the number of steps that did not finish."""
@@ -80,19 +78,17 @@ class Runner:
         entries = []
         for number, step in enumerate(self.steps, 1):
             entry = StepRecord(key=step.key, part=step.part, command=step.command(self.quick),
-                         argv=step.argv(self.quick), quick=self.quick)
+                               argv=step.argv(self.quick), quick=self.quick)
             self.manifest.steps.append(entry)
             entries.append(entry)
             self._one(number, total, step, entry, logs)
             self._save()
         self.manifest.seconds = round(time.monotonic() - began, 1)
         self._save()
-        counts = {}
-        for entry in entries:
-            counts[entry.status] = counts.get(entry.status, 0) + 1
+        counts = Counter(entry.status for entry in entries)     # in the order first seen
         summary = ', '.join(f'{n} {status}' for status, n in counts.items())
         self.say(f'ran the commands in {self.manifest.seconds:.1f} s: {summary}')
-        return sum(n for status, n in counts.items() if status != 'finished')
+        return len(entries) - counts['finished']
 
     def _one(self, number, total, step, entry, logs):
         head = f'[{number}/{total}] {entry.command}'

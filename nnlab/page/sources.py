@@ -33,7 +33,7 @@ class Sources:
         self.roots = [_real(d) for d in (plot_dir, net_dir, out_dir, *sweep_dirs)]
         self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.problems = []
-        self.shortened = []         # (anchor, text): results of shortened runs, for the top
+        self.shortened = []         # the anchors of results of shortened runs, for the top
         self.manifest = self.runs_made()
 
     # --- where a file may be read from --------------------------------------------------
@@ -67,23 +67,20 @@ class Sources:
             self.problem(part, path, str(err))
             return None
 
-    def text(self, path, limit=MAX_TEXT_BYTES):
-        """A text file's content (undecodable bytes replaced), or None."""
+    def read_bytes(self, path, limit=MAX_PICTURE_BYTES):
+        """The bytes of a file (a picture, unless given another bound) inside the page's
+        folders, or None."""
         if not self.readable(path):
             return None
         try:
-            return schema.read_bytes(path, limit).decode('utf-8', 'replace')
+            return schema.read_bytes(path, limit)
         except schema.FormatError:
             return None
 
-    def picture(self, path):
-        """The bytes of a picture file inside the page's folders, or None."""
-        if not self.readable(path):
-            return None
-        try:
-            return schema.read_bytes(path, MAX_PICTURE_BYTES)
-        except schema.FormatError:
-            return None
+    def text(self, path, limit=MAX_TEXT_BYTES):
+        """A text file's content (undecodable bytes replaced), or None."""
+        data = self.read_bytes(path, limit)
+        return None if data is None else data.decode('utf-8', 'replace')
 
     def records(self, kind, pattern, top, part):
         """[(path, record)] of the records of class `kind` named like `pattern` in `top`
@@ -103,10 +100,11 @@ class Sources:
         if not recorded:
             return None
         beside = os.path.join(os.path.dirname(record_path), os.path.basename(recorded))
-        for candidate in (beside, recorded):
-            if self.readable(candidate):
-                return candidate
-        return None
+        return next((where for where in (beside, recorded) if self.readable(where)), None)
+
+    def located_all(self, record_path, listed):
+        """The files found of the pictures a record lists (see `located`)."""
+        return [where for where in (self.located(record_path, p) for p in listed) if where]
 
     # --- what report.py --run did ---------------------------------------------------------
     def runs_made(self):
@@ -125,21 +123,16 @@ class Sources:
 
     def attempt(self, key):
         """What `report.py --run` did about question `key` (a StepRecord), or None."""
-        if self.manifest:
-            for step in self.manifest.steps:
-                if step.key == key:
-                    return step
-        return None
+        steps = self.manifest.steps if self.manifest else []
+        return next((step for step in steps if step.key == key), None)
 
 
 def _folders(top):
     """`top` and its direct subfolders, except the `previous-*` folders where a new run
     moves an earlier run's files (those are history, not results)."""
-    found = [top]
-    for sub in sorted(glob.glob(os.path.join(glob.escape(top), '*', ''))):
-        if not os.path.basename(os.path.normpath(sub)).startswith('previous-'):
-            found.append(os.path.normpath(sub))
-    return found
+    subs = [os.path.normpath(sub)
+            for sub in sorted(glob.glob(os.path.join(glob.escape(top), '*', '')))]
+    return [top] + [sub for sub in subs if not os.path.basename(sub).startswith('previous-')]
 
 
 def started_at(record):
