@@ -28,7 +28,17 @@ def one_line(text):
 
 def markdown_text(text):
     """Plain text that Markdown shows as it is, on one line."""
-    text = MARKDOWN_INLINE.sub(r'\\\1', one_line(text))
+    return markdown_block_start(markdown_inline(text))
+
+
+def markdown_inline(text):
+    """Plain text that Markdown shows as it is inside a line (after the block's start)."""
+    return MARKDOWN_INLINE.sub(r'\\\1', one_line(text))
+
+
+def markdown_block_start(text):
+    """Escaped text made safe at the start of a block: a list, quote or underline marker
+    escaped, no leading spaces."""
     match = MARKDOWN_START.match(text)
     if match:
         lead, marker = match.group(1), match.group(2)

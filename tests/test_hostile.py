@@ -85,6 +85,18 @@ def test_any_text_survives_markdown_unchanged(text):
     assert squeeze(plain(rendered)) == squeeze(f'x {one_line(text)} y')
 
 
+@pytest.mark.parametrize('text', HOSTILE)
+def test_a_paragraphs_parts_keep_their_spaces_in_markdown(text, tmp_path):
+    """report.md shows a paragraph's words: the spaces between a code span and the text
+    after it stay, hostile text at the start or inside is plain."""
+    from nnlab.page import markdown as page_markdown
+    from nnlab.page.doc import Code, para
+    block = para(text, ' then ', Code('a.pth'), ' to ', Code('b.pth'), f' and {text}',
+                 kind='note')
+    shown = squeeze(plain(MARKDOWN.render(page_markdown.render([block], str(tmp_path)))))
+    assert shown == squeeze(f'Note: {one_line(text)} then a.pth to b.pth and {one_line(text)}')
+
+
 def test_every_field_of_the_report_and_the_summary_is_escaped(tmp_path):
     """The hostile strings through every text field that reaches report.md and summary.md,
     rendered by a CommonMark renderer: no tag of theirs survives."""

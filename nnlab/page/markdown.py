@@ -3,7 +3,14 @@ and files linked by their path relative to the report folder (`../plot/...`) ins
 embedded, for people who write their report in Markdown or LaTeX (pandoc reads it)."""
 from urllib.parse import quote
 
-from nnlab.markup import html_text, markdown_block_fence, markdown_code, markdown_text
+from nnlab.markup import (
+    html_text,
+    markdown_block_fence,
+    markdown_block_start,
+    markdown_code,
+    markdown_inline,
+    markdown_text,
+)
 from nnlab.page.doc import Contents, Figure, Heading, Para, Pre, Table, href, inline
 
 LABELS = {'note': '**Note:** ', 'warn': '**Warning:** ', 'meta': ''}
@@ -23,8 +30,10 @@ def _heading(block):
 
 
 def _para(block, out_dir):
-    text = inline(block.parts, code,
-                  lambda link: f'[{escape(link.text)}]({href(link.path, out_dir)})', escape)
+    # the parts escaped as inside a line (their spaces kept), the start as a block's
+    text = markdown_block_start(inline(
+        block.parts, code, lambda link: f'[{escape(link.text)}]({href(link.path, out_dir)})',
+        markdown_inline))
     text = LABELS.get(block.kind, '') + text
     return f'> {text}' if block.kind in ('note', 'warn') else text
 
