@@ -8,7 +8,7 @@ on this machine's cores or on a Ray cluster, and summarise how often training wo
     ray_backend.py  --backend ray: the same processes as Ray tasks
     results.py      DIR/results.csv, rewritten atomically as tasks finish
     stats.py        Wilson intervals and per-setting figures
-    report.py       DIR/summary.md, success.png, metric.png
+    summary.py      DIR/summary.md, success.png, metric.png
     runner.py       the flow: folder checks, resume, progress, Ctrl-C
 
 See docs/sweeps.md.

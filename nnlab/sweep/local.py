@@ -38,24 +38,20 @@ class LocalBackend(AttachedBackend):
                         del running[task]
                         on_done(task, outcome(child))
                 time.sleep(POLL_SECONDS)
-            if running:
-                self._stop(running, on_done)
+            for child in running.values():      # stopped: a clean finish is still a row
+                child.stop()
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            while running and time.monotonic() < deadline:
+                for task, child in list(running.items()):
+                    code = child.poll()
+                    if code is not None:
+                        del running[task]
+                        if code == 0:
+                            on_done(task, outcome(child))
+                time.sleep(POLL_SECONDS)
         finally:
             for child in running.values():      # a second Ctrl-C, or an error above
                 child.kill()
-
-    def _stop(self, running, on_done):
-        for child in running.values():
-            child.stop()
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while running and time.monotonic() < deadline:
-            for task, child in list(running.items()):
-                code = child.poll()
-                if code is not None:
-                    del running[task]
-                    if code == 0:
-                        on_done(task, outcome(child))
-            time.sleep(POLL_SECONDS)
 
     def close(self):
         pass

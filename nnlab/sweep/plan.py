@@ -35,8 +35,7 @@ def parse_seeds(text):
         if not match:
             raise UserError(f"--seeds {text!r}: expected a range A-B or a list such as "
                             f"0-15 or 1,5,9 (whole numbers), got {part.strip()!r}")
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) is not None else first
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
         if last < first:
             raise UserError(f"--seeds {text!r}: the range {first}-{last} runs backwards; "
                             f"write {last}-{first}")
@@ -50,31 +49,24 @@ def parse_seeds(text):
 
 def format_seeds(seeds):
     """The inverse of parse_seeds: [0, 1, 2, 5] -> '0-2,5'."""
-    parts = []
-    for first, last in consecutive_runs(seeds):
-        parts.append(str(first) if first == last else f'{first}-{last}')
-    return ','.join(parts)
+    return ','.join(str(first) if first == last else f'{first}-{last}'
+                    for first, last in consecutive_runs(seeds))
 
 
 def consecutive_runs(seeds):
     """(first, last) of each run of consecutive seeds in a sorted list."""
-    runs = []
-    for seed in seeds:
-        if runs and seed == runs[-1][1] + 1:
-            runs[-1][1] = seed
-        else:
-            runs.append([seed, seed])
-    return [tuple(run) for run in runs]
+    # seed - position is the same all along a run of consecutive seeds
+    runs = [[seed for _, seed in pairs] for _, pairs in
+            itertools.groupby(enumerate(seeds), key=lambda pair: pair[1] - pair[0])]
+    return [(run[0], run[-1]) for run in runs]
 
 
 def blocks(seeds, size):
     """Split sorted seeds into blocks of at most `size` consecutive seeds (what one
     `--seed S --restarts K` process trains)."""
-    out = []
-    for first, last in consecutive_runs(seeds):
-        for start in range(first, last + 1, size):
-            out.append(tuple(range(start, min(start + size, last + 1))))
-    return out
+    return [tuple(range(start, min(start + size, last + 1)))
+            for first, last in consecutive_runs(seeds)
+            for start in range(first, last + 1, size)]
 
 
 def auto_block(rows, workers, most=MAX_AUTO_BLOCK):
@@ -104,8 +96,8 @@ def parse_grid(items):
             raise UserError(f"--grid {name}=...: an empty value; separate values by single "
                             f"commas, e.g. {name}=2,3,4")
         repeated = first_repeated(values)
-        if repeated is not None:
-            raise UserError(f"--grid {name}=...: {repeated[:40]} appears twice; give each "
+        if repeated:
+            raise UserError(f"--grid {name}=...: {repeated[1][:40]} appears twice; give each "
                             f"value once")
         if name in (n for n, _ in grid):
             raise UserError(f"--grid {name} is given twice; put all its values in one: "
@@ -120,12 +112,14 @@ def parse_grid(items):
     return grid
 
 
-def first_repeated(values):
-    seen = set()
+def first_repeated(values, key=lambda value: value):
+    """(earlier, value) for the first value whose key an earlier one had, or None."""
+    seen = {}
     for value in values:
-        if value in seen:
-            return value
-        seen.add(value)
+        same = key(value)
+        if same in seen:
+            return seen[same], value
+        seen[same] = value
     return None
 
 
@@ -247,11 +241,9 @@ def check_flags(sweep):
 
     fixed = set()
     for token in sweep.script_args:
-        if not token.startswith('--'):
-            continue
-        action = parser.flag(token)
+        action = parser.flag(token) if token.startswith('--') else None
         if action is None:
-            continue            # the script's own parse below names the problem
+            continue            # a value, or a flag the script lacks: its parse below says so
         why = kind.why_refused(action.dest)
         if why:
             raise UserError(f"{token.split('=')[0]} is not for a sweep's script flags: {why}")
@@ -260,8 +252,7 @@ def check_flags(sweep):
     for name, values in sweep.grid:
         action = parser.flag(f'--{name}')
         if action is None or f'--{name}' not in action.option_strings:
-            options = [o[2:] for o in parser.options()]
-            close = difflib.get_close_matches(name, options, n=1)
+            close = difflib.get_close_matches(name, [o[2:] for o in parser.options()], n=1)
             hint = f" (did you mean --grid {close[0]}=...?)" if close else \
                 f"; see {kind.name} --help"
             raise UserError(f"--grid {name}: {kind.name} has no flag --{name}{hint}")
@@ -292,17 +283,14 @@ def check_flags(sweep):
 def same_after_parsing(action, values):
     """Two grid values the script reads as one (e.g. hid=2,02), or None. A value the
     flag's type refuses is left to the script's own parse, which names the problem."""
-    seen = {}
-    for text in values:
+    def read(text):
         try:
             value = action.type(text) if callable(action.type) else text
         except (ValueError, TypeError, UserError, argparse.ArgumentTypeError):
-            continue
+            return object()         # the same as no other value
         try:
             hash(value)
         except TypeError:
-            value = repr(value)
-        if value in seen:
-            return seen[value], text
-        seen[value] = text
-    return None
+            return repr(value)
+        return value
+    return first_repeated(values, read)

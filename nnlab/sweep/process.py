@@ -40,15 +40,6 @@ class TaskSpec:
     env: dict = field(default_factory=dict)   # added to the environment of the process
 
 
-def task_environment(extra):
-    env = dict(os.environ)
-    for name, value in ONE_THREAD.items():
-        env.setdefault(name, value)
-    env['MPLBACKEND'] = 'Agg'
-    env.update(extra)
-    return env
-
-
 def start_task(spec):
     """Start the task's process in a fresh folder (the folder holds exactly one attempt:
     what an interrupted one left is removed first; a link there is removed, not followed)."""
@@ -56,8 +47,9 @@ def start_task(spec):
         os.unlink(spec.folder)
     shutil.rmtree(spec.folder, ignore_errors=True)
     os.makedirs(spec.folder, exist_ok=True)
-    return Child(python_script(spec.script, spec.args), cwd=spec.cwd,
-                 env=task_environment(spec.env), stdout=os.path.join(spec.folder, STDOUT),
+    env = {**ONE_THREAD, **os.environ, 'MPLBACKEND': 'Agg', **spec.env}
+    return Child(python_script(spec.script, spec.args), cwd=spec.cwd, env=env,
+                 stdout=os.path.join(spec.folder, STDOUT),
                  stderr=os.path.join(spec.folder, STDERR)).start()
 
 
@@ -66,13 +58,13 @@ def outcome(child):
     return dict(exit_code=child.poll(), seconds=child.seconds, error=child.failure())
 
 
-def run_to_end(spec, poll_seconds=0.2):
+def run_to_end(spec):
     """Run a task to its end (a Ray worker's way). A KeyboardInterrupt (how Ray cancels a
     running task) stops the process, waits for it, then propagates."""
     child = start_task(spec)
     try:
         while child.poll() is None:
-            time.sleep(poll_seconds)
+            time.sleep(0.2)
     except BaseException:
         child.stop_and_wait(STOP_GRACE_SECONDS)
         raise

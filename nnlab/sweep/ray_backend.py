@@ -11,8 +11,10 @@ The node keeps its own copy (on a shared filesystem it is the same folder).
 
 Ray is imported only here, only for --backend ray: local sweeps never need it.
 """
+import contextlib
 import logging
 import os
+import pathlib
 import shutil
 import signal
 import socket
@@ -37,13 +39,8 @@ def import_ray():
 
 
 def _folder_files(folder):
-    files = {}
-    for here, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(here, name)
-            with open(path, 'rb') as f:
-                files[os.path.relpath(path, folder)] = f.read()
-    return files
+    paths = (os.path.join(here, name) for here, _, names in os.walk(folder) for name in names)
+    return {os.path.relpath(path, folder): pathlib.Path(path).read_bytes() for path in paths}
 
 
 def _run_on_worker(spec, driver_node):
@@ -58,12 +55,8 @@ def _run_on_worker(spec, driver_node):
 
 def _write_files(folder, files):
     for relative, data in files.items():
-        path = os.path.join(folder, relative)
-
-        def write(tmp, data=data):
-            with open(tmp, 'wb') as f:
-                f.write(data)
-        atomic_write(path, write)
+        atomic_write(os.path.join(folder, relative),
+                     lambda tmp, data=data: pathlib.Path(tmp).write_bytes(data))
 
 
 def check_reachable(address, seconds=5):
@@ -99,10 +92,9 @@ class RayBackend(AttachedBackend):
                      logging_level=logging.WARNING,
                      runtime_env={'env_vars': {'PYTHONPATH': path}})
         except (ConnectionError, RuntimeError, ValueError) as err:
-            where = address or 'a local Ray'
-            raise UserError(f"cannot start or reach Ray at {where} ({err}); check --address "
-                            f"or RAY_ADDRESS (e.g. ray://HEAD:10001, or 'local' for a new "
-                            f"local instance)")
+            raise UserError(f"cannot start or reach Ray at {address or 'a local Ray'} ({err}); "
+                            f"check --address or RAY_ADDRESS (e.g. ray://HEAD:10001, or "
+                            f"'local' for a new local instance)")
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
@@ -129,10 +121,8 @@ class RayBackend(AttachedBackend):
                 ray.cancel(ref)
             deadline = time.monotonic() + 30
             for ref in running:
-                try:
+                with contextlib.suppress(Exception):      # cancelled, as asked
                     ray.get(ref, timeout=max(0.1, deadline - time.monotonic()))
-                except Exception:
-                    pass                      # cancelled, as asked
 
     def _outcome(self, ref, spec):
         ray = self.ray

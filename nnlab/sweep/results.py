@@ -32,6 +32,7 @@ class Results:
         self.grid_names = list(grid_names)
         self.columns = sweep_results.columns(kind.columns, grid_names)
         self.rows = {}
+
     def load(self, warn=True):
         """Read the rows an earlier run of the sweep wrote (none if there is no file)."""
         if not os.path.lexists(self.path):
@@ -71,8 +72,6 @@ class Results:
         """The script's figure columns missing from an earlier version's header `found`
         (which is otherwise ours, in our order), [] if none, None if it is not ours."""
         found = list(found or [])
-        if found == self.columns:
-            return []
         figures = {name for name, _ in self.kind.columns}
         added = [name for name in self.columns if name not in found]
         if [n for n in self.columns if n in found] != found or not set(added) <= figures:

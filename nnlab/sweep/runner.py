@@ -9,6 +9,7 @@ DIR (--out) holds one sweep:
     runs/<setting>/<seeds>/    each task's folder (see process.py)
     .sweep.lock   while a sweep runs in DIR: which one (a second writer is refused)
 """
+import contextlib
 import os
 import shutil
 import time
@@ -50,9 +51,7 @@ def sweep_lock(folder):
 def check_folder(folder, sweep, stored, resume):
     """Refuse to mix two sweeps in one folder, or to redo a finished sweep by accident."""
     if stored is None:
-        others = [n for n in os.listdir(folder) if n != f'.{LOCK}.lock'] \
-            if os.path.isdir(folder) else []
-        if others:
+        if any(name != f'.{LOCK}.lock' for name in os.listdir(folder)):     # run_sweep made DIR
             raise UserError(f"--out {folder} already holds other files, not a sweep; give a "
                             f"new or empty folder")
         return
@@ -127,12 +126,11 @@ def task_spec(sweep, task, folder):
     return TaskSpec(script=kind.path, args=args, folder=task_folder, cwd=os.getcwd(), env=env)
 
 
-def rows_of(kind, task, outcome, folder):
-    """{seed: row values} for a finished task: the record's figures when it succeeded,
-    the error line for every seed when it did not."""
-    share = len(task.seeds)
+def add_rows(results, settings, task, outcome, folder):
+    """Add a finished task's rows to `results` and rewrite results.csv; return the rows:
+    the record's figures when it succeeded, the error line for every seed when it did not."""
     common = dict(exit_code=outcome['exit_code'], task=task.folder,
-                  seconds=round(outcome['seconds'] / share, 3))
+                  seconds=round(outcome['seconds'] / len(task.seeds), 3))
     error = outcome['error']
     per_seed = {}
     if outcome['exit_code'] == 0:
@@ -140,29 +138,30 @@ def rows_of(kind, task, outcome, folder):
         try:
             if not os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep):
                 raise schema.FormatError('it leads outside the sweep folder')
-            record = schema.load(path, kind.record)
+            record = schema.load(path, results.kind.record)
         except schema.FormatError as err:
             error = f'the run record cannot be read: {err}'
         else:
             if record.status != 'finished':
                 error = f"the run record says {record.status!r}, not 'finished'"
             else:
-                per_seed = kind.rows(record)
-    rows = {}
+                per_seed = results.kind.rows(record)
+    rows = []
     for seed in task.seeds:
         if seed in per_seed:
-            rows[seed] = dict(common, status=OK, **per_seed[seed])
+            values = dict(common, status=OK, **per_seed[seed])
         else:
-            rows[seed] = dict(common, status=FAILED,
-                              error=error or f'the run record has no result for seed {seed}')
+            values = dict(common, status=FAILED,
+                          error=error or f'the run record has no result for seed {seed}')
+        rows.append(results.add(task.setting.key, seed, values))
+    results.write(settings)
     return rows
 
 
 def _clock(seconds):
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f'{hours}:{rest // 60:02d}:{rest % 60:02d}' if hours else \
-        f'{rest // 60}:{rest % 60:02d}'
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f'{hours}:{minutes:02d}:{seconds:02d}' if hours else f'{minutes}:{seconds:02d}'
 
 
 class Progress:
@@ -173,25 +172,21 @@ class Progress:
         self.successes = self.failed = self.runs = 0
         self.started = time.monotonic()
 
-    def count(self, rows):
+    def ended(self, task, rows):
+        """Count the rows of a task that just ended; return its line."""
+        ok = [r for r in rows if r.ok]
         self.done += len(rows)
         self.new += len(rows)
-        for row in rows:
-            if row.ok:
-                self.runs += 1
-                self.successes += row.success
-            else:
-                self.failed += 1
-
-    def line(self, task, rows):
+        self.runs += len(ok)
+        self.successes += sum(r.success for r in ok)
+        self.failed += len(rows) - len(ok)
         elapsed = time.monotonic() - self.started
         left = (self.total - self.done) * elapsed / self.new if self.new else 0
         if self.kind.has_criterion:
-            ok = [r for r in rows if r.ok]
             what = f"{sum(r.success for r in ok)} of {len(ok)} succeeded"
             so_far = f"so far {self.successes} of {self.runs} succeeded"
         else:
-            what = f"{sum(r.ok for r in rows)} finished"
+            what = f"{len(ok)} finished"
             so_far = f"so far {self.runs} finished"
         failed = [r for r in rows if not r.ok]
         if failed:
@@ -249,16 +244,13 @@ def run_sweep(sweep, folder, backend_name='local', jobs=None, address=None, bloc
                                address, block, resume)
     finally:
         if created:             # refused before writing anything: leave no empty folder
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(folder)
-            except OSError:
-                pass
 
 
 def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, block,
                 resume):
-    stored = read_definition(folder)
-    check_folder(folder, sweep, stored, resume)
+    check_folder(folder, sweep, read_definition(folder), resume)
     tasks = Tasks(folder)
     backend = make_backend(backend_name, jobs, address)   # before writing: Ray may be missing
     backend.check_jobs_in(folder)
@@ -266,18 +258,14 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
         schema.save(os.path.join(folder, DEFINITION), sweep.to_definition())
         results = Results(folder, sweep.kind, sweep.grid_names).load()
         for task, outcome in backend.collect(sweep, folder):   # slurm: ended since --detach
-            for seed, values in rows_of(sweep.kind, task, outcome, folder).items():
-                results.add(task.setting.key, seed, values)
-            results.write(sweep.settings)
+            add_rows(results, sweep.settings, task, outcome, folder)
         results.write(sweep.settings)
         tasks.remove_stale(results)
-        work = plan_work(sweep, parsed, results, folder, backend.workers, block,
-                         backend.block_limit)
+        work = plan_work(sweep, parsed, results, folder, backend, block)
         for task, _ in work:
             tasks.claim(task.folder)
         tasks.save()
-        missing = sum(len(task.seeds) for task, _ in work)
-        already = rows_total - missing
+        already = rows_total - sum(len(task.seeds) for task, _ in work)
         print(f"sweep: {sweep.kind.name}, {len(sweep.settings)} setting(s) x "
               f"{len(sweep.seeds)} seed(s) = {rows_total} rows"
               f"{f', {already} already done' if already else ''}; {len(work)} task(s) on "
@@ -285,11 +273,8 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
         progress = Progress(sweep.kind, rows_total, already)
 
         def on_done(task, outcome):
-            rows = [results.add(task.setting.key, seed, values)
-                    for seed, values in rows_of(sweep.kind, task, outcome, folder).items()]
-            results.write(sweep.settings)
-            progress.count(rows)
-            print(progress.line(task, rows), flush=True)
+            rows = add_rows(results, sweep.settings, task, outcome, folder)
+            print(progress.ended(task, rows), flush=True)
 
         backend.run(work, on_done)
         if backend.detached:        # slurm --detach: the jobs run on; --resume collects them
@@ -313,11 +298,12 @@ def _run_locked(sweep, parsed, rows_total, folder, backend_name, jobs, address, 
     return 0
 
 
-def plan_work(sweep, parsed, results, folder, workers, block, most=plan.MAX_AUTO_BLOCK):
+def plan_work(sweep, parsed, results, folder, backend, block):
     """[(task, TaskSpec)] for the rows not yet done, seeds in blocks where allowed."""
     missing = {s: [seed for seed in sweep.seeds if not results.done(s.key, seed)]
                for s in sweep.settings}
-    size = block or plan.auto_block(sum(map(len, missing.values())), workers, most)
+    size = block or plan.auto_block(sum(map(len, missing.values())), backend.workers,
+                                    backend.block_limit)
     work = []
     for setting, seeds in missing.items():
         k = size if sweep.kind.can_block(parsed[setting]) else 1

@@ -8,6 +8,7 @@ objects and never branches on a script's name.
 
 Only the standard library is imported: the sweep checks its flags before anything heavy.
 """
+import collections
 import importlib
 import os
 import statistics
@@ -37,11 +38,8 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-class Metric:
-    """The number whose distribution metric.png shows, one value per run."""
-
-    def __init__(self, column, label, log_scale=False):
-        self.column, self.label, self.log_scale = column, label, log_scale
+# The number whose distribution metric.png shows, one value per run.
+Metric = collections.namedtuple('Metric', 'column label log_scale', defaults=(False,))
 
 
 class ScriptKind:
@@ -91,17 +89,14 @@ class ScriptKind:
     def head(self):
         """The summary table's columns after 'setting' and before 'median s', 'failed'."""
         return ['runs', 'successes', 'share', '95% interval', self.typical_label,
-                *self.more_head()]
+                *self.more_head]
 
     typical_label = ''
+    more_head = ()                   # columns after the typical figure (stats.summarise)
 
     def typical(self, rows):
         """The per-setting figure of the last column (rows: the finished ones)."""
         return median(numbers(rows, self.metric.column))
-
-    def more_head(self):
-        """Columns of the summary table after the typical figure (see more_cells)."""
-        return []
 
 
 class SeqTrain(ScriptKind):
@@ -117,6 +112,7 @@ class SeqTrain(ScriptKind):
     refused = {'out_path': OWN_FOLDER.format(what='checkpoints'),
                'plot_dir': OWN_FOLDER.format(what='pictures')}
     typical_label = 'median mean of last checks'
+    more_head = ('right beyond training', '95% interval', 'median e1 (met)')
 
     def can_block(self, args):
         return True
@@ -129,9 +125,6 @@ class SeqTrain(ScriptKind):
                            'largest_n_right': run.largest_n_right,
                            'trained_n': results.trained_n}
                 for run in results.runs}
-
-    def more_head(self):
-        return ['right beyond training', '95% interval', 'median e1 (met)']
 
     def beyond(self, rows):
         """(runs right on every n past the training range, runs measured) and the median
@@ -204,9 +197,7 @@ KINDS = {kind.name: kind for kind in (SeqTrain(), CheckMain(), KuzuMain())}
 def find_kind(script):
     """The ScriptKind of SCRIPT as a user typed it (`seq_train.py`, `./seq_train.py`,
     a path to the repository's copy, or `seq_train`)."""
-    name = os.path.basename(script)
-    if not name.endswith('.py'):
-        name += '.py'
+    name = os.path.basename(script).removesuffix('.py') + '.py'
     kind = KINDS.get(name)
     if kind is None:
         raise UserError(f"sweep.py runs {', '.join(KINDS)}, not {script!r}; name one of "

@@ -13,12 +13,12 @@ from nnlab.sweep.scripts import median, numbers
 CONFIDENCE = 0.95
 
 
-def wilson_interval(successes, runs, confidence=CONFIDENCE):
+def wilson_interval(successes, runs):
     """The Wilson score interval (low, high) for successes out of runs; None for no runs."""
     if runs == 0:
         return None
     from scipy.stats import binomtest
-    interval = binomtest(successes, runs).proportion_ci(confidence_level=confidence,
+    interval = binomtest(successes, runs).proportion_ci(confidence_level=CONFIDENCE,
                                                         method='wilson')
     return float(interval.low), float(interval.high)
 
@@ -34,43 +34,39 @@ def num(value, digits=4):
     return f'{value:,.0f}' if abs(value) >= 10 ** digits else f'{value:.{digits}g}'
 
 
-def beyond_cells(out, right, measured, median_e1):
-    """seq_train.py's generalisation: the share of runs right past the training range,
-    its Wilson interval, the median e1 of the runs that met the criterion."""
-    interval = wilson_interval(right, measured)
-    out.update(beyond=right, measured=measured, beyond_interval=interval,
-               median_e1=median_e1)
-    if not measured:
-        return ['', '', '']
-    return [f'{right}/{measured} ({pct(right / measured)})',
-            f'{pct(interval[0])}-{pct(interval[1])}', num(median_e1)]
+def span(interval):
+    """A Wilson interval's cell, e.g. 14%-69%; empty for none."""
+    return f'{pct(interval[0])}-{pct(interval[1])}' if interval else ''
 
 
 def summarise(rows, kind):
     """One setting's figures from its results.csv rows (ResultRow); `cells` are its row
     of the summary table, after the setting."""
     finished = [r for r in rows if r.ok]
+    values = numbers(finished, kind.metric.column)
     out = dict(runs=len(finished), failed=len(rows) - len(finished),
                median_seconds=median(numbers(finished, 'seconds')),
-               median_metric=median(numbers(finished, kind.metric.column)))
+               median_metric=median(values))
     if kind.has_criterion:
         successes = sum(r.success for r in finished)
         out.update(successes=successes,
                    share=successes / len(finished) if finished else None,
                    interval=wilson_interval(successes, len(finished)))
-        interval = out['interval']
-        cells = [out['runs'], successes, pct(out['share']),
-                 f'{pct(interval[0])}-{pct(interval[1])}' if interval else '',
+        cells = [out['runs'], successes, pct(out['share']), span(out['interval']),
                  num(kind.typical(finished))]
-        if kind.more_head():
-            cells += beyond_cells(out, *kind.beyond(finished))
+        if kind.more_head:
+            # seq_train.py's generalisation: the share of runs right past the training
+            # range, its interval, the median e1 of the runs that met the criterion
+            right, measured, median_e1 = kind.beyond(finished)
+            out.update(beyond=right, measured=measured,
+                       beyond_interval=wilson_interval(right, measured), median_e1=median_e1)
+            cells += [f'{right}/{measured} ({pct(right / measured)})' if measured else '',
+                      span(out['beyond_interval']), num(median_e1)]
     else:
-        values = numbers(finished, kind.metric.column)
         mean = statistics.fmean(values) if values else None
         sd = statistics.stdev(values) if len(values) > 1 else None
         out.update(mean=mean, sd=sd, low=min(values, default=None),
                    high=max(values, default=None))
-        cells = [out['runs'], num(mean, 4), num(sd, 2), num(out['low'], 4),
-                 num(out['high'], 4)]
+        cells = [out['runs'], num(mean), num(sd, 2), num(out['low']), num(out['high'])]
     out['cells'] = cells + [num(out['median_seconds'], 3), out['failed']]
     return out

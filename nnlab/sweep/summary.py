@@ -10,6 +10,7 @@ Everything is computed from results.csv alone, so `sweep.py --report --out DIR` 
 same files for a sweep that was interrupted, resumed, or run on another machine.
 """
 import datetime
+import itertools
 import os
 import zlib
 
@@ -26,13 +27,10 @@ GENERALISE_PICTURE = 'generalise.png'      # seq_train.py on a counting language
 def grouped(sweep, results):
     """[(Setting, rows)] in the sweep's setting order; settings that only earlier
     definitions of a resumed sweep had come last."""
-    by_key = {}
-    for row in results.ordered(sweep.settings):
-        by_key.setdefault(row.setting, []).append(row)
     settings = {s.key: s for s in sweep.settings}
-    for key in by_key:
-        settings.setdefault(key, Setting(tuple(zip(sweep.grid_names, key))))
-    return [(settings[key], rows) for key, rows in by_key.items()]
+    return [(settings.get(key) or Setting(tuple(zip(sweep.grid_names, key))), list(rows))
+            for key, rows in itertools.groupby(results.ordered(sweep.settings),
+                                               key=lambda row: row.setting)]
 
 
 def table(sweep, groups):
@@ -57,9 +55,8 @@ def write_summary(folder, sweep, results):
     stamp = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
     pictures = [SUCCESS_PICTURE, METRIC_PICTURE] if sweep.kind.has_criterion \
         else [METRIC_PICTURE]
-    beyond = measured_beyond(groups)
-    if beyond:
-        pictures.append(GENERALISE_PICTURE)
+    if any(r.ok and r.number('largest_n_right') is not None for _, g in groups for r in g):
+        pictures.append(GENERALISE_PICTURE)     # seq_train.py on a counting language
     summary = (f"# Sweep of {markdown_text(sweep.kind.name)}\n\n"
                f"Command: {markdown_code(sweep.command)}\n\n"
                f"{rows} rows ({len(groups)} settings), {failed} failed. Success: "
@@ -69,53 +66,36 @@ def write_summary(folder, sweep, results):
                f"Pictures: {', '.join(pictures)}.\n\n"
                f"Written {stamp} from results.csv.\n")
     written = [atomic_write_text(os.path.join(folder, SUMMARY), summary)]
-    if groups:
-        written += draw(folder, sweep, groups)
-    if beyond:
-        written.append(draw_generalisation(folder, sweep, groups))
+    drawing = {SUCCESS_PICTURE: draw_success, METRIC_PICTURE: draw_metric,
+               GENERALISE_PICTURE: draw_generalisation}
+    written += [drawing[name](folder, sweep, groups) for name in pictures if groups]
     return text, written
 
 
-def measured_beyond(groups):
-    """True if any finished row has seq_train.py's largest_n_right."""
-    return any(r.ok and r.number('largest_n_right') is not None
-               for _, rows in groups for r in rows)
+def _axes(groups):
+    from nnlab.plotting import plt
+    return plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
 
 
-def draw_generalisation(folder, sweep, groups):
-    """generalise.png: per setting every run's largest n right (green: met the
-    criterion, red: not) and the training range's end as a dashed mark."""
-    from nnlab.plotting import plt, save_figure
-    labels = [plot_text(setting.label) for setting, _ in groups]
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
-    for x, (setting, rows) in enumerate(groups):
-        finished = [r for r in rows if r.ok and r.number('largest_n_right') is not None]
-        if not finished:
-            _no_runs(ax, x)
-            continue
-        values = numbers(finished, 'largest_n_right')
-        colours = ['tab:green' if r.success else 'tab:red' for r in finished]
-        offsets = _jitter(setting.label, len(values))
-        ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
-        for trained in sorted(set(numbers(finished, 'trained_n'))):
-            ax.hlines(trained + 0.5, x - 0.35, x + 0.35, colors='grey', linestyles='--',
-                      linewidth=1)
+def _save(fig, ax, folder, name, sweep, groups, ylabel, what):
+    """The settings along x, the labels and the title; the picture saved as `name`."""
+    from nnlab.plotting import save_figure
     rotate = 30 if len(groups) > 6 else 0
-    ax.set_xticks(range(len(groups)), labels, rotation=rotate,
-                  ha='right' if rotate else 'center')
+    ax.set_xticks(range(len(groups)), [plot_text(setting.label) for setting, _ in groups],
+                  rotation=rotate, ha='right' if rotate else 'center')
     ax.set_xlim(-0.6, len(groups) - 0.4)
-    ax.set_ylabel('largest n right (e1 - 1)')
+    ax.set_ylabel(ylabel)
     title = plot_text(' '.join([sweep.kind.name, *sweep.script_args]))
-    ax.set_title(f'{title}\nright on every n up to (one dot a run; green: met the '
-                 f'criterion; dashed: end of the training range)', fontsize=9)
+    ax.set_title(f'{title}\n{what}', fontsize=9)
     ax.grid(axis='y', alpha=0.3)
-    return save_figure(fig, os.path.join(folder, GENERALISE_PICTURE))
+    return save_figure(fig, os.path.join(folder, name))
 
 
-def _jitter(label, count, width=0.18):
-    """Fixed horizontal offsets for the dots of one setting (the same picture every time)."""
+def _dots(ax, x, label, values, colours):
+    """One dot a run, at fixed horizontal offsets (the same picture every time)."""
     start = zlib.crc32(label.encode()) % 97 / 97
-    return [((start + i * 0.618034) % 1 - 0.5) * 2 * width for i in range(count)]
+    offsets = [((start + i * 0.618034) % 1 - 0.5) * 2 * 0.18 for i in range(len(values))]
+    ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
 
 
 def _no_runs(ax, x):
@@ -123,41 +103,36 @@ def _no_runs(ax, x):
             va='center', fontsize=8, color='grey')
 
 
-def draw(folder, sweep, groups):
-    from nnlab.plotting import plt, save_figure
+def _verdicts(rows):
+    return ['tab:green' if r.success else 'tab:red' for r in rows]
+
+
+def draw_success(folder, sweep, groups):
+    """success.png: per setting the share of runs that succeeded, with its interval."""
+    fig, ax = _axes(groups)
+    for x, (_, rows) in enumerate(groups):
+        s = summarise(rows, sweep.kind)
+        if not s['runs']:
+            _no_runs(ax, x)
+            continue
+        low, high = s['interval']
+        ax.errorbar([x], [100 * s['share']], yerr=[[100 * (s['share'] - low)],
+                                                   [100 * (high - s['share'])]],
+                    fmt='o', color='tab:blue', capsize=5)
+        ax.annotate(f"{s['successes']}/{s['runs']}", (x, 100 * s['share']),
+                    textcoords='offset points', xytext=(8, 0), va='center', fontsize=8)
+    ax.set_ylim(-3, 103)
+    return _save(fig, ax, folder, SUCCESS_PICTURE, sweep, groups, 'runs that succeeded (%)',
+                 'success share per setting, 95% Wilson interval')
+
+
+def draw_metric(folder, sweep, groups):
+    """metric.png: per setting a box of the runs' headline numbers, and the runs as dots."""
     kind = sweep.kind
-    labels = [plot_text(setting.label) for setting, _ in groups]
-    positions = range(len(groups))
-    title = plot_text(' '.join([kind.name, *sweep.script_args]))
-    rotate = 30 if len(groups) > 6 else 0
-    written = []
-
-    if kind.has_criterion:
-        fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
-        for x, (_, rows) in zip(positions, groups):
-            s = summarise(rows, kind)
-            if not s['runs']:
-                _no_runs(ax, x)
-                continue
-            low, high = s['interval']
-            ax.errorbar([x], [100 * s['share']], yerr=[[100 * (s['share'] - low)],
-                                                       [100 * (high - s['share'])]],
-                        fmt='o', color='tab:blue', capsize=5)
-            ax.annotate(f"{s['successes']}/{s['runs']}", (x, 100 * s['share']),
-                        textcoords='offset points', xytext=(8, 0), va='center', fontsize=8)
-        ax.set_xticks(list(positions), labels, rotation=rotate,
-                      ha='right' if rotate else 'center')
-        ax.set_xlim(-0.6, len(groups) - 0.4)
-        ax.set_ylim(-3, 103)
-        ax.set_ylabel('runs that succeeded (%)')
-        ax.set_title(f'{title}\nsuccess share per setting, 95% Wilson interval', fontsize=9)
-        ax.grid(axis='y', alpha=0.3)
-        written.append(save_figure(fig, os.path.join(folder, SUCCESS_PICTURE)))
-
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(groups) + 2), 4))
+    fig, ax = _axes(groups)
     column, log = kind.metric.column, kind.metric.log_scale
     thresholds = set()
-    for x, (setting, rows) in zip(positions, groups):
+    for x, (setting, rows) in enumerate(groups):
         finished = [r for r in rows if r.ok and r.number(column) is not None]
         values = numbers(finished, column)
         if not values:
@@ -166,23 +141,33 @@ def draw(folder, sweep, groups):
         log = log and min(values) > 0
         ax.boxplot([values], positions=[x], widths=0.5, showfliers=False,
                    medianprops=dict(color='black'))
-        colours = ['tab:green' if r.success else 'tab:red' for r in finished] \
-            if kind.has_criterion else ['tab:blue'] * len(values)
-        offsets = _jitter(setting.label, len(values))
-        ax.scatter([x + o for o in offsets], values, s=10, c=colours, alpha=0.7, zorder=3)
-        thresholds.update(r.number('threshold') for r in finished
-                          if r.number('threshold') is not None)
+        _dots(ax, x, setting.label, values, _verdicts(finished) if kind.has_criterion
+              else ['tab:blue'] * len(values))
+        thresholds.update(numbers(finished, 'threshold'))
     if len(thresholds) == 1:
         ax.axhline(float(thresholds.pop()), color='grey', linestyle='--', linewidth=1,
                    label='success threshold')
         ax.legend(fontsize=8, loc='best')
     if log:
         ax.set_yscale('log')
-    ax.set_xticks(list(positions), labels, rotation=rotate, ha='right' if rotate else 'center')
-    ax.set_xlim(-0.6, len(groups) - 0.4)
-    ax.set_ylabel(kind.metric.label)
     dots = '; green: succeeded, red: did not' if kind.has_criterion else ''
-    ax.set_title(f'{title}\n{kind.metric.label} per setting (one dot a run{dots})', fontsize=9)
-    ax.grid(axis='y', alpha=0.3)
-    written.append(save_figure(fig, os.path.join(folder, METRIC_PICTURE)))
-    return written
+    return _save(fig, ax, folder, METRIC_PICTURE, sweep, groups, kind.metric.label,
+                 f'{kind.metric.label} per setting (one dot a run{dots})')
+
+
+def draw_generalisation(folder, sweep, groups):
+    """generalise.png: per setting every run's largest n right (green: met the
+    criterion, red: not) and the training range's end as a dashed mark."""
+    fig, ax = _axes(groups)
+    for x, (setting, rows) in enumerate(groups):
+        finished = [r for r in rows if r.ok and r.number('largest_n_right') is not None]
+        if not finished:
+            _no_runs(ax, x)
+            continue
+        _dots(ax, x, setting.label, numbers(finished, 'largest_n_right'), _verdicts(finished))
+        for trained in sorted(set(numbers(finished, 'trained_n'))):
+            ax.hlines(trained + 0.5, x - 0.35, x + 0.35, colors='grey', linestyles='--',
+                      linewidth=1)
+    return _save(fig, ax, folder, GENERALISE_PICTURE, sweep, groups,
+                 'largest n right (e1 - 1)', 'right on every n up to (one dot a run; green: '
+                 'met the criterion; dashed: end of the training range)')
