@@ -17,6 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
+from nnlab import ROOT
 from nnlab.child import STOP_GRACE_SECONDS, Child, python_script
 from nnlab.cli import UserError
 from nnlab.formats.slurm_jobs import uncollected
@@ -38,6 +39,12 @@ class TaskSpec:
     folder: str               # absolute path of the task's folder
     cwd: str                  # where the user started the sweep: relative paths mean the same
     env: dict = field(default_factory=dict)   # added to the environment of the process
+
+
+def worker_pythonpath():
+    """PYTHONPATH for a task on another node (Ray, SLURM): this checkout, at the same path
+    on every node, then the user's own."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)
 
 
 def start_task(spec):

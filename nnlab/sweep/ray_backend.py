@@ -20,10 +20,9 @@ import signal
 import socket
 import time
 
-from nnlab import ROOT
 from nnlab.cli import UserError, stop
 from nnlab.files import atomic_write
-from nnlab.sweep.process import AttachedBackend, run_to_end
+from nnlab.sweep.process import AttachedBackend, run_to_end, worker_pythonpath
 
 POLL_SECONDS = 0.2
 INSTALL = "install it: pip install -r requirements-ray.txt"
@@ -85,12 +84,10 @@ class RayBackend(AttachedBackend):
         # ray.init replaces the SIGTERM handler (and may touch SIGINT): keep the toolkit's,
         # so Ctrl-C and SIGTERM still stop the sweep cleanly.
         handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        # The workers import nnlab from this checkout, at the same path on every node.
-        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.WARNING,
-                     runtime_env={'env_vars': {'PYTHONPATH': path}})
+                     runtime_env={'env_vars': {'PYTHONPATH': worker_pythonpath()}})
         except (ConnectionError, RuntimeError, ValueError) as err:
             raise UserError(f"cannot start or reach Ray at {address or 'a local Ray'} ({err}); "
                             f"check --address or RAY_ADDRESS (e.g. ray://HEAD:10001, or "

@@ -30,14 +30,14 @@ import socket
 import sys
 import time
 
-from nnlab import ROOT, arguments
+from nnlab import arguments
 from nnlab.child import STOP_GRACE_SECONDS, run_captured
 from nnlab.cli import UserError, stop
 from nnlab.files import ensure_dir
 from nnlab.formats import schema, slurm_jobs
 from nnlab.formats.slurm_jobs import Element, JobArray, SlurmJobs
 from nnlab.sweep import plan
-from nnlab.sweep.process import outcome, start_task
+from nnlab.sweep.process import outcome, start_task, worker_pythonpath
 
 LOGS, JOBS = slurm_jobs.FOLDER, slurm_jobs.FILE          # DIR/slurm/jobs.json
 POLL_SECONDS = 2.0
@@ -441,7 +441,6 @@ class SlurmBackend:
     def _executor(self, count):
         options = self.options
         executor = self.submitit.SlurmExecutor(folder=self.logs, max_num_timeout=0)
-        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)
         extra = {'hold': True}              # released once jobs.json names it
         # SLURM requeues a batch job after a node failure unless told not to: off by default,
         # so such an element is a failed row with SLURM's state (--resume runs it again).
@@ -453,7 +452,7 @@ class SlurmBackend:
             job_name='nnlab-sweep', time=options.time, partition=options.partition,
             mem=options.mem, cpus_per_task=options.cpus_per_task, account=options.account,
             qos=options.qos, wckey=None, array_parallelism=options.max_parallel or count,
-            setup=[*options.setup, f'export PYTHONPATH={shlex.quote(path)}'],
+            setup=[*options.setup, f'export PYTHONPATH={shlex.quote(worker_pythonpath())}'],
             additional_parameters=extra)
         return executor
 
