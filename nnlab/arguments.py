@@ -166,17 +166,14 @@ def str2bool(text):
     raise argparse.ArgumentTypeError(f"expected a boolean (True/False), got {text!r}")
 
 
-def check_seed_block(first, count, flag='--restarts'):
-    """Seeds first..first+count-1 must all be valid seeds (no seed given: nothing to check)."""
-    if first is not None and first + count - 1 > MAX_SEED:
-        raise UserError(f"--seed {first} with {flag} {count} needs seeds up to "
-                        f"{first + count - 1}, above {MAX_SEED} (2**32-1); use a smaller --seed")
-
-
 def parse(parser, argv):
-    """parser.parse_args, then the checks that span flags: seed+K-1 with --restarts K."""
+    """parser.parse_args, then the checks that span flags: with --seed S --restarts K, the
+    seeds S..S+K-1 must all be valid seeds (no seed given: nothing to check)."""
     args = parser.parse_args(argv)
-    check_seed_block(getattr(args, 'seed', None), getattr(args, 'restarts', 1))
+    first, count = getattr(args, 'seed', None), getattr(args, 'restarts', 1)
+    if first is not None and first + count - 1 > MAX_SEED:
+        raise UserError(f"--seed {first} with --restarts {count} needs seeds up to "
+                        f"{first + count - 1}, above {MAX_SEED} (2**32-1); use a smaller --seed")
     return args
 
 

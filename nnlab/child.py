@@ -24,13 +24,6 @@ CANNOT_START = 127          # the shell's code for a command that could not be r
 TAIL_BYTES = 4096
 
 
-def _session():
-    """Popen arguments that give the child a process group of its own."""
-    if WINDOWS:
-        return {'creationflags': subprocess.CREATE_NEW_PROCESS_GROUP}
-    return {'start_new_session': True}
-
-
 def stop_signal(requested=None):
     """The signal that asks a child to stop: the one the parent got where it can be passed
     on (Ctrl-C, SIGTERM, SIGHUP), else SIGTERM; CTRL_BREAK on Windows (the only event a
@@ -48,17 +41,14 @@ class Child:
     def __init__(self, argv, cwd=None, env=None, stdout=None, stderr=None, capture=False):
         self.argv, self.cwd, self.env = [os.fspath(a) for a in argv], cwd, env
         self.stdout_path, self.stderr_path, self.capture = stdout, stderr, capture
-        self.process = None
-        self.start_error = None
+        self.process = self.start_error = None
         self.started = self.ended = None
         self.stopped = False
 
     def start(self):
         files = []
         try:
-            out = err = subprocess.DEVNULL
-            if self.capture:
-                out = err = subprocess.PIPE
+            out = err = subprocess.PIPE if self.capture else subprocess.DEVNULL
             if self.stdout_path:
                 out = open(self.stdout_path, 'wb')
                 files.append(out)
@@ -67,10 +57,12 @@ class Child:
             elif self.stderr_path:
                 err = open(self.stderr_path, 'wb')
                 files.append(err)
+            session = ({'creationflags': subprocess.CREATE_NEW_PROCESS_GROUP} if WINDOWS
+                       else {'start_new_session': True})    # a process group of its own
             self.started = time.monotonic()
             self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env,
                                             stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                            **_session())
+                                            **session)
         except OSError as error:
             what = self.argv[1] if len(self.argv) > 1 else self.argv[0]
             self.start_error = (f"cannot start {what} in {self.cwd or os.getcwd()} "

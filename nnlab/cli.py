@@ -192,7 +192,7 @@ def _say(line):
         pass
 
 
-def _out_of_memory(err):
+def out_of_memory(err):
     """torch reports a failed allocation as a RuntimeError, numpy as a MemoryError."""
     return isinstance(err, MemoryError) or (
         isinstance(err, RuntimeError) and "can't allocate memory" in str(err))
@@ -252,33 +252,26 @@ def run_cli(main, argv=None):
     previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNAL_NAMES}
     real_stdout = sys.stdout
     sys.stdout = guarded = GuardedStdout(real_stdout)
-    code = 0
     try:
         stop.check()                          # a signal while the script was importing
         _check_environment()
         code = main(argv) or 0
         guarded.flush()                       # a full disk shows only at the last flush
         stop.check()                          # a stop that came after the last boundary
-    except UserError as err:
-        code = EXIT_USAGE
-        _say(f"error: {err}")
-        for line in getattr(err, 'details', ()):     # the student's frames (NNLAB_DEBUG=1)
-            _say(line)
     except Interrupted as err:
         code = err.exit_code
         _say(f"interrupted: {err.reason}; files already written are complete")
     except KeyboardInterrupt:
         code = stop.exit_code or 128 + signal.SIGINT
         _say(STOPPED_AT_ONCE)
-    except Exception as err:                  # anything else is a bug: still one line
-        code = EXIT_FAILURE
-        blamed = _student_mistake(err)
+    except Exception as err:        # bad input, the student's mistake, else a bug: one line
+        blamed = err if isinstance(err, UserError) else _student_mistake(err)
+        code = EXIT_FAILURE if blamed is None else EXIT_USAGE
         if blamed is not None:
-            code = EXIT_USAGE
             _say(f"error: {blamed}")
-            for line in blamed.details:
+            for line in getattr(blamed, 'details', ()):    # its frames (NNLAB_DEBUG=1)
                 _say(line)
-        elif _out_of_memory(err):
+        elif out_of_memory(err):
             _say("error: out of memory; use smaller sizes (--hid, --restarts, counts)")
         else:
             _say(f"error: unexpected {type(err).__name__}: {str(err).strip()[:200]} -- a "

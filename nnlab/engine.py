@@ -59,10 +59,6 @@ def one_torch_thread():
         torch.set_num_threads(before)
 
 
-class Unreadable(Exception):
-    """The file cannot be fingerprinted (missing, or not Python); importing it says why."""
-
-
 def source_path(module):
     """The file `import module` would load (no code of it runs), or None."""
     try:
@@ -176,20 +172,14 @@ def fingerprint_of_tree(tree, class_name, start=MODEL_METHODS):
     return hashlib.sha256('\n'.join(text).encode()).hexdigest()[:16]
 
 
-def parse_file(path):
-    try:
-        with open(path, 'rb') as handle:
-            return ast.parse(handle.read(), filename=os.fspath(path))
-    except (OSError, SyntaxError, ValueError) as err:
-        raise Unreadable(str(err))
-
-
 def fingerprints(path, class_name):
     """(model, init) fingerprints of `class_name` in the Python file `path`; (None, None)
-    when the file is unreadable or has no such class."""
+    when the file is unreadable (missing, or not Python: importing it says why) or has no
+    such class."""
     try:
-        tree = parse_file(path)
-    except Unreadable:
+        with open(path, 'rb') as handle:
+            tree = ast.parse(handle.read(), filename=os.fspath(path))
+    except (OSError, SyntaxError, ValueError):
         return None, None
     return (fingerprint_of_tree(tree, class_name, MODEL_METHODS),
             fingerprint_of_tree(tree, class_name, INIT_METHODS))
@@ -281,8 +271,7 @@ def main():
     """Print the SHIPPED table of the files as they are now (python3 -m nnlab.engine)."""
     print('SHIPPED = {')
     for (filename, class_name) in SHIPPED:
-        path = source_path(filename[:-3])
-        model, init = fingerprints(path, class_name) if path else (None, None)
+        _, model, init, _, _ = first_look(filename[:-3], class_name)
         print(f"    ({filename!r}, {class_name!r}): ({model!r}, {init!r}),")
     print('}')
 

@@ -43,12 +43,13 @@ def ensure_dir(path):
     return path
 
 
-def check_writable_file(path, flag):
-    """Fail now, not after the training, if `path` cannot become a file."""
+def check_writable_file(path, flag=None):
+    """Fail now, not after the training, if `path` cannot become a file; `flag`, the flag
+    that named it, also refuses an empty name and a folder."""
     path = os.fspath(path)
-    if not path:
+    if flag and not path:
         raise UserError(f"{flag} is empty; give a file name")
-    if os.path.isdir(path):
+    if flag and os.path.isdir(path):
         raise UserError(f"{flag} {path!r} is a folder; give a file name, e.g. "
                         f"{os.path.join(path, 'model.pth')}")
     folder = ensure_dir(os.path.dirname(os.path.abspath(path)))

@@ -48,8 +48,7 @@ class OutputLock:
                                 f"choose another folder")
             host, pid, started = self.me
             with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                f.write(schema.dumps(output_lock.LockHolder(host=host, pid=pid,
-                                                            started=started,
+                f.write(schema.dumps(output_lock.LockHolder(host=host, pid=pid, started=started,
                                                             since=time.time())))
             self.held = True
             return self

@@ -67,11 +67,7 @@ class Plan:
         for folder in self._folders:
             probe_temporary(ensure_dir(folder), folder)
         for path, flag in self._files:
-            if flag:
-                check_writable_file(path, flag)
-            else:
-                folder = ensure_dir(os.path.dirname(os.path.abspath(path)))
-                probe_temporary(folder, path)
+            check_writable_file(path, flag)
 
     def __enter__(self):
         self._lock = OutputLock(ensure_dir(self.lock_folder), self.lock_name, self.what)

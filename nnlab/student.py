@@ -50,7 +50,7 @@ import re
 import sys
 import traceback
 
-from nnlab.cli import Interrupted, UserError
+from nnlab.cli import Interrupted, UserError, out_of_memory
 
 FILES = {'kuzu': 'kuzu.py', 'check': 'check.py', 'seq_models': 'seq_models.py'}
 DEBUG_VARIABLE = 'NNLAB_DEBUG'
@@ -103,16 +103,7 @@ def path(name):
 
 def _student_names():
     """{real path: module name} of the student's files."""
-    found = {}
-    for name in FILES:
-        real = _origin(name)
-        if real:
-            found[real] = name
-    return found
-
-
-def _frames(tb):
-    return list(traceback.walk_tb(tb))
+    return {real: name for name in FILES if (real := _origin(name))}
 
 
 def _where(frame):
@@ -143,14 +134,10 @@ def _first_line(err):
     return text[0] if text else ''
 
 
-def _module_torch():
-    return sys.modules.get('torch')
-
-
 def _layer_problem(err, frames, student_frame):
     """For an error inside a torch layer called from the student's module: which layer
     (its attribute name in the student's net) and what it expected, or None."""
-    torch = _module_torch()
+    torch = sys.modules.get('torch')
     if torch is None:
         return None
     nn = torch.nn
@@ -238,26 +225,24 @@ def _describe(err, frames, students, what, doing):
 
 def _ours(err):
     """Exceptions that are never the student's to answer for."""
-    if isinstance(err, (UserError, Interrupted, KeyboardInterrupt, MemoryError)):
-        return True
-    return isinstance(err, RuntimeError) and "can't allocate memory" in str(err)
+    return isinstance(err, (UserError, Interrupted, KeyboardInterrupt)) or out_of_memory(err)
 
 
 def attribute(err, what=None, doing=None):
     """A StudentError when `err`'s traceback passes through a student's file, else None."""
-    if _ours(err) or isinstance(err, SyntaxError) and _syntax_file(err) is None:
+    if _ours(err):
         return None
     if isinstance(err, SyntaxError):
-        return _syntax_error(err, _syntax_file(err))
-    return _describe(err, _frames(err.__traceback__), _student_names(), what, doing)
+        return _syntax_error(err)
+    return _describe(err, list(traceback.walk_tb(err.__traceback__)), _student_names(), what,
+                     doing)
 
 
-def _syntax_file(err):
-    real = _real(err.filename) if err.filename else None
-    return _student_names().get(real)
-
-
-def _syntax_error(err, name):
+def _syntax_error(err):
+    """The StudentError of a SyntaxError in one of the student's files, else None."""
+    name = _student_names().get(_real(err.filename) if err.filename else None)
+    if name is None:
+        return None
     kind = 'indentation error' if isinstance(err, IndentationError) else 'syntax error'
     source = (err.text or '').strip()
     shown = f' [{source}]' if source and len(source) <= 80 else ''
@@ -296,9 +281,7 @@ def load(name, need=()):
         try:
             module = importlib.import_module(name)
         except SyntaxError as err:
-            if _syntax_file(err) is not None:
-                raise _syntax_error(err, _syntax_file(err)) from err
-            raise _import_failure(err, name) from err
+            raise (_syntax_error(err) or _import_failure(err, name)) from err
         except Exception as err:
             if _ours(err):
                 raise
@@ -313,7 +296,7 @@ def load(name, need=()):
 
 def _import_failure(err, name):
     """An exception while importing the student's file, at the line of theirs it came from."""
-    frames = _frames(err.__traceback__)
+    frames = list(traceback.walk_tb(err.__traceback__))
     students = _student_names()
     inner = None
     for frame, lineno in frames:
@@ -321,13 +304,11 @@ def _import_failure(err, name):
             inner = (frame, lineno)
     if isinstance(err, SyntaxError):       # in a module the student's file imports
         problem = f'importing it failed: {err.filename}, line {err.lineno}: {err.msg}'
-    elif isinstance(err, ImportError):
-        problem = f'{type(err).__name__}: {_first_line(err)}'
-        if err.name and err.name.split('.')[0] == 'nnlab':
-            problem += ('; your file should import nothing of the toolkit (its helpers '
-                        'live in nnlab/ and find your classes by name)')
     else:
         problem = f'{type(err).__name__}: {_first_line(err)}'
+        if isinstance(err, ImportError) and err.name and err.name.split('.')[0] == 'nnlab':
+            problem += ('; your file should import nothing of the toolkit (its helpers '
+                        'live in nnlab/ and find your classes by name)')
     if inner is None:
         return StudentError(f'{path(name)} cannot be imported: {problem}', path(name))
     frame, lineno = inner

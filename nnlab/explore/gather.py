@@ -7,11 +7,11 @@ are regular files inside the given folders (nnlab/page/sources.py); a file that 
 used becomes one line in its panel, never a traceback.
 """
 import base64
-import glob
 import os
 
 from nnlab.cli import UserError
 from nnlab.explore import netgraph
+from nnlab.files import matching
 from nnlab.formats import check_run, kuzu_net, schema, seq_analysis
 from nnlab.formats.check_run import CheckRun
 from nnlab.page.sources import Sources, shown
@@ -44,15 +44,11 @@ def part2(sources, points_path):
                if r.results.restarts and r.results.final_weights is not None]
     if trained:
         path, record = trained[-1]
-        weights = record.results.final_weights
-        accuracy = record.results.final_accuracy
+        weights, accuracy = record.results.final_weights, record.results.final_accuracy
         data['trained'] = {
             'label': f"{shown(path)} ({record.config.act}, hid {record.results.hid}"
                      f"{'' if accuracy is None else f', {accuracy:g}%'})",
-            'act': record.config.act,
-            'weights': {'in_hid_weight': weights.in_hid_weight, 'hid_bias': weights.hid_bias,
-                        'hid_out_weight': weights.hid_out_weight,
-                        'out_bias': weights.out_bias}}
+            'act': record.config.act, 'weights': schema.to_dict(weights)}
     elif not data['notes']:
         data['notes'].append(f"no trained network in {shown(sources.plot_dir)}: run "
                              f"check_main.py --act sig --hid 5 to offer one here")
@@ -131,10 +127,15 @@ def _checkpoint(sources, path):
                 f"of seq_models.py, which the page does not run (it runs the shipped "
                 f"models' maths); seq_plot.py analyses it")
     row = Layout(network.model, meta.num_input, network.hid).from_model(model)
-    return {'name': os.path.basename(path)[:-len('.pth')], 'thousands': meta.thousands,
-            'kind': network.model, 'hid': network.hid, 'symbols': meta.num_input,
-            'weights': row.tolist(), 'language': _language(network),
-            'lang': network.lang + ('_embed' if network.embed else '')}
+    return _network_entry(os.path.basename(path)[:-len('.pth')], meta.thousands, network,
+                          meta.num_input, row.tolist())
+
+
+def _network_entry(name, thousands, network, symbols, weights, **more):
+    """What the page knows of a network of Part 3: a checkpoint or a file the page saved."""
+    return {'name': name, 'thousands': thousands, 'kind': network.model, 'hid': network.hid,
+            'symbols': symbols, 'weights': weights, 'language': _language(network),
+            'lang': network.lang + ('_embed' if network.embed else ''), **more}
 
 
 def _machine(sources, stem, notes):
@@ -211,7 +212,6 @@ def adam_settings():
 def _page_network(sources, path):
     """A network the page saved, as a checkpoint of the stepper; None for another kind of
     JSON file (seq_train.py's run records live there too); a reason string if refused."""
-    from nnlab.formats import schema
     from nnlab.formats.seq_page_network import MAX_BYTES, PageNetwork
     from nnlab.recurrent import page_network
     if not sources.readable(path):
@@ -226,12 +226,8 @@ def _page_network(sources, path):
         doc = page_network.read(path)
     except UserError as err:
         return str(err)
-    network = doc.network
-    return {'name': page_network.stem(path), 'thousands': doc.training.examples / 1000,
-            'kind': network.model, 'hid': network.hid, 'symbols': doc.num_symbols,
-            'weights': list(doc.weights), 'language': _language(network),
-            'lang': network.lang + ('_embed' if network.embed else ''),
-            'file': os.path.basename(path)}
+    return _network_entry(page_network.stem(path), doc.training.examples / 1000, doc.network,
+                          doc.num_symbols, list(doc.weights), file=os.path.basename(path))
 
 
 def part3(sources):
@@ -239,14 +235,13 @@ def part3(sources):
     train mode's settings and the lines of files refused."""
     folder = sources.net_dir
     runs, notes = {}, []
-    for path in sorted(glob.glob(os.path.join(glob.escape(folder), '*.json')))[:MAX_CHECKPOINTS]:
+    for path in matching(folder, '*.json')[:MAX_CHECKPOINTS]:
         found = _page_network(sources, path)
         if isinstance(found, str):
             notes.append(f"{shown(path)} left out: {found}")
         elif found:
             runs[found['name']] = [found]
-    paths = sorted(glob.glob(os.path.join(glob.escape(folder), '*.pth')))
-    paths = [p for p in paths if not os.path.basename(p).startswith('kuzu_')]
+    paths = [p for p in matching(folder, '*.pth') if not os.path.basename(p).startswith('kuzu_')]
     for path in paths[:MAX_CHECKPOINTS]:
         parts = split_name(os.path.basename(path))
         if not parts:

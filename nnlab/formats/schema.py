@@ -88,9 +88,12 @@ def _name(kind):
 
 
 def _shown(value):
-    text = json.dumps(value, ensure_ascii=True)[:40] if not isinstance(value, (list, dict)) \
-        else ('a list' if isinstance(value, list) else 'an object')
-    return text
+    if isinstance(value, (list, dict)):
+        return 'a list' if isinstance(value, list) else 'an object'
+    return json.dumps(value, ensure_ascii=True)[:40]
+
+
+_SCALARS = {bool: bool, int: int, float: (int, float), str: str}     # the JSON values each takes
 
 
 @functools.cache
@@ -135,26 +138,16 @@ def convert(kind, value, where='', depth=0):
         _, item = typing.get_args(kind)
         return {_text(k, where): convert(item, v, f"{where}.{k}", depth + 1)
                 for k, v in value.items()}
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise FormatError(f"{where} is {_shown(value)}, expected true or false")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise FormatError(f"{where} is {_shown(value)}, expected a whole number")
-        return value
+    if kind not in _SCALARS:
+        raise TypeError(f"no schema for {kind!r}")      # a bug in a format definition
+    # A JSON true is a bool, and a bool is an int in Python: only a bool field takes it.
+    if not isinstance(value, _SCALARS[kind]) or isinstance(value, bool) != (kind is bool):
+        raise FormatError(f"{where} is {_shown(value)}, expected {_name(kind)}")
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise FormatError(f"{where} is {_shown(value)}, expected a number")
         value = float(value)
         if not math.isfinite(value):
             raise FormatError(f"{where} is {value}, expected a finite number")
-        return value
-    if kind is str:
-        if not isinstance(value, str):
-            raise FormatError(f"{where} is {_shown(value)}, expected text")
-        return _text(value, where)
-    raise TypeError(f"no schema for {kind!r}")      # a bug in a format definition
+    return _text(value, where) if kind is str else value
 
 
 def _text(value, where):
@@ -193,19 +186,15 @@ def from_dict(cls, data, where='', depth=0):
     return item
 
 
-def to_dict(item):
-    """A dataclass as plain JSON data: NaN and infinities become null, numpy and torch
-    numbers plain numbers."""
-    return _plain(dataclasses.asdict(item) if dataclasses.is_dataclass(item) else item)
-
-
-def _plain(value):
+def to_dict(value):
+    """A dataclass (or what it holds) as plain JSON data: NaN and infinities become null,
+    numpy and torch numbers plain numbers."""
     if dataclasses.is_dataclass(value):
         value = dataclasses.asdict(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_dict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [to_dict(v) for v in value]
     if hasattr(value, 'item') and callable(value.item):      # numpy / torch scalars
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -230,27 +219,24 @@ def document(cls, data):
     if not isinstance(data, dict):
         raise FormatError(f"it holds {_shown(data)}, not a JSON object")
     found = data.get('format')
-    if found != cls.FORMAT:
-        upgraded = cls.upgrade(data, found) if found in cls.OLDER else None
-        if upgraded is not None:
-            data = dict(upgraded, format=cls.FORMAT)
-        elif found in cls.OLDER:
-            raise FormatError(f"written by an earlier version of the toolkit (format "
-                              f"{found}); {cls.AGAIN}")
-        else:
-            family, version = _split_format(cls.FORMAT)
-            their_family, theirs = _split_format(found)
-            if not isinstance(found, str):
-                raise FormatError(f"it is not a {family} file (no format name)")
-            if their_family != family or theirs is None:
-                raise FormatError(f"it is a {_text(found, 'format')[:60]!r} file, not a "
-                                  f"{family} file")
-            if theirs > version:
-                raise FormatError(f"written by a newer version of the toolkit (format "
-                                  f"{found}; this one reads {cls.FORMAT}); update the toolkit")
-            raise FormatError(f"written by an earlier version of the toolkit (format "
-                              f"{found}); {cls.AGAIN}")
-    return from_dict(cls, data)
+    if found == cls.FORMAT:
+        return from_dict(cls, data)
+    upgraded = cls.upgrade(data, found) if found in cls.OLDER else None
+    if upgraded is not None:
+        return from_dict(cls, dict(upgraded, format=cls.FORMAT))
+    if found not in cls.OLDER:
+        family, version = _split_format(cls.FORMAT)
+        their_family, theirs = _split_format(found)
+        if not isinstance(found, str):
+            raise FormatError(f"it is not a {family} file (no format name)")
+        if their_family != family or theirs is None:
+            raise FormatError(f"it is a {_text(found, 'format')[:60]!r} file, not a "
+                              f"{family} file")
+        if theirs > version:
+            raise FormatError(f"written by a newer version of the toolkit (format "
+                              f"{found}; this one reads {cls.FORMAT}); update the toolkit")
+    raise FormatError(f"written by an earlier version of the toolkit (format {found}); "
+                      f"{cls.AGAIN}")
 
 
 # --- files ---------------------------------------------------------------------------------

@@ -149,9 +149,7 @@ def normalise(pixels):
 
 def load_split(root, split):
     """Images (N, 1, 28, 28) float32 normalised, and labels (N,) int64, for 'train'/'test'."""
-    image_name, label_name = FILES[split]
-    image_path = os.path.join(raw_folder(root), image_name)
-    label_path = os.path.join(raw_folder(root), label_name)
+    image_path, label_path = (os.path.join(raw_folder(root), name) for name in FILES[split])
     pixels = _read_idx(image_path, IMAGE_MAGIC, 3)
     labels = _read_idx(label_path, LABEL_MAGIC, 1)
     if pixels.shape[1:] != (SIDE, SIDE):

@@ -77,18 +77,14 @@ def hidden_size_of(state):
     return None
 
 
-def _line_of(method):
-    try:
-        return inspect.getsourcelines(method)[1]
-    except (OSError, TypeError):
-        return None
-
-
 def _at(net, method='forward'):
     """'in kuzu.py, line 31, NetLin.forward' (without the line if it cannot be found) of a
     net or its class."""
     cls = net if isinstance(net, type) else type(net)
-    line = _line_of(getattr(cls, method, None))
+    try:
+        line = inspect.getsourcelines(getattr(cls, method, None))[1]
+    except (OSError, TypeError):
+        line = None
     where = f', line {line}' if line else ''
     return f"in {student.path('kuzu')}{where}, {cls.__name__}.{method}"
 

@@ -56,15 +56,6 @@ class KuzuOutputs(Plan):
                           if config.save is not None else None)   # which net --save holds
 
 
-def subset_note(count):
-    """One line, once, when the training set is a part of the official one."""
-    if count >= FULL_TRAIN:
-        return None
-    return (f"note: training on {count:,} of the {FULL_TRAIN:,} official training images "
-            f"(the copy on this machine); expect lower accuracy than the course's "
-            f"full-data figures")
-
-
 def run(config):
     """kuzu_main.py's work; one run at a time writes a net's outputs in a --plot_dir."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
@@ -79,9 +70,10 @@ def _run(config, out):
     train_x, train_y, test_x, test_y = load_kmnist(config.data or default_root(),
                                                    fallback=config.data is None)
     available = len(train_x)
-    note = subset_note(available)
-    if note:
-        print(note, file=sys.stderr, flush=True)
+    if available < FULL_TRAIN:              # a part of the official set: say so, once
+        print(f"note: training on {available:,} of the {FULL_TRAIN:,} official training "
+              f"images (the copy on this machine); expect lower accuracy than the course's "
+              f"full-data figures", file=sys.stderr, flush=True)
     samples = sample_images(test_x, test_y)
     test = (test_x, test_y.numpy())   # on the CPU, in file order: the mistakes picture
     if config.train_count:
@@ -148,12 +140,12 @@ def write_outputs(out, net, finished, history, samples, test, train_count, avail
     write_confusion_csv(confusion, out.confusion_csv)
     write_history_csv(history, out.history)
     accuracy = 100. * correct / n
+    name = type(net).__name__
     trained_on = '' if available >= FULL_TRAIN else \
         f'\ntrained on {available:,} of the {FULL_TRAIN:,} official training images'
-    title = (f'{type(net).__name__} on the KMNIST test set: accuracy {accuracy:.2f}% '
+    title = (f'{name} on the KMNIST test set: accuracy {accuracy:.2f}% '
              f'({correct}/{n}), epoch {epoch}{trained_on}')
     plot_confusion(confusion, out.confusion_jpg, title, samples)
-    name = type(net).__name__
     plot_curve(history, train_count, out.curve,
                f'{name} training: loss and test accuracy (final {accuracy:.2f}%)')
     mistakes = choose_mistakes(confusion, predicted, test_labels)
@@ -167,7 +159,7 @@ def write_outputs(out, net, finished, history, samples, test, train_count, avail
         config = record.record.config
         takes_hid = config.net == 'full' and takes_hidden_size(type(net))
         written += [out.save, schema.save(out.saved_net, kuzu_net.SavedNet(
-            net=config.net, net_class=type(net).__name__,
+            net=config.net, net_class=name,
             hid=(config.hid or FULL_HIDDEN) if takes_hid else None,
             weights=os.path.basename(out.save), epoch=epoch, accuracy=accuracy))]
     results = record.results

@@ -1,7 +1,5 @@
 """Part 1's tables and the confusion picture: parameter counts, confused pairs, the
 confusion matrix as CSV and heat map, the training history as CSV."""
-import io
-
 import numpy as np
 import torch.nn as nn
 
@@ -21,11 +19,9 @@ def confused_lines(confusion, k=3):
 def write_confusion_csv(confusion, path):
     """Counts with class names: first row the predicted classes, first column the true ones."""
     counts = np.asarray(confusion, dtype=np.int64)
-    out = io.StringIO()
-    out.write('true\\predicted,' + ','.join(CLASSES) + '\n')
-    for name, row in zip(CLASSES, counts):
-        out.write(name + ',' + ','.join(map(str, row)) + '\n')
-    return atomic_write_text(path, out.getvalue())
+    lines = ['true\\predicted,' + ','.join(CLASSES)]
+    lines += [name + ',' + ','.join(map(str, row)) for name, row in zip(CLASSES, counts)]
+    return atomic_write_text(path, '\n'.join(lines) + '\n')
 
 
 HISTORY_COLUMNS = ('kind', 'epoch', 'batch', 'images_seen', 'loss', 'correct', 'accuracy')
@@ -39,11 +35,8 @@ def write_history_csv(history, path):
         if value is None:
             return ''
         return f'{value:.6f}' if isinstance(value, float) else str(value)
-    out = io.StringIO()
-    out.write(','.join(HISTORY_COLUMNS) + '\n')
-    for row in history:
-        out.write(','.join(cell(v) for v in row) + '\n')
-    return atomic_write_text(path, out.getvalue())
+    lines = [','.join(HISTORY_COLUMNS)] + [','.join(cell(v) for v in row) for row in history]
+    return atomic_write_text(path, '\n'.join(lines) + '\n')
 
 
 def plot_confusion(confusion, path, title, samples=None):
@@ -108,13 +101,11 @@ def parameter_counts(net):
             continue
         terms = [_weight_term(p) if n == 'weight' else str(p.numel()) for n, p in params]
         subtotal = sum(p.numel() for _, p in params)
-        batch_norm = isinstance(module, BATCH_NORMS)
-        note = '   (batch-norm scale + shift)' if batch_norm else ''
+        note = '   (batch-norm scale + shift)' if isinstance(module, BATCH_NORMS) else ''
         lines.append(f"{name}: {' + '.join(terms)} = {subtotal}{note}")
         subtotals.append(subtotal)
-    total = sum(subtotals)
     sums = f"{' + '.join(map(str, subtotals))} = " if len(subtotals) > 1 else ''
-    lines.append(f"total: {sums}{total}")
+    lines.append(f"total: {sums}{sum(subtotals)}")
     return '\n'.join(lines) + '\n'
 
 

@@ -21,7 +21,7 @@ def load_weights_file(path):
     one clear UserError if anything is off. The hidden size is taken from the file (the
     number of rows of in_hid_weight)."""
     try:
-        weights = CheckWeights.read(path, _names()[1])
+        weights = CheckWeights.read(path, _weight_shapes())
     except FormatError as err:
         fix = '' if str(err).endswith(HINT) else '; check the path'
         raise UserError(f"weights file {path!r}: {err}{fix}") from None
@@ -29,10 +29,9 @@ def load_weights_file(path):
             for name, value in weights.arrays().items()}
 
 
-def _names():
-    """check.py's WEIGHT_NAMES and weight_shapes (the names the weights travel by)."""
-    check = student.load('check', need=('WEIGHT_NAMES', 'weight_shapes'))
-    return check.WEIGHT_NAMES, check.weight_shapes
+def _weight_shapes():
+    """check.py's weight_shapes (and its WEIGHT_NAMES, the names the weights travel by)."""
+    return student.load('check', need=('WEIGHT_NAMES', 'weight_shapes')).weight_shapes
 
 
 # The weights section of check.py: a module-level list for each weight, by name.
@@ -66,9 +65,11 @@ def section_weights(hid=None):
     lines = _assigned_lines(check.__file__)
     names = ', '.join(SECTION.values())
 
-    def at(constant):
+    def mistake(constant, problem):
+        """The StudentError at the line of check.py that assigns `constant`."""
         line = lines.get(constant)
-        return f"in {shown}, line {line}" if line else f"in {shown}"
+        where = f"in {shown}, line {line}" if line else f"in {shown}"
+        return student.StudentError(f"{where}: {problem}", shown, line)
 
     missing = [c for c in SECTION.values() if not hasattr(check, c)]
     if missing:
@@ -81,31 +82,25 @@ def section_weights(hid=None):
         if isinstance(value, tuple):
             value = list(value)
         if not isinstance(value, list):
-            kind = type(value).__name__
-            raise student.StudentError(f"{at(constant)}: {constant} is a {kind}, not a list "
-                                       f"of numbers; the weights section is the four lists "
-                                       f"{names}", shown, lines.get(constant))
+            raise mistake(constant, f"{constant} is a {type(value).__name__}, not a list of "
+                                    f"numbers; the weights section is the four lists {names}")
         try:
             shapes[name] = shape_of(value, constant)
         except FormatError as err:
-            raise student.StudentError(f"{at(constant)}: {err}", shown,
-                                       lines.get(constant)) from None
+            raise mistake(constant, str(err)) from None
         values[name] = value
     rows = shapes['in_hid_weight']
     section_hid = rows[0] if rows else 0
-    expected = _names()[1](section_hid)
+    expected = _weight_shapes()(section_hid)
     for name, constant in SECTION.items():
         if shapes[name] != expected[name]:
             because = (f"IN_HID_WEIGHT has {section_hid} rows, so it must be "
                        if name != 'in_hid_weight' else "it must be ")
-            raise student.StudentError(f"{at(constant)}: {constant} has shape "
-                                       f"{list(shapes[name])} but {because}"
-                                       f"{list(expected[name])}", shown, lines.get(constant))
+            raise mistake(constant, f"{constant} has shape {list(shapes[name])} but "
+                                    f"{because}{list(expected[name])}")
     if hid is not None and hid != section_hid:
-        raise student.StudentError(f"{at('IN_HID_WEIGHT')}: the weights section has "
-                                   f"{section_hid} hidden units (the rows of IN_HID_WEIGHT), "
-                                   f"not --hid {hid}; use --hid "
-                                   f"{section_hid} (or none) or change the section", shown,
-                                   lines.get('IN_HID_WEIGHT'))
+        raise mistake('IN_HID_WEIGHT', f"the weights section has {section_hid} hidden units "
+                                       f"(the rows of IN_HID_WEIGHT), not --hid {hid}; use "
+                                       f"--hid {section_hid} (or none) or change the section")
     return {name: torch.tensor(values[name], dtype=torch.float32) for name in SECTION}, \
         section_hid
