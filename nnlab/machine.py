@@ -76,7 +76,7 @@ def process_start(pid):
             return psutil.Process(pid).create_time()
         except psutil.NoSuchProcess:
             return None
-        except (psutil.AccessDenied, psutil.Error):
+        except psutil.Error:              # access denied, or another failure
             raise LookupError(pid)
     if os.path.isdir('/proc/self'):
         try:

@@ -62,7 +62,7 @@ class ResultRow:
 
 def fresh(setting, seed, values, figures):
     """The row of a task that just ended (`values`: status, exit_code, seconds, task,
-    error and the script's figures, as nnlab/sweep/runner.py rows_of gives them)."""
+    error and the script's figures, as nnlab/sweep/runner.py add_rows gives them)."""
     return ResultRow(tuple(setting), seed, values['status'], values.get('exit_code'),
                      {name: values.get(name) for name, _ in figures},
                      values.get('seconds'), values.get('task') or '',

@@ -92,7 +92,7 @@ class LogLines:
     100%)."""
 
     def __init__(self, training, log):
-        self.training, self.log = training, log
+        self.log = log
         count = training.weights.shape[0]
         self.correct = np.full(count, -1)           # at the latest logged epoch
         self.loss = np.full(count, np.nan)
