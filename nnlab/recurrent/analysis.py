@@ -57,11 +57,6 @@ class SeqPlotOutputs(Plan):
         return os.path.join(self.plot_dir, f"{self.name}_{suffix}")
 
 
-def print_parameters(model):
-    for name, param in model.named_parameters():
-        print(name, param.data)
-
-
 def run(args):
     """seq_plot.py's work; `args` is a PlotConfig."""
     stop.check()                             # a Ctrl-C while torch loaded: stop here
@@ -86,7 +81,7 @@ def strings_of(model, seqs, kernel_maths):
     return generalise.run_strings(model.kind, weights, weights.from_model(model), seqs)
 
 
-def _run(args, out, model, meta, path, kernel_maths=True):
+def _run(args, out, model, meta, path, kernel_maths):
     set_seed(args.seed)
     if args.show:
         use_window()
@@ -102,7 +97,8 @@ def _run(args, out, model, meta, path, kernel_maths=True):
         save_figure(fig, path, close=not args.show)
         saved.append(path)
 
-    print_parameters(model)
+    for name, param in model.named_parameters():
+        print(name, param.data)
     traced = trace_model(model, lang.sample_many(rng, args.num_plot))
     if args.model == 'lstm' and traced.cell is None:
         missing = NO_CONTEXT.format(cls=type(model).__name__)
@@ -114,13 +110,13 @@ def _run(args, out, model, meta, path, kernel_maths=True):
         lang.print_outputs(i, ex, traced.hidden[i], traced.probs[i],
                            context=traced.cell[i] if args.context else None)
 
-    plot_states(traced, lang.max_state, label, save, saved, out, 'h', '')
+    plot_states(traced, lang.max_state, label, save, saved, out)
     curve = training_curve(args, meta, label)
     if curve is not None:
         save(curve, "loss.jpg")
     if args.context:
-        plot_states(traced, lang.max_state, label + ', cell states', save, saved, out, 'c',
-                    'ctx_', cell=True)
+        plot_states(traced, lang.max_state, label + ', cell states', save, saved, out,
+                    cell=True)
 
     script, argv = Invocation.current()
     analysis = Analysis(network=meta.network, command=shlex.join(['python3', script, *argv]),
@@ -150,24 +146,21 @@ def _run(args, out, model, meta, path, kernel_maths=True):
     return 0
 
 
-def plot_states(trace, max_state, label, save, saved, out, prefix, infix, cell=False):
+def plot_states(trace, max_state, label, save, saved, out, cell=False):
     """Pair scatters of every two units; for 3+ units the 3-D views and the rotation."""
     points = trace.points(cell=cell)
     colours = trace.colours()
     initial = trace.initial_cell if cell else trace.initial
+    prefix, infix = ('c', 'ctx_') if cell else ('h', '')
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(views.pair_scatter(points, colours, max_state, j, k, initial, label,
                                 prefix), f"{infix}{j}{k}.jpg")
     if points.shape[1] >= 3:
         note = '' if points.shape[1] == 3 else f' (units 0-2 of {points.shape[1]})'
-        save(views.scatter_3d(points, colours, max_state, initial, label + note,
-                              prefix), f"{infix}3d.jpg")
-        save(views.views_3d(points, colours, max_state, initial, label + note,
-                            prefix), f"{infix}3d_views.jpg")
-        gif = out.picture(f"{infix}3d.gif")
-        views.rotation_gif(gif, points, colours, max_state, initial, label + note,
-                           prefix)
-        saved.append(gif)
+        shown = (points, colours, max_state, initial, label + note, prefix)
+        save(views.scatter_3d(*shown), f"{infix}3d.jpg")
+        save(views.views_3d(*shown), f"{infix}3d_views.jpg")
+        saved.append(views.rotation_gif(out.picture(f"{infix}3d.gif"), *shown))
 
 
 def training_curve(args, meta, label):
@@ -197,13 +190,13 @@ def training_curve(args, meta, label):
                             window=VERDICT_CHECKS)
 
 
-def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=None,
-                    kernel_maths=True):
+def extract_machine(fresh, held_out, lang, args, label, save, model, meta, kernel_maths):
     """Cluster the states, merge alike clusters into the machine, print it, score it on
     held-out examples (for the counting languages also beyond the training lengths), draw
     it (over each pair scatter, and as a diagram) with the printed names."""
     # An LSTM's state is its hidden and cell vectors together; both carry over.
     with_cell = fresh.cell is not None
+    space = 'hidden and cell states' if with_cell else 'hidden states'
     paths = fresh.paths(with_cell)
     seqs = [ex.seq for ex in fresh.examples]
     clustering = fsm.cluster_states(paths, seqs, fresh.probs, args.states, seed=args.seed)
@@ -212,14 +205,13 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
     score = fsm.score_held_out(machine, [ex.seq for ex in held_out.examples],
                                [ex.probs for ex in held_out.examples], held_out.probs)
     text = machine_text(clusters, machine, groups, clustering.how, len(paths),
-                        sum(len(p) for p in paths), score,
-                        'hidden and cell states' if with_cell else 'hidden states')
+                        sum(len(p) for p in paths), score, space)
     same = None
-    if model is not None and not languages.get_spec(args.lang).is_reber:
+    if not languages.get_spec(args.lang).is_reber:
         same, line = machine_beyond_training(machine, model, meta, args, kernel_maths)
         text += '\n' + line
     print(text)
-    draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save)
+    draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save, space)
     names = fsm.state_names(machine.num_states)
     table = machine.table()
     return MachineRecord(text=text, states=int(clusters.num_states),
@@ -235,7 +227,7 @@ def extract_machine(fresh, held_out, lang, args, label, save, model=None, meta=N
                          lines=fsm.state_lines(text, names))
 
 
-def machine_beyond_training(machine, model, meta, args, kernel_maths=True):
+def machine_beyond_training(machine, model, meta, args, kernel_maths):
     """Up to which n the machine, run on its own, picks the network's symbol at every
     determined position (n = 1..--generalise, default 100), and the printed line."""
     spec = languages.get_spec(args.lang)
@@ -262,8 +254,8 @@ def machine_text(clusters, machine, groups, how, examples, points, score, space)
     on held-out examples."""
     lines = ['', f"finite state machine in the {space} of {examples} fresh examples "
                  f"({points} points):"]
-    merged = machine.num_states < clusters.num_states
-    if merged:
+    heading = f"state machine: {machine.num_states} states, start state s{machine.start}"
+    if machine.num_states < clusters.num_states:
         lines.append(fsm.format_machine(
             clusters, f"clusters: {clusters.num_states}, start cluster c{clusters.start}\n"
                       f"(number of clusters: {how})",
@@ -273,32 +265,29 @@ def machine_text(clusters, machine, groups, how, examples, points, score, space)
                      f"symbol, equivalent successors) leaves {machine.num_states} states; "
                      f"each state and its clusters:")
         lines.append(fsm.format_groups(groups))
-        heading = f"state machine: {machine.num_states} states, start state s{machine.start}"
     else:
-        heading = (f"state machine: {machine.num_states} states, start state "
-                   f"s{machine.start}\n(number of states: {how}; no two behave alike)")
+        heading += f"\n(number of states: {how}; no two behave alike)"
     lines.append(fsm.format_machine(machine, heading))
     lines.append('')
     lines.append(fsm.format_held_out(score))
     return '\n'.join(lines)
 
 
-def draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save):
+def draw_machine(fresh, clustering, clusters, machine, groups, lang, args, label, save,
+                 space):
     """`{stem}_{j}{k}_fsm.jpg` for every pair of units and the diagram `{stem}_fsm.jpg`."""
     labels = np.concatenate(clustering.labels)
     state_of = state_of_clusters(groups)
     names = fsm.state_names(machine.num_states)
     # Colour the initial rows like the end of a string (state 0): what precedes a string.
     colours = np.concatenate([np.concatenate([[0], ex.state]) for ex in fresh.examples])
-    paths = fresh.paths(fresh.cell is not None)
-    points = np.concatenate([p[:, :fresh.initial.shape[0]] for p in paths])
+    points = np.concatenate(fresh.paths())            # the hidden units of the paths
     for j, k in itertools.combinations(range(points.shape[1]), 2):
         save(diagrams.fsm_scatter(points, labels, colours, lang.max_state, machine, j, k,
                                   fresh.initial, label, clusters=clusters,
                                   state_of=state_of, names=names), f"{j}{k}_fsm.jpg")
     of_point = state_of[labels]
     members = [' '.join(f'c{c}' for c in g) if len(g) > 1 else '' for g in groups]
-    space = 'hidden and cell states' if fresh.cell is not None else 'hidden states'
     if machine.num_states < clusters.num_states:
         title = (f"{label}: {clusters.num_states} clusters in the {space}, "
                  f"{machine.num_states} states after merging alike ones")
@@ -337,8 +326,6 @@ def explain_units(fresh, args, label, save):
     return Counters(text=text)
 
 
-
-
 def measure_generalisation(model, meta, args, label, save, kernel_maths=True):
     """--generalise: the rule on n = 1..N printed as a line and a table; the picture."""
     spec = languages.get_spec(args.lang)
@@ -356,8 +343,7 @@ def measure_generalisation(model, meta, args, label, save, kernel_maths=True):
     print(generalise_text.table(found, spec.multiples))
     shown = [n for n in (found.largest_n_right, found.largest_n_right + 1)
              if 1 <= n <= found.checked]
-    seqs = [generalise.string(spec.multiples, n) for n in range(1, trained + 1)]
-    seqs += [generalise.string(spec.multiples, n) for n in shown]
+    seqs = [generalise.string(spec.multiples, n) for n in [*range(1, trained + 1), *shown]]
     runs = strings_of(model, seqs, kernel_maths)
     training, paths = runs[:trained], runs[trained:]
     counter = counting_cell(seqs[:trained], training) if model.kind == 'lstm' and all(

@@ -81,7 +81,6 @@ def _arrow(ax, a, b, rad, radius=0.0, dashed=False, colour='k', lw=1.3, head=14)
                                  arrowstyle='-|>', mutation_scale=head, lw=lw,
                                  color=colour, linestyle='--' if dashed else '-',
                                  shrinkA=0, shrinkB=0, zorder=3))
-    return start, end
 
 
 def _arrow_label(ax, a, b, rad, label, colour, fontsize):
@@ -95,7 +94,7 @@ def _arrow_label(ax, a, b, rad, label, colour, fontsize):
             color=colour, fontweight='bold')
 
 
-def _self_loop(ax, centre, radius, label, fontsize=9):
+def _self_loop(ax, centre, radius, label, fontsize):
     c = np.asarray(centre, float)
     a = c + radius * np.array([np.cos(np.radians(125)), np.sin(np.radians(125))])
     b = c + radius * np.array([np.cos(np.radians(55)), np.sin(np.radians(55))])
@@ -146,22 +145,18 @@ def anchor_clusters(machine, clusters, state_of):
 
 
 def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
-                title='', prefix='h', clusters=None, state_of=None, names=None):
+                title='', prefix='h', *, clusters, state_of, names):
     """Units j and k of every point, coloured by the language's state, with the state
     machine `machine` drawn over them.
 
     `labels` gives each point's cluster, `clusters` the clusters' own machine and
-    `state_of[c]` the state of `machine` that cluster c belongs to (without them every
-    cluster is a state). Each cluster's points get a boundary with its state's name
-    (`names`, default s0, s1, ...), so a state spread over several places is named at
-    each. Each transition of the machine is one arrow, drawn between the two clusters
-    that carry most of it and coloured by symbol (legend); dashed: a less frequent
-    successor (the machine is not deterministic there).
+    `state_of[c]` (an array) the state of `machine` that cluster c belongs to. Each
+    cluster's points get a boundary with its state's name (`names`), so a state spread
+    over several places is named at each. Each transition of the machine is one arrow,
+    drawn between the two clusters that carry most of it and coloured by symbol
+    (legend); dashed: a less frequent successor (the machine is not deterministic there).
     """
     from nnlab.recurrent.views import pair_scatter
-    clusters = machine if clusters is None else clusters
-    state_of = np.arange(clusters.num_states) if state_of is None else np.asarray(state_of)
-    names = names or [f's{s}' for s in range(machine.num_states)]
     xy = points[:, [j, k]]
     # Trained nets revisit the same points thousands of times: draw each once.
     _, first = np.unique(np.round(np.column_stack([xy, colours]), 3), axis=0,
@@ -217,44 +212,28 @@ def fsm_scatter(points, labels, colours, max_state, machine, j, k, initial=None,
 
 # ---------------------------------------------------------------- the diagram
 
-def diagram_layout(machine, order_key=None, side_key=None):
+def diagram_layout(machine, order_key):
     """Positions of the states, and the column titles (any language).
 
     One column per symbol that leads into a state (a start state entered by nothing
     gets its own first column). Rows follow `order_key` rounded (e.g. the mean colour
     state of a state's points, so equal counts sit level across columns). States sharing
-    a row of a column sit side by side, in sub-columns by `side_key` rounded when given
-    or else in number order. Without an order_key, states are stacked in number order.
+    a row of a column sit side by side, in number order.
     """
     k = machine.num_states
     into = machine.counts.sum(0)                    # (symbols, to-states)
     group = np.where(into.sum(0) > 0, into.argmax(0), -1)
-    if order_key is None:
-        row = np.zeros(k, dtype=int)
-        for c in set(group.tolist()):
-            members = np.nonzero(group == c)[0]
-            row[members] = np.arange(len(members))
-    else:
-        row = np.rint(np.asarray(order_key, dtype=float)).astype(int)
+    row = np.rint(np.asarray(order_key, dtype=float)).astype(int)
     row -= row.min()
-    side = None if side_key is None else np.rint(np.asarray(side_key, float)).astype(int)
     pos = np.zeros((k, 2))
     left = 0.0
     columns = sorted(set(group.tolist()))
     centres = []
     for c in columns:
         members = sorted((s for s in range(k) if group[s] == c), key=lambda s: (row[s], s))
-        # One lane per side value met in a row whose states differ in it; the other
-        # states join their value's lane or lane 0 (and step aside when it is taken).
-        lanes = set()
-        for r in {row[s] for s in members} if side is not None else ():
-            values = {side[s] for s in members if row[s] == r}
-            if len(values) > 1:
-                lanes |= values
-        lanes = sorted(lanes)
         taken = set()
         for s in members:
-            lane = lanes.index(side[s]) if side is not None and side[s] in lanes else 0
+            lane = 0
             while (row[s], lane) in taken:      # two states in one lane and row
                 lane += 1
             taken.add((row[s], lane))
@@ -281,21 +260,21 @@ def _free_direction(pos, s, reach=1.2):
 
 
 def state_diagram(machine, order_key=None, title='', names=None, members=None,
-                  side_key=None, to_end=None):
+                  to_end=None):
     """The machine as circles and arrows: states with what they predict, arrows labelled
     by symbol (dashed = a minority, non-deterministic successor), a start arrow.
 
     `names` label the states (default s0, s1, ...); `members` adds a small line under a
     name (e.g. the clusters merged into it). With `to_end` (counting
     languages) the states sit on the countdown grid of layout.countdown_layout, else in
-    columns by the symbol that leads into them (rows by `order_key`, lanes by `side_key`).
+    columns by the symbol that leads into them (rows by `order_key`).
     """
-    from nnlab.recurrent.fsm import format_prediction
-    names = names or [f's{s}' for s in range(machine.num_states)]
+    from nnlab.recurrent.fsm import format_prediction, state_names
+    names = names or state_names(machine.num_states)
     if to_end is not None:
         pos, columns = countdown_layout(machine, to_end)
     else:
-        pos, columns = diagram_layout(machine, order_key, side_key)
+        pos, columns = diagram_layout(machine, order_key)
     lo = pos.min(0) - np.array([1.5, 1.2])
     hi = pos.max(0) + np.array([1.9 if to_end is not None else 1.5, 1.6])
     # Fixed inches per data unit (so text fits the circles), shrunk for big machines

@@ -88,8 +88,6 @@ def split_examples(seq_flat, probs_flat, state_flat, lengths, symbols):
     predicts past its end and is dropped.
     """
     ends = np.cumsum(lengths)
-    examples = []
-    for start, end in zip(ends - lengths, ends):
-        examples.append(Example(seq=seq_flat[start:end], probs=probs_flat[start:end - 1],
-                                state=state_flat[start:end - 1], symbols=symbols))
-    return examples
+    return [Example(seq=seq_flat[start:end], probs=probs_flat[start:end - 1],
+                    state=state_flat[start:end - 1], symbols=symbols)
+            for start, end in zip(ends - lengths, ends)]

@@ -25,7 +25,7 @@ def thousands_of_examples(text):
     written on Ctrl-C between thousands); above 0 and at most 100,000."""
     value = arguments.number(0.0, MAX_THOUSANDS, low_open=True,
                          what=f'thousands of examples, above 0 and at most {MAX_THOUSANDS:,}')(text)
-    if round(value * 1000) != value * 1000 and abs(round(value * 1000) - value * 1000) > 1e-6:
+    if abs(round(value * 1000) - value * 1000) > 1e-6:
         raise argparse.ArgumentTypeError(f"a checkpoint is a whole number of examples: at "
                                          f"most 3 decimals, got {text!r}")
     return value

@@ -166,9 +166,7 @@ def minimise(machine):
     # Renumber the blocks in reach order: merged names then read like cluster names.
     order = _bfs_order(pooled, int(block[machine.start]), np.bincount(
         block, weights=machine.visits, minlength=m))
-    rename = np.empty(m, dtype=int)
-    rename[order] = np.arange(m)
-    of = rename[block]
+    of = np.argsort(order)[block]           # argsort inverts the permutation
     groups = [[int(s) for s in np.nonzero(of == i)[0]] for i in range(m)]
     counts = pooled[np.ix_(order, np.arange(len(machine.symbols)), order)]
     visits = np.bincount(of, weights=machine.visits, minlength=m).astype(np.int64)
@@ -198,10 +196,6 @@ def unit_scale(points):
     and LSTM cell units of any size weigh alike."""
     span = np.ptp(points, axis=0)
     return np.maximum(span, 0.1 * span.max()) if span.max() > 0 else np.ones_like(span)
-
-
-def _scaled(points):
-    return (points - points.min(0)) / unit_scale(points)
 
 
 def _cut(sample, tree, k):
@@ -240,9 +234,17 @@ def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATE
                    seed=0):
     """Group every row of every path into states; see the module docstring."""
     raw = np.concatenate(paths).astype(np.float64)
-    points = _scaled(raw)
-    num_symbols = net_probs[0].shape[1]
-    symbols = 'x' * num_symbols                 # names do not matter while choosing
+    scale = unit_scale(raw)
+    points = (raw - raw.min(0)) / scale
+    symbols = 'x' * net_probs[0].shape[1]       # names do not matter while choosing
+
+    def machine_of(labels):
+        """The labels per path, and their machine (it starts where most paths start)."""
+        per_path = _split(labels, paths)
+        start = _majority([lab[0] for lab in per_path])
+        return per_path, _machine(per_path, start, seqs, net_probs, symbols,
+                                  int(labels.max()) + 1)
+
     from scipy.cluster.hierarchy import linkage
     sample = _sample(points, seed)
     tree = linkage(sample, 'ward')
@@ -265,10 +267,7 @@ def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATE
             n = int(labels.max()) + 1
             if n in scores:
                 continue
-            per_path = _split(labels, paths)
-            start = _majority([lab[0] for lab in per_path])
-            machine = _machine(per_path, start, seqs, net_probs, symbols, n)
-            scores[n], found[n] = agreement(machine, seqs, net_probs), labels
+            scores[n], found[n] = agreement(machine_of(labels)[1], seqs, net_probs), labels
         if not scores:
             labels, how = np.zeros(len(points), dtype=int), "all points coincide"
         else:
@@ -278,28 +277,13 @@ def cluster_states(paths, seqs, net_probs, num_states=None, max_states=MAX_STATE
             how = (f"the fewest states whose machine alone picks the network's top "
                    f"symbol most often: {100 * scores[k]:.1f}% of positions; tried "
                    f"{min(scores)}..{max(scores)}")
-    k = int(labels.max()) + 1
-    per_path = _split(labels, paths)
-    order = _reach_order(per_path, seqs, k)
-    rename = np.empty(k, dtype=int)
-    rename[order] = np.arange(k)
+    per_path, machine = machine_of(labels)
+    # Clusters renumbered in reach order (see _bfs_order), so the start cluster is c0.
+    rename = np.argsort(_bfs_order(machine.counts, machine.start, machine.visits))
     labels = rename[labels]
-    per_path = [rename[lab] for lab in per_path]
+    k = machine.num_states
     centers = np.stack([raw[labels == s].mean(0) for s in range(k)])
-    start = _majority([lab[0] for lab in per_path])
-    return Clustering(per_path, centers, start, k, how, scores, unit_scale(raw))
-
-
-def _reach_order(labels, seqs, k):
-    """Old state ids in breadth-first order from the start, following the most frequent
-    transition of each symbol in symbol order, so s0 is the start, s1 what the first
-    symbol leads to, and so on. States never reached go last, largest first."""
-    num_symbols = int(max(s.max() for s in seqs)) + 1
-    counts = np.zeros((k, num_symbols, k), dtype=np.int64)
-    for lab, seq in zip(labels, seqs):
-        np.add.at(counts, (lab[:-1], seq[:len(lab) - 1], lab[1:]), 1)
-    start = _majority([lab[0] for lab in labels])
-    return _bfs_order(counts, start, np.bincount(np.concatenate(labels), minlength=k))
+    return Clustering([rename[lab] for lab in per_path], centers, 0, k, how, scores, scale)
 
 
 def _bfs_order(counts, start, sizes):
@@ -387,7 +371,7 @@ def format_machine(machine, heading, names=None):
         s2    B   s5     180   non-deterministic: s5 180, s6 20
     """
     sym = machine.symbols
-    names = names or [f"s{s}" for s in range(machine.num_states)]
+    names = names or state_names(machine.num_states)
     lines = heading.splitlines() + ["state  points  predicts"]
     for s in range(machine.num_states):
         note = "   (start)" if s == machine.start else ""

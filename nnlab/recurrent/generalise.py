@@ -75,10 +75,9 @@ class RunWeights:
             theta = theta[None]
         if theta.shape[1:] != (layout.size,):
             raise ValueError(f"weights have shape {theta.shape}, expected (runs, {layout.size})")
-        runs = theta.shape[0]
+        self.runs = theta.shape[0]
         for name, (start, stop, shape) in layout.offsets.items():
-            setattr(self, name, theta[:, start:stop].reshape(runs, *shape))
-        self.runs = runs
+            setattr(self, name, theta[:, start:stop].reshape(self.runs, *shape))
 
     def start(self, batch):
         """The initial state of every run and string: h (R, B, hid) and c (or None)."""
@@ -131,13 +130,10 @@ def run_strings(kind, layout, theta, seqs):
         hs.append(h[0])
         ps.append(weights.probs(h)[0])
         cs.append(c[0] if c is not None else None)
-    out = []
-    for b, s in enumerate(seqs):
-        steps = len(s) - 1
-        cell = np.stack([x[b] for x in cs[:steps]]) if kind == 'lstm' else None
-        out.append((np.stack([x[b] for x in hs[:steps]]),
-                    np.stack([x[b] for x in ps[:steps]]), cell))
-    return out
+    hidden, probs = np.stack(hs, axis=1), np.stack(ps, axis=1)      # (B, T-1, ...)
+    cells = np.stack(cs, axis=1) if kind == 'lstm' else None
+    return [(hidden[b, :len(s) - 1], probs[b, :len(s) - 1],
+             None if cells is None else cells[b, :len(s) - 1]) for b, s in enumerate(seqs)]
 
 
 @dataclass
@@ -239,15 +235,11 @@ def record(outcome, run, trained):
         weakest_at=[int(p) for p in outcome.weakest_at[run]])
 
 
-def measure(kind, layout, theta, multiples, trained, count=DEFAULT_N):
-    """evaluate() of one run, as the typed record."""
-    return record(evaluate(kind, layout, theta, multiples, count), 0, trained)
-
-
 def of_model(model, multiples, trained, count=DEFAULT_N):
-    """measure() of a seq_models.py network (a loaded checkpoint)."""
+    """evaluate() of a seq_models.py network (a loaded checkpoint), as the typed record."""
     layout = Layout(model.kind, model.num_input, model.num_hid)
-    return measure(model.kind, layout, layout.from_model(model), multiples, trained, count)
+    return record(evaluate(model.kind, layout, layout.from_model(model), multiples, count), 0,
+                  trained)
 
 
 def stored(theta):
@@ -286,12 +278,10 @@ def agreement(net_probs, machine_probs, multiples):
 
 def agreement_line(a, trained):
     """What --fsm prints of agreement()."""
-    checked = f"(checked n = 1..{a.checked}, trained on n = 1..{trained})"
-    if a.first_n is None:
-        return (f"beyond training: machine and network pick the same symbol at every "
-                f"determined position for every n up to {a.checked} {checked}")
-    upto = (f"for every n up to {a.largest_n_same}" if a.largest_n_same
-            else "for no n")
+    found = f"for every n up to {a.largest_n_same}" if a.largest_n_same else "for no n"
+    if a.first_n is not None:
+        found += (f"; they first differ on n = {a.first_n} at position {a.position} "
+                  f"(network {a.network}, machine {a.machine})")
     return (f"beyond training: machine and network pick the same symbol at every "
-            f"determined position {upto}; they first differ on n = {a.first_n} at "
-            f"position {a.position} (network {a.network}, machine {a.machine}) {checked}")
+            f"determined position {found} (checked n = 1..{a.checked}, trained on "
+            f"n = 1..{trained})")

@@ -9,6 +9,8 @@ Pure geometry on numpy arrays, so it can be tested without drawing:
 - `choose_bends` picks for each arrow a curvature (matplotlib's arc3 `rad`) that keeps it
   off the other states and off the arrows already placed, straight where it can be.
 """
+import itertools
+
 import numpy as np
 
 # The countdown grid, in data units: one row per symbol still to come, lanes apart.
@@ -121,9 +123,9 @@ def countdown_layout(machine, to_end, row_step=ROW_STEP, lane_step=LANE_STEP):
         if b >= 0 and down[b]:
             row[s] = row[b]
     lane = np.zeros(k, dtype=int)
-    taken = set()
+    taken, done = set(), set()
 
-    def place(states, lane_of_new):
+    def place(states, new_lanes):
         for s in states:
             preds = [p for p in np.argsort(-flow[:, s], kind='stable')
                      if flow[p, s] > 0 and p != s and p in done]
@@ -132,34 +134,19 @@ def countdown_layout(machine, to_end, row_step=ROW_STEP, lane_step=LANE_STEP):
                     lane[s] = lane[p]
                     break
             else:
-                lane[s] = lane_of_new()
+                lane[s] = next(new_lanes)
             taken.add((lane[s], row[s]))
             done.add(s)
 
-    done = set()
-    counter = {'left': 0}
-
-    def new_left():
-        counter['left'] -= 1
-        return counter['left'] + 1
-
     # Countdown states from far to near the end: chains keep their lane.
-    place(sorted(np.nonzero(down)[0], key=lambda s: (-row[s], s)), new_left)
+    place(sorted(np.nonzero(down)[0], key=lambda s: (-row[s], s)), itertools.count(0, -1))
     leftmost = min((lane[s] for s in np.nonzero(down)[0]), default=1)
-    a_lanes = {'next': leftmost - 1}
-
-    def new_a_lane():
-        a_lanes['next'] -= 1
-        return a_lanes['next'] + 1
-
     # A states nearest the start first, in lanes left of the countdown lanes.
-    place(sorted(np.nonzero(~down)[0], key=lambda s: (row[s], s)), new_a_lane)
+    place(sorted(np.nonzero(~down)[0], key=lambda s: (row[s], s)),
+          itertools.count(leftmost - 1, -1))
     # Lanes are numbered leftward; shift so the leftmost is x = 0.
     x = (lane - lane.min()) * lane_step
     positions = np.stack([x, -row * row_step], axis=1).astype(float)
-    titles = []
-    if (~down).any():
-        titles.append((x[~down].mean(), 'A count'))
-    if down.any():
-        titles.append((x[down].mean(), 'symbols to come'))
-    return positions, titles
+    return positions, [(x[states].mean(), title)
+                       for states, title in ((~down, 'A count'), (down, 'symbols to come'))
+                       if states.any()]

@@ -80,7 +80,7 @@ def verdict_line(meta):
     from nnlab.recurrent.trainer import VERDICT_CHECKS
     network = meta.network
     spec = languages.get_spec(network.lang)
-    recent = [v for v in meta.checks[-VERDICT_CHECKS:]]
+    recent = meta.checks[-VERDICT_CHECKS:]
     met = bool(recent) and None not in recent and spec.meets(recent)
     name = f"{network.lang}{' (embedded)' if network.embed else ''}"
     return f"{name}: {spec.criterion_text(len(recent))}: {'yes' if met else 'no'}"

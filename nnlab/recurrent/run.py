@@ -5,6 +5,7 @@ language's criterion (and for --restarts every run's, saving the best under the 
 name), and writes the checkpoints, the training curve and the run record.
 """
 import os
+import time
 
 from nnlab import engine
 from nnlab.cli import Interrupted, stop
@@ -15,7 +16,7 @@ from nnlab.outputs import Plan, RunWriter
 from nnlab.recurrent import checkpoint, generalise, generalise_text, languages
 from nnlab.recurrent.languages import MODEL_CLASSES
 from nnlab.recurrent.parameters import Layout
-from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer, timed
+from nnlab.recurrent.trainer import CHECK_EVERY, VERDICT_CHECKS, Config, Trainer
 from nnlab.recurrent.writer import CheckpointWriter
 from nnlab.seeds import repeat_command
 
@@ -190,8 +191,9 @@ def _train(spec, lang, config, out, writer, choice):
     if choice.note:
         print(f"note: {choice.note}", flush=True)
     show = print_check if config.restarts == 1 else print_check_of_runs
+    started = time.perf_counter()
     try:
-        _, seconds = timed(trainer.train, config.epoch * 1000, show)
+        trainer.train(config.epoch * 1000, show)
     except Interrupted:
         if trainer.step == 0:
             print("interrupted before the first step: nothing to save")
@@ -203,6 +205,7 @@ def _train(spec, lang, config, out, writer, choice):
         fill_record(record.results, trainer)
         record.write(out.record, 'interrupted')
         raise
+    seconds = time.perf_counter() - started
     print_verdicts(trainer, config, out)
     curve = draw_curve(trainer, out)
     print(f"training curve: {curve}")

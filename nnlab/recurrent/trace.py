@@ -38,15 +38,11 @@ class Trace:
 
     def paths(self, with_cell=False):
         """Per example the states including the initial one: (T, H) or (T, 2H)."""
-        out = []
-        for i, hid in enumerate(self.hidden):
-            start = self.initial
-            rows = hid
-            if with_cell:
-                start = np.concatenate([self.initial, self.initial_cell])
-                rows = np.concatenate([hid, self.cell[i]], axis=1)
-            out.append(np.vstack([start[None, :], rows]))
-        return out
+        if not with_cell:
+            return [np.vstack([self.initial[None, :], hid]) for hid in self.hidden]
+        start = np.concatenate([self.initial, self.initial_cell])
+        return [np.vstack([start[None, :], np.concatenate([hid, cell], axis=1)])
+                for hid, cell in zip(self.hidden, self.cell)]
 
 
 @torch.no_grad()

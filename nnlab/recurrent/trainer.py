@@ -7,7 +7,6 @@ example; the compiled kernels (kernels.py) do the 1000 steps between two checks 
 call, the runs spread over the cores. Every 1000 steps each run is checked on a fresh
 example; every 10,000 steps (and at the end) each run's weights are saved.
 """
-import time
 from dataclasses import asdict
 
 import numpy as np
@@ -129,15 +128,13 @@ class Trainer:
         if self.spec.is_reber or self.step == 0:
             return None
         if self._generalised is None or self._generalised[0] != self.step:
-            theta = generalise.stored(self.theta)
+            evaluate = generalise.evaluate
             if self.autograd is not None:       # the student's model, not the numpy copy
                 from nnlab.recurrent import autograd
-                found = autograd.generalise(self.config.model, self.layout, theta,
-                                            self.spec.multiples, generalise.DEFAULT_N)
-            else:
-                found = generalise.evaluate(self.config.model, self.layout, theta,
-                                            self.spec.multiples, generalise.DEFAULT_N)
-            self._generalised = (self.step, found)
+                evaluate = autograd.generalise
+            self._generalised = (self.step, evaluate(
+                self.config.model, self.layout, generalise.stored(self.theta),
+                self.spec.multiples, generalise.DEFAULT_N))
         return self._generalised[1]
 
     # --- checkpoints -----------------------------------------------------------------
@@ -168,16 +165,7 @@ class Trainer:
         """Checkpoint every run at the current step; the paths (none without `save`)."""
         if self.save is None:
             return []
-        paths = []
-        for k in range(self.K):
-            path = self.checkpoint_path(self.step / 1000, self.run_index(k))
-            paths.append(self.save_run(k, path, interrupted))
+        paths = [self.save_run(k, self.checkpoint_path(self.step / 1000, self.run_index(k)),
+                               interrupted) for k in range(self.K)]
         self.saved.extend(paths)
         return paths
-
-
-def timed(fn, *args, **kwargs):
-    """Run fn and return (result, seconds)."""
-    start = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - start

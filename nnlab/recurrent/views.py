@@ -15,16 +15,16 @@ CMAP = 'jet'
 PERSPECTIVE = (25, -60)
 # Which unit each still view looks along (None: the perspective view).
 VIEW_ALONG = [None, 2, 1, 0]
+# The strings --generalise shows: the largest n predicted right, the first one wrong.
+OUTCOME_COLOURS = {'right': 'tab:green', 'wrong': 'tab:red'}
 
 
-def _state_colours(ax, fig, points_xy, colours, max_state, size=14):
-    sc = ax.scatter(*points_xy, c=colours, cmap=CMAP, vmin=0, vmax=max_state, s=size,
-                    linewidths=0)
-    bar = fig.colorbar(sc, ax=ax, pad=0.02)
+def _bar(fig, sc, axes, max_state, **kwargs):
+    """The colour bar of the language's states (every state ticked when they are few)."""
+    bar = fig.colorbar(sc, ax=axes, **kwargs)
     bar.set_label('state')
     if max_state <= 20:
         bar.set_ticks(range(0, max_state + 1))
-    return sc
 
 
 def _limits(values, pad=0.05):
@@ -39,7 +39,9 @@ def pair_scatter(points, colours, max_state, j, k, initial=None, title='', prefi
                  figsize=(6, 5)):
     """Units j and k of every point, coloured by state (jet, 0..max_state)."""
     fig, ax = plt.subplots(figsize=figsize)
-    _state_colours(ax, fig, (points[:, j], points[:, k]), colours, max_state)
+    sc = ax.scatter(points[:, j], points[:, k], c=colours, cmap=CMAP, vmin=0, vmax=max_state,
+                    s=14, linewidths=0)
+    _bar(fig, sc, ax, max_state, pad=0.02)
     if initial is not None:
         ax.plot(initial[j], initial[k], 'kx', markersize=12, markeredgewidth=2.5,
                 label='initial state', zorder=5)
@@ -77,21 +79,12 @@ def _scatter3d(ax, points, colours, max_state, initial, prefix, size=10, font=10
     return sc
 
 
-def _bar(fig, sc, axes, max_state, **kwargs):
-    bar = fig.colorbar(sc, ax=axes, **kwargs)
-    bar.set_label('state')
-    if max_state <= 20:
-        bar.set_ticks(range(0, max_state + 1))
-    return bar
-
-
-def scatter_3d(points, colours, max_state, initial=None, title='', prefix='h',
-               view=PERSPECTIVE):
+def scatter_3d(points, colours, max_state, initial=None, title='', prefix='h'):
     """Units 0, 1, 2 in 3-D from one viewpoint."""
     fig = plt.figure(figsize=(7.5, 6))
     ax = fig.add_subplot(projection='3d')
     sc = _scatter3d(ax, points, colours, max_state, initial, prefix)
-    ax.view_init(*view)
+    ax.view_init(*PERSPECTIVE)
     _bar(fig, sc, ax, max_state, shrink=0.7, pad=0.08)
     ax.set_title(title)
     return fig
@@ -281,12 +274,11 @@ def _trajectories(ax, training, paths, wrong_at, what):
     """Training states as a grey scatter; the chosen strings' states as lines on top."""
     points = np.concatenate(training)
     project, names = _projection(points)
-    colours = {'right': 'tab:green', 'wrong': 'tab:red'}
     if project is None:                      # one unit: the state against the step
         for path in training:
             ax.plot(np.arange(1, len(path) + 1), path[:, 0], '.', color='0.75', ms=4)
         for n, (kind, path) in paths.items():
-            ax.plot(np.arange(1, len(path) + 1), path[:, 0], '-', color=colours[kind],
+            ax.plot(np.arange(1, len(path) + 1), path[:, 0], '-', color=OUTCOME_COLOURS[kind],
                     lw=1, label=f'n = {n} ({kind})')
             if kind == 'wrong' and wrong_at:
                 ax.plot(wrong_at - 1, path[wrong_at - 2, 0], 'kx', ms=10, mew=2)
@@ -298,7 +290,7 @@ def _trajectories(ax, training, paths, wrong_at, what):
                    label='training strings')
         for n, (kind, path) in paths.items():
             xy = project(path)
-            ax.plot(xy[:, 0], xy[:, 1], '.-', color=colours[kind], lw=0.8, ms=3,
+            ax.plot(xy[:, 0], xy[:, 1], '.-', color=OUTCOME_COLOURS[kind], lw=0.8, ms=3,
                     label=f'n = {n} ({kind})')
             if kind == 'wrong' and wrong_at:
                 # the state that made the first wrong prediction
@@ -313,15 +305,12 @@ def _counting_cell(ax, found, training, paths, counter):
     """The LSTM cell that counts the A's, against the A's seen: the training strings'
     values and how the two chosen strings carry on past them."""
     unit, r2 = counter
-    for i, (_, _, cell) in enumerate(training):
-        n = i + 1
+    for n, (_, _, cell) in enumerate(training, start=1):
         ax.plot(np.arange(1, n + 1), cell[:n, unit], 'o', color='0.6', ms=5,
-                label='training strings' if i == 0 else None)
-    largest = found.largest_n_right
-    colours = {'right': 'tab:green', 'wrong': 'tab:red'}
+                label='training strings' if n == 1 else None)
     for n, (_, _, cell) in paths.items():
-        kind = 'right' if n == largest else 'wrong'
-        ax.plot(np.arange(1, n + 1), cell[:n, unit], '.-', color=colours[kind], lw=0.8,
+        kind = 'right' if n == found.largest_n_right else 'wrong'
+        ax.plot(np.arange(1, n + 1), cell[:n, unit], '.-', color=OUTCOME_COLOURS[kind], lw=0.8,
                 ms=4, label=f'n = {n} ({kind})')
     ax.axvline(found.trained + 0.5, color='tab:blue', ls=':', lw=1, label='end of training')
     ax.set_xlabel("A's seen")

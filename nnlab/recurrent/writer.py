@@ -22,6 +22,9 @@ import sys
 from nnlab import machine
 from nnlab.cli import SIGNAL_NAMES, UserError
 
+HELPER_GONE = ("the process writing the checkpoints has stopped; the checkpoints written "
+               "so far are complete")
+
 
 def _save(request):
     from nnlab.recurrent import checkpoint  # loads torch
@@ -116,23 +119,18 @@ class CheckpointWriter:
             _save(request)
             return
         self._collect(wait=False)               # an earlier failure ends the run now
-        self._send(request)
-        self.pending += 1
-
-    def _send(self, message):
         try:
-            self.connection.send(message)
-        except (BrokenPipeError, OSError):
-            raise UserError("the process writing the checkpoints has stopped; the "
-                            "checkpoints written so far are complete")
+            self.connection.send(request)
+        except OSError:                         # BrokenPipeError among them
+            raise UserError(HELPER_GONE)
+        self.pending += 1
 
     def _collect(self, wait):
         while self.pending and (wait or self.connection.poll()):
             try:
                 kind, detail = self.connection.recv()
             except (EOFError, OSError):
-                raise UserError("the process writing the checkpoints has stopped; the "
-                                "checkpoints written so far are complete")
+                raise UserError(HELPER_GONE)
             self.pending -= 1
             if kind == 'error':
                 raise UserError(detail)
@@ -161,12 +159,11 @@ class CheckpointWriter:
             return
         if kind is None or (issubclass(kind, Exception) and self.pending):
             self.finish()                       # also after an interrupt: keep what was sent
-        elif kind is not None and issubclass(kind, Exception):
-            # nothing to write (e.g. a bad folder). kill, not terminate: the helper ignores
-            # SIGTERM (a terminal's signals reach it too), and join would wait its timeout
-            self.process.kill()
+            return
+        # Nothing to write (e.g. a bad folder), or a second Ctrl-C: stop at once. kill, not
+        # terminate: the helper ignores SIGTERM (a terminal's signals reach it too), and
+        # join would wait its timeout
+        self.process.kill()
+        if issubclass(kind, Exception):         # after a second Ctrl-C not even join
             self.process.join(timeout=10)
-            self.process = None
-        else:                                   # a second Ctrl-C: stop at once
-            self.process.kill()
-            self.process = None
+        self.process = None
