@@ -9,7 +9,7 @@ check_main.py's own formatting (nnlab/perceptron/console.py).
 import os
 from dataclasses import dataclass, field
 
-from nnlab.formats.runs import RunHeader
+from nnlab.formats.runs import RunHeader, TrainedBy
 
 ACTIVATIONS = ('sig', 'step')
 
@@ -109,7 +109,7 @@ class Point:
 
 
 @dataclass
-class CheckResults:
+class CheckResults(TrainedBy):
     hid: int = 0
     initial_weights: Weights | None = None     # where the reported network started
     initial_accuracy: float | None = None      # printed with --set_weights / --weights
@@ -122,10 +122,6 @@ class CheckResults:
     lines: list[DividingLine] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     pictures: list[str] = field(default_factory=list)
-    # what trained it: 'compiled' or 'torch' (None: nothing trained), and the fingerprint
-    # of check.py's MLP then (nnlab/engine.py; version 3 on)
-    engine: str | None = None
-    fingerprint: str | None = None
 
     def problem(self):
         if any(len(p.hidden) != self.hid for p in self.points) or len(self.lines) not in (

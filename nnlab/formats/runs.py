@@ -56,3 +56,12 @@ class RunHeader(schema.Document):
         if self.status not in STATUSES:
             return f"status is {self.status!r}, not one of {', '.join(STATUSES)}"
         return None
+
+
+@dataclass(kw_only=True)
+class TrainedBy:
+    """What trained a record's networks (version 3 of the check and seq records on):
+    'compiled' or 'torch' (None: nothing trained), and the fingerprint of the student's
+    model then (nnlab/engine.py)."""
+    engine: str | None = None
+    fingerprint: str | None = None

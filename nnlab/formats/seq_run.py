@@ -4,7 +4,7 @@ its verdict against the language's criterion."""
 import os
 from dataclasses import dataclass, field
 
-from nnlab.formats.runs import RunHeader
+from nnlab.formats.runs import RunHeader, TrainedBy
 from nnlab.recurrent.languages import Network
 
 
@@ -44,7 +44,7 @@ class SeqOutcome:
 
 
 @dataclass
-class SeqResults:
+class SeqResults(TrainedBy):
     metric: str = 'loss'              # 'loss' (anb2n family) or 'error'
     threshold: float = 0.0
     criterion: str = ''               # the criterion in words
@@ -56,10 +56,6 @@ class SeqResults:
     seconds_training: float | None = None
     checked_n: int | None = None      # largest_n_right was checked on n = 1..checked_n
     trained_n: int | None = None      # the training strings' n ran 1..trained_n
-    # what trained it: 'compiled' or 'torch', and the fingerprint of seq_models.py's
-    # model then (nnlab/engine.py; version 3 on)
-    engine: str | None = None
-    fingerprint: str | None = None
 
 
 @dataclass(kw_only=True)
