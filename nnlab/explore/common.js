@@ -7,7 +7,7 @@ const Common = (() => {
 
   function $(id) { return document.getElementById(id); }
 
-  // A new element: its attributes and (if given) its text.
+  // `node` with its attributes and (if given) its text set.
   function filled(node, attrs, text) {
     for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
     if (text !== undefined) node.textContent = text;
