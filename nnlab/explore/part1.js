@@ -275,24 +275,33 @@ const Part1 = (() => {
     return Array.from(frame);
   }
 
-  // A 28x28 picture on a canvas, pixel k of colour `rgb(k)`; returns the canvas.
-  function paint(canvas, rgb) {
+  // A 28x28 picture on a canvas; returns the canvas. `shade(k, rgb)` sets pixel k's red,
+  // green and blue in `rgb`, one array for all pixels: this runs on every pen stroke.
+  function paint(canvas, shade) {
     const context = canvas.getContext('2d'), image = context.createImageData(SIDE, SIDE);
-    for (let k = 0; k < SIDE * SIDE; k++) image.data.set([...rgb(k), 255], 4 * k);
+    const rgb = [0, 0, 0];
+    for (let k = 0; k < SIDE * SIDE; k++) {
+      shade(k, rgb);
+      image.data[4 * k] = rgb[0];
+      image.data[4 * k + 1] = rgb[1];
+      image.data[4 * k + 2] = rgb[2];
+      image.data[4 * k + 3] = 255;
+    }
     context.putImageData(image, 0, 0);
     return canvas;
   }
 
   // an image, 0..1 from black to white
-  const paintImage = (canvas, pixels) => paint(canvas, k => {
-    const v = Math.round(255 * Math.max(0, Math.min(1, pixels[k])));
-    return [v, v, v];
+  const paintImage = (canvas, pixels) => paint(canvas, (k, rgb) => {
+    rgb.fill(Math.round(255 * Math.max(0, Math.min(1, pixels[k]))));
   });
 
   // values red (positive) or blue (negative), full at +-scale, white at 0
-  const paintSigned = (canvas, values, scale) => paint(canvas, k => {
+  const paintSigned = (canvas, values, scale) => paint(canvas, (k, rgb) => {
     const a = Math.round(255 * Math.min(1, Math.abs(values[k]) / scale));
-    return values[k] > 0 ? [255, 255 - a, 255 - a] : [255 - a, 255 - a, 255];
+    rgb[0] = values[k] > 0 ? 255 : 255 - a;
+    rgb[1] = 255 - a;
+    rgb[2] = values[k] > 0 ? 255 - a : 255;
   });
 
   // A net of the data as the executor reads it: its weights decoded to Float64Arrays.
