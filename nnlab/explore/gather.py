@@ -368,7 +368,7 @@ def part1(sources, data_dir):
     from nnlab.kmnist.facts import CLASSES, NETS
     nets, notes = [], []
     for name in NETS:
-        path = os.path.join(sources.net_dir, f'kuzu_{name}.pth')
+        path = kuzu_net.saved_path(sources.net_dir, name)
         if not os.path.lexists(path):
             continue
         found = _kuzu_net(name, path, sources, notes) if sources.readable(path) else \
@@ -381,7 +381,7 @@ def part1(sources, data_dir):
         else:
             nets.append(found)
     if not nets and not notes:
-        where = shown(os.path.join(sources.net_dir, 'kuzu_conv.pth'))
+        where = shown(kuzu_net.saved_path(sources.net_dir, 'conv'))
         notes.append(f"no KMNIST net in {shown(sources.net_dir)}: run python3 kuzu_main.py "
                      f"--net conv --save {where} (or report.py --run), then explore.py "
                      f"again")

@@ -11,6 +11,12 @@ from nnlab.formats import schema
 from nnlab.kmnist.facts import NETS
 
 
+def saved_path(net_dir, net):
+    """Where report.py --run saves net `net` (kuzu_main.py --save) and explore.py looks for
+    it: `{net_dir}/kuzu_{net}.pth`."""
+    return os.path.join(net_dir, f'kuzu_{net}.pth')
+
+
 def record_path(save_path):
     """The record beside the state dict at `save_path`."""
     return os.path.splitext(os.fspath(save_path))[0] + '_net.json'

@@ -27,6 +27,8 @@ import os
 import shlex
 from dataclasses import dataclass
 
+from nnlab.formats import kuzu_net
+
 
 @dataclass(frozen=True)
 class Step:
@@ -102,7 +104,7 @@ def steps(plot_dir='plot', net_dir='net', data=None, extra=False):
     # Each net is saved too, so explore.py's Part 1 panel has something to classify with.
     found = [Step(f'kuzu_{net}', 1, 'kuzu_main.py', ('--net', net), ('--net', net, *KUZU_QUICK),
                   ('--plot_dir', plot_dir, *data_flags,
-                   '--save', os.path.join(net_dir, f'kuzu_{net}.pth')))
+                   '--save', kuzu_net.saved_path(net_dir, net)))
              for net in KUZU]
     found += [Step(key, 2, 'check_main.py', flags, CHECK_QUICK.get(key),
                    ('--plot_dir', os.path.join(plot_dir, key))) for key, flags in CHECK]
